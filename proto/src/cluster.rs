@@ -1,0 +1,48 @@
+//! The nodes of a deployment and their health.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+use crate::NodeId;
+
+/// One live node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct NodeInfo {
+    /// The node's identifier.
+    pub id: NodeId,
+    /// WebSocket connections open on the node now.
+    pub sockets: u64,
+    /// Votes the node has handled since it started.
+    pub votes_handled: u64,
+    /// When the node last announced itself.
+    pub last_seen: DateTime<Utc>,
+    /// The node's software version.
+    pub version: String,
+    /// How far each of its read replicas lags behind the primary, in milliseconds,
+    /// when it reads from replicas.
+    pub replica_lag_ms: Vec<u64>,
+}
+
+/// `GET /api/cluster`: the live nodes. A single node lists itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ClusterView {
+    /// The node that answered.
+    pub node: NodeId,
+    /// Every live node, the answering one included.
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// `GET /healthz` and `GET /readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct HealthReport {
+    /// `ok`, `ready`, `draining` or `unavailable`.
+    pub status: String,
+    /// The node that answered.
+    pub node: NodeId,
+    /// Each dependency checked, with `ok` or what is wrong with it.
+    pub checks: BTreeMap<String, String>,
+}

@@ -1,0 +1,108 @@
+//! Polls: creating, reading, listing and auditing them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+use crate::{NodeId, PollId, Tally};
+
+/// Whether a poll still takes votes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PollStatus {
+    /// Votes are accepted.
+    Open,
+    /// Closed by its owner or by its `closes_at` time: votes are refused.
+    Closed,
+}
+
+/// A poll as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Poll {
+    /// The poll's identifier, used in every URL that concerns it.
+    pub id: PollId,
+    /// The question asked.
+    pub question: String,
+    /// The options, in the order votes refer to them (by index).
+    pub options: Vec<String>,
+    /// When the poll was created.
+    pub created_at: DateTime<Utc>,
+    /// When the poll closes by itself, if it was given a closing time.
+    pub closes_at: Option<DateTime<Utc>>,
+    /// When the poll was closed (by its owner or by its closing time), if it is closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Open or closed, as the server's clock sees it now.
+    pub status: PollStatus,
+}
+
+/// `POST /api/polls`: the body that creates a poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePoll {
+    /// The question: 1 to 280 characters by default, not blank.
+    pub question: String,
+    /// 2 to 32 options by default, each 1 to 100 characters, not blank, all different.
+    pub options: Vec<String>,
+    /// An optional closing time in the future (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// `201` answer to `POST /api/polls`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct CreatedPoll {
+    /// The poll as created.
+    pub poll: Poll,
+    /// The secret that closes the poll (`Authorization: Bearer <owner_token>`).
+    /// It is shown once: keep it.
+    pub owner_token: String,
+}
+
+/// `GET /api/polls/{id}`: a poll with its current tally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct PollView {
+    /// The poll.
+    pub poll: Poll,
+    /// Its tally now.
+    pub tally: Tally,
+}
+
+/// One line of the poll list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct PollListItem {
+    /// The poll.
+    pub poll: Poll,
+    /// How many voters have a vote in it.
+    pub total: u64,
+}
+
+/// `GET /api/polls?limit=&before=`: open polls, newest first, one page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct PollList {
+    /// This page of polls.
+    pub polls: Vec<PollListItem>,
+    /// Pass as `before` to get the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// How many of a poll's current votes one node handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct NodeVotes {
+    /// The node that committed the votes.
+    pub node: NodeId,
+    /// How many of the poll's current votes it committed.
+    pub votes: u64,
+}
+
+/// `GET /api/polls/{id}/audit`: which node handled the votes that count now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct PollAudit {
+    /// The poll audited.
+    pub poll: PollId,
+    /// The tally the audit was read with.
+    pub tally: Tally,
+    /// Votes per node, most first. Their sum is `tally.total`.
+    pub nodes: Vec<NodeVotes>,
+}

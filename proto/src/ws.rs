@@ -1,0 +1,124 @@
+//! WebSocket messages on `GET /ws`: JSON text frames tagged by `type`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+use crate::{ErrorCode, NodeId, PollId, PollStatus, Tally};
+
+/// A message from the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Watch a poll. The server answers with a `snapshot`, unless `since` is already the
+    /// poll's current version and the poll is open.
+    Subscribe {
+        /// The poll to watch.
+        poll: PollId,
+        /// The version the client already shows, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        since: Option<u64>,
+    },
+    /// Stop watching a poll.
+    Unsubscribe {
+        /// The poll to stop watching.
+        poll: PollId,
+    },
+}
+
+/// A vote folded into an `update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct RecentVote {
+    /// The option voted for; absent when the vote was withdrawn.
+    pub option: Option<u32>,
+    /// The node that handled the vote.
+    pub node: NodeId,
+    /// When the vote was committed.
+    pub at: DateTime<Utc>,
+}
+
+/// A message from the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Sent once on connect.
+    Hello {
+        /// The node this socket is connected to.
+        node: NodeId,
+        /// The protocol version, [`crate::PROTOCOL_VERSION`].
+        protocol: u32,
+    },
+    /// The whole state of a poll, in answer to `subscribe`.
+    Snapshot {
+        /// The poll.
+        poll: PollId,
+        /// Open or closed.
+        status: PollStatus,
+        /// Its tally now.
+        tally: Tally,
+    },
+    /// The tally moved.
+    Update {
+        /// The poll.
+        poll: PollId,
+        /// Its whole tally at the newest version.
+        tally: Tally,
+        /// The latest votes folded into this update, oldest first.
+        recent: Vec<RecentVote>,
+        /// How many more votes were folded in than `recent` lists.
+        skipped: u64,
+    },
+    /// The poll closed; `tally` is final.
+    Closed {
+        /// The poll.
+        poll: PollId,
+        /// The final tally.
+        tally: Tally,
+    },
+    /// A message from the client was refused.
+    Error {
+        /// What went wrong, from the shared vocabulary.
+        code: ErrorCode,
+        /// What went wrong, in words.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribe_parses_with_and_without_since() {
+        let m: ClientMessage =
+            serde_json::from_str(r#"{"type":"subscribe","poll":"p1","since":4}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::Subscribe {
+                poll: PollId::parse("p1").unwrap(),
+                since: Some(4)
+            }
+        );
+        let m: ClientMessage = serde_json::from_str(r#"{"type":"subscribe","poll":"p1"}"#).unwrap();
+        assert!(matches!(m, ClientMessage::Subscribe { since: None, .. }));
+    }
+
+    #[test]
+    fn unknown_types_are_refused() {
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"vote","poll":"p1"}"#).is_err());
+    }
+
+    #[test]
+    fn hello_has_the_documented_shape() {
+        let hello = ServerMessage::Hello {
+            node: NodeId::parse("n1").unwrap(),
+            protocol: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&hello).unwrap(),
+            r#"{"type":"hello","node":"n1","protocol":1}"#
+        );
+    }
+}

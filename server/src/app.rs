@@ -1,0 +1,202 @@
+//! Where the parts meet: [`App`] owns the store, the fan-out, the keys and the
+//! shutdown signal; [`run`] serves it on a listener the caller bound.
+//!
+//! The vote path lives here because it is the one place that needs both the store and
+//! the fan-out: commit, then publish (DESIGN.md invariant 2).
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use votewire_proto::{PollEvent, PollEventKind, PollId, PollStatus};
+
+use crate::fanout::local::{LocalBus, LocalNetwork};
+use crate::fanout::{Fanout, Hub, SocketId};
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::shutdown::{Sessions, Shutdown};
+use crate::store::{self, PollState, Store, StoreError, VoteCommand, VoteOutcome};
+use crate::token::TokenKeys;
+
+/// Everything a request handler or a session needs.
+pub struct App {
+    /// The node's settings.
+    pub settings: Settings,
+    /// Polls, votes and tallies.
+    pub store: Arc<dyn Store>,
+    /// Rooms and the bus.
+    pub fanout: Fanout,
+    /// The token signing key.
+    pub keys: TokenKeys,
+    /// The node's metrics.
+    pub metrics: Arc<Metrics>,
+    /// Fired on SIGTERM/SIGINT (or by a test).
+    pub shutdown: Shutdown,
+    /// Open WebSocket sessions.
+    pub sessions: Sessions,
+    next_socket: AtomicU64,
+}
+
+/// The cheap-to-clone handle that axum passes to handlers.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// Why a node could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl AppState {
+    /// Opens the database (migrating it), loads the signing key and joins `network`
+    /// (a fresh one of its own when `None`).
+    pub async fn build(
+        settings: Settings,
+        network: Option<Arc<LocalNetwork>>,
+    ) -> Result<Self, StartError> {
+        let store = store::connect(&settings.database_url)
+            .await
+            .map_err(|e| StartError(format!("cannot open the database: {e:?}")))?;
+        store
+            .migrate()
+            .await
+            .map_err(|e| StartError(format!("{e:?}")))?;
+        let keys = TokenKeys::load_or_create(&settings.key_file)
+            .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
+        let metrics = Arc::new(Metrics::default());
+        let hub = Arc::new(Hub::new(settings.tick, metrics.clone()));
+        let network = network.unwrap_or_else(LocalNetwork::new);
+        let bus = Arc::new(LocalBus::join(network, settings.node_id.clone(), &hub));
+        let fanout = Fanout::new(hub, bus, metrics.clone());
+        Ok(Self(Arc::new(App {
+            settings,
+            store,
+            fanout,
+            keys,
+            metrics,
+            shutdown: Shutdown::new(),
+            sessions: Sessions::default(),
+            next_socket: AtomicU64::new(1),
+        })))
+    }
+
+    /// Commits a vote and publishes it. The work runs in its own task, so a client
+    /// that disconnects (and makes axum drop the handler) cannot cut it in half: a
+    /// committed vote is always published.
+    pub async fn cast_vote(&self, vote: VoteCommand) -> Result<VoteOutcome, StoreError> {
+        let app = self.clone();
+        let task = tokio::spawn(async move {
+            let poll = vote.poll.clone();
+            let option = vote.option;
+            let outcome = app.store.vote(vote).await;
+            match &outcome {
+                Ok(done) if done.changed => {
+                    app.metrics.votes_changed.fetch_add(1, Relaxed);
+                    app.publish(
+                        poll,
+                        PollStatus::Open,
+                        done.tally.clone(),
+                        PollEventKind::Vote { option },
+                    )
+                    .await;
+                }
+                Ok(_) => {
+                    app.metrics.votes_unchanged.fetch_add(1, Relaxed);
+                }
+                Err(_) => {
+                    app.metrics.votes_rejected.fetch_add(1, Relaxed);
+                }
+            }
+            outcome
+        });
+        task.await
+            .unwrap_or_else(|e| Err(StoreError::Other(format!("the vote task failed: {e}"))))
+    }
+
+    /// Closes a poll and tells its watchers, in a task of its own like a vote.
+    pub async fn close_poll(&self, poll: PollId) -> Result<PollState, StoreError> {
+        let app = self.clone();
+        let task = tokio::spawn(async move {
+            let (closed, state) = app.store.close(&poll, Utc::now()).await?;
+            if closed {
+                app.publish(
+                    poll,
+                    PollStatus::Closed,
+                    state.tally.clone(),
+                    PollEventKind::Closed,
+                )
+                .await;
+            }
+            Ok(state)
+        });
+        task.await
+            .unwrap_or_else(|e| Err(StoreError::Other(format!("the close task failed: {e}"))))
+    }
+
+    async fn publish(
+        &self,
+        poll: PollId,
+        status: PollStatus,
+        tally: votewire_proto::Tally,
+        kind: PollEventKind,
+    ) {
+        let event = PollEvent {
+            poll,
+            node: self.settings.node_id.clone(),
+            at: Utc::now(),
+            status,
+            tally,
+            kind,
+        };
+        self.fanout.publish(event).await;
+    }
+
+    /// A number for a new socket, unique on this node.
+    pub fn next_socket_id(&self) -> SocketId {
+        self.next_socket.fetch_add(1, Relaxed)
+    }
+}
+
+/// Serves `app` on `listener` until its shutdown fires, then drains: in-flight
+/// requests finish, sessions close with 1001, and after `settings.drain` whatever is
+/// left is abandoned.
+pub async fn run(listener: TcpListener, app: AppState) -> std::io::Result<()> {
+    let router = crate::http::router(app.clone());
+    let shutdown = app.shutdown.clone();
+    let server =
+        axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.wait().await });
+    let drained = async {
+        server.await?;
+        app.sessions.all_closed().await;
+        Ok::<_, std::io::Error>(())
+    };
+    let deadline = async {
+        app.shutdown.wait().await;
+        tokio::time::sleep(app.settings.drain).await;
+    };
+    tokio::select! {
+        result = drained => {
+            tracing::info!("drained");
+            result
+        }
+        _ = deadline => {
+            tracing::warn!(sessions = app.sessions.count(), "drain time ran out; exiting anyway");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The seam between nodes: a [`Bus`] carries committed events to every other node.
+//!
+//! The node that committed an event delivers it to its own rooms at once and then
+//! publishes it; a bus hands events from other nodes to this node's [`Hub`] and drops
+//! the node's own echo. Implementations: [`super::local::LocalBus`] (in-process) and,
+//! for a cluster, Redis.
+
+use votewire_proto::{PollEvent, PollId};
+
+use crate::BoxFuture;
+
+/// Why a bus call failed. A failed publish never fails a vote: events carry whole
+/// tallies, so the next one (or a resync) heals any gap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusError(pub String);
+
+impl std::fmt::Display for BusError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Carries poll events between nodes.
+pub trait Bus: Send + Sync + 'static {
+    /// Sends a committed event to the other nodes watching its poll.
+    fn publish<'a>(&'a self, event: &'a PollEvent) -> BoxFuture<'a, Result<(), BusError>>;
+
+    /// Starts receiving events of `poll`; resolves once the subscription is confirmed,
+    /// so a snapshot read afterwards cannot miss an event.
+    fn subscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>>;
+
+    /// Stops receiving events of `poll`.
+    fn unsubscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>>;
+
+    /// True when the bus can carry events now (for `/readyz`).
+    fn is_connected(&self) -> bool;
+}

@@ -1,0 +1,132 @@
+//! A socket's outbox: at most one pending frame per watched poll.
+//!
+//! The room pushes the newest frame; if the socket has not taken the previous one for
+//! that poll yet, the new one replaces it and the old one counts as skipped. A slow
+//! reader therefore gets the latest tally and never costs more memory than one frame
+//! per subscription (DESIGN.md invariant 4). A std mutex, not a tokio one: it is held
+//! for a few instructions and never across an `.await`.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::Notify;
+use votewire_proto::PollId;
+
+use crate::metrics::Metrics;
+
+/// One socket's pending frames and the bell that wakes its writer.
+pub struct Outbox {
+    pending: Mutex<Vec<(PollId, Utf8Bytes)>>,
+    ready: Notify,
+    metrics: Arc<Metrics>,
+}
+
+impl Outbox {
+    /// An empty outbox that reports to `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> Arc<Self> {
+        Arc::new(Self {
+            pending: Mutex::new(Vec::new()),
+            ready: Notify::new(),
+            metrics,
+        })
+    }
+
+    /// Queues `frame` for `poll`, replacing an untaken frame of the same poll.
+    pub fn push(&self, poll: &PollId, frame: Utf8Bytes) {
+        {
+            let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
+            match pending.iter_mut().find(|(p, _)| p == poll) {
+                Some(slot) => {
+                    slot.1 = frame;
+                    self.metrics.updates_skipped.fetch_add(1, Relaxed);
+                }
+                None => {
+                    pending.push((poll.clone(), frame));
+                    self.metrics.outbox_frames.fetch_add(1, Relaxed);
+                }
+            }
+        }
+        self.ready.notify_one();
+    }
+
+    /// Takes every pending frame, oldest poll first.
+    pub fn take(&self) -> Vec<(PollId, Utf8Bytes)> {
+        let taken =
+            std::mem::take(&mut *self.pending.lock().expect("outbox lock is never poisoned"));
+        self.metrics
+            .outbox_frames
+            .fetch_sub(taken.len() as i64, Relaxed);
+        taken
+    }
+
+    /// Drops the pending frame of `poll`, when the socket stops watching it.
+    pub fn forget(&self, poll: &PollId) {
+        let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
+        let before = pending.len();
+        pending.retain(|(p, _)| p != poll);
+        self.metrics
+            .outbox_frames
+            .fetch_sub((before - pending.len()) as i64, Relaxed);
+    }
+
+    /// How many frames wait.
+    pub fn len(&self) -> usize {
+        self.pending
+            .lock()
+            .expect("outbox lock is never poisoned")
+            .len()
+    }
+
+    /// True when no frame waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Resolves once a frame has been pushed since the last wake-up.
+    pub async fn ready(&self) {
+        self.ready.notified().await
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        let left = self.pending.get_mut().map(|p| p.len()).unwrap_or(0);
+        self.metrics.outbox_frames.fetch_sub(left as i64, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poll(id: &str) -> PollId {
+        PollId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn a_newer_frame_replaces_the_untaken_one_and_counts_as_skipped() {
+        let metrics = Arc::new(Metrics::default());
+        let outbox = Outbox::new(metrics.clone());
+        for i in 0..1000 {
+            outbox.push(&poll("a"), Utf8Bytes::from(format!("v{i}")));
+        }
+        outbox.push(&poll("b"), Utf8Bytes::from("b1"));
+        assert_eq!(outbox.len(), 2);
+        assert_eq!(metrics.outbox_frames.load(Relaxed), 2);
+        assert_eq!(metrics.updates_skipped.load(Relaxed), 999);
+        let frames = outbox.take();
+        assert_eq!(frames[0].1.as_str(), "v999");
+        assert_eq!(frames[1].1.as_str(), "b1");
+        assert_eq!(metrics.outbox_frames.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn dropping_an_outbox_releases_its_frames_from_the_gauge() {
+        let metrics = Arc::new(Metrics::default());
+        let outbox = Outbox::new(metrics.clone());
+        outbox.push(&poll("a"), Utf8Bytes::from("x"));
+        drop(outbox);
+        assert_eq!(metrics.outbox_frames.load(Relaxed), 0);
+    }
+}

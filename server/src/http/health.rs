@@ -1,0 +1,97 @@
+//! Health, readiness, metrics and the cluster view.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::Utc;
+use votewire_proto::{ClusterView, HealthReport, NodeInfo};
+
+use crate::app::AppState;
+
+/// The health routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/cluster", get(cluster))
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health", description = "The process is alive.",
+    responses((status = 200, body = HealthReport)))]
+async fn healthz(State(app): State<AppState>) -> axum::Json<HealthReport> {
+    axum::Json(HealthReport {
+        status: "ok".into(),
+        node: app.settings.node_id.clone(),
+        checks: BTreeMap::new(),
+    })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    description = "Ready for traffic: the database (and the bus) reachable, not draining.",
+    responses((status = 200, body = HealthReport), (status = 503, body = HealthReport)))]
+async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
+    let mut checks = BTreeMap::new();
+    let draining = app.shutdown.is_draining();
+    checks.insert(
+        "shutdown".to_owned(),
+        if draining { "draining" } else { "ok" }.to_owned(),
+    );
+    let database = match app.store.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => format!("{e:?}"),
+    };
+    let bus = if app.fanout.bus().is_connected() {
+        "ok"
+    } else {
+        "disconnected"
+    };
+    let ready = !draining && database == "ok" && bus == "ok";
+    checks.insert("database".to_owned(), database);
+    checks.insert("bus".to_owned(), bus.to_owned());
+    let (status, word) = match (ready, draining) {
+        (true, _) => (StatusCode::OK, "ready"),
+        (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    (
+        status,
+        axum::Json(HealthReport {
+            status: word.into(),
+            node: app.settings.node_id.clone(),
+            checks,
+        }),
+    )
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "health", description = "Prometheus text format.",
+    responses((status = 200, content_type = "text/plain")))]
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+}
+
+#[utoipa::path(get, path = "/api/cluster", tag = "health", description = "The live nodes; a single node lists itself.",
+    responses((status = 200, body = ClusterView)))]
+async fn cluster(State(app): State<AppState>) -> axum::Json<ClusterView> {
+    let me = NodeInfo {
+        id: app.settings.node_id.clone(),
+        sockets: app.metrics.sockets.load(Relaxed).max(0) as u64,
+        votes_handled: app.metrics.votes_handled(),
+        last_seen: Utc::now(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        replica_lag_ms: Vec::new(),
+    };
+    axum::Json(ClusterView {
+        node: app.settings.node_id.clone(),
+        nodes: vec![me],
+    })
+}

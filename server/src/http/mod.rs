@@ -1,0 +1,71 @@
+//! HTTP: one module per resource, each exporting `routes()`; [`router`] merges them
+//! and applies the layers once.
+
+mod extract;
+mod health;
+pub mod openapi;
+mod polls;
+mod voters;
+mod votes;
+mod web;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use votewire_proto::ErrorCode;
+
+pub use polls::validate as validate_poll;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// The response header that names the node that answered.
+pub const NODE_HEADER: &str = "x-votewire-node";
+
+/// Every route of the node, with its layers.
+pub fn router(app: AppState) -> Router {
+    let node =
+        HeaderValue::from_str(app.settings.node_id.as_str()).expect("node ids are header-safe");
+    Router::new()
+        .merge(polls::routes())
+        .merge(votes::routes())
+        .merge(voters::routes())
+        .merge(health::routes())
+        .merge(openapi::routes())
+        .merge(crate::ws::routes())
+        .fallback(web::fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(app.settings.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state((app.clone(), node), observe))
+        .with_state(app)
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not take this method",
+    )
+}
+
+/// Stamps `X-Votewire-Node` on every response and records its latency by route.
+async fn observe(
+    State((app, node)): State<(AppState, HeaderValue)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let started = Instant::now();
+    let mut response = next.run(request).await.into_response();
+    app.metrics
+        .observe_http(&route, response.status().as_u16(), started.elapsed());
+    response.headers_mut().insert(NODE_HEADER, node);
+    response
+}

@@ -1,0 +1,325 @@
+//! `/api/polls`: create, list, read, close and audit polls.
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use votewire_proto::{
+    CreatePoll, CreatedPoll, ErrorBody, ErrorCode, PollAudit, PollId, PollList, PollListItem,
+    PollView,
+};
+
+use super::extract::{self, Json, PollPath, Query};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::settings::{Limits, MIN_OPTIONS};
+use crate::store::{ListCursor, PollRecord};
+use crate::token::new_poll_id;
+
+/// Polls per page when `limit` is not given, and the most a page may hold.
+const DEFAULT_PAGE: u32 = 20;
+const MAX_PAGE: u32 = 100;
+
+/// The poll routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/polls", post(create_poll).get(list_polls))
+        .route("/api/polls/{id}", get(get_poll))
+        .route("/api/polls/{id}/close", post(close_poll))
+        .route("/api/polls/{id}/audit", get(audit_poll))
+}
+
+/// A poll that passed validation: trimmed texts within the limits.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ValidPoll {
+    question: String,
+    options: Vec<String>,
+    closes_at: Option<DateTime<Utc>>,
+}
+
+/// Checks a new poll against the limits, at the server's `now`.
+pub fn validate(
+    body: CreatePoll,
+    limits: &Limits,
+    now: DateTime<Utc>,
+) -> Result<ValidPoll, AppError> {
+    let question = body.question.trim().to_owned();
+    let question_chars = question.chars().count();
+    if question_chars == 0 || question_chars > limits.max_question_chars {
+        return Err(AppError::new(
+            ErrorCode::InvalidQuestion,
+            format!(
+                "the question must have 1 to {} characters",
+                limits.max_question_chars
+            ),
+        ));
+    }
+    if body.options.len() < MIN_OPTIONS || body.options.len() > limits.max_options {
+        return Err(AppError::new(
+            ErrorCode::InvalidOptions,
+            format!(
+                "a poll needs {MIN_OPTIONS} to {} options, not {}",
+                limits.max_options,
+                body.options.len()
+            ),
+        ));
+    }
+    let mut options: Vec<String> = Vec::with_capacity(body.options.len());
+    for (i, option) in body.options.iter().enumerate() {
+        let option = option.trim();
+        let chars = option.chars().count();
+        if chars == 0 || chars > limits.max_option_chars {
+            return Err(AppError::new(
+                ErrorCode::InvalidOptions,
+                format!(
+                    "option {i} must have 1 to {} characters",
+                    limits.max_option_chars
+                ),
+            ));
+        }
+        if options
+            .iter()
+            .any(|o| o.to_lowercase() == option.to_lowercase())
+        {
+            return Err(AppError::new(
+                ErrorCode::InvalidOptions,
+                format!("option {i} repeats an earlier option"),
+            ));
+        }
+        options.push(option.to_owned());
+    }
+    if body.closes_at.is_some_and(|at| at <= now) {
+        return Err(AppError::new(
+            ErrorCode::InvalidClosesAt,
+            "closes_at must be in the future",
+        ));
+    }
+    Ok(ValidPoll {
+        question,
+        options,
+        closes_at: body.closes_at,
+    })
+}
+
+#[utoipa::path(post, path = "/api/polls", tag = "polls", request_body = CreatePoll,
+    responses((status = 201, body = CreatedPoll), (status = 422, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn create_poll(
+    app: axum::extract::State<AppState>,
+    Json(body): Json<CreatePoll>,
+) -> Result<impl IntoResponse, AppError> {
+    let now = Utc::now();
+    let valid = validate(body, &app.settings.limits, now)?;
+    let record = PollRecord {
+        id: new_poll_id(),
+        question: valid.question,
+        options: valid.options,
+        created_at: now,
+        closes_at: valid.closes_at,
+        closed_at: None,
+    };
+    app.store.create_poll(&record).await?;
+    let owner_token = app.keys.owner_token(&record.id);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedPoll {
+            poll: record.to_poll(now),
+            owner_token,
+        }),
+    ))
+}
+
+/// `GET /api/polls` query string.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    /// Polls per page, 1 to 100 (default 20).
+    limit: Option<u32>,
+    /// The `next` value of the previous page.
+    before: Option<String>,
+}
+
+fn encode_cursor(poll: &PollRecord) -> String {
+    format!("{}.{}", poll.created_at.timestamp_millis(), poll.id)
+}
+
+fn decode_cursor(text: &str) -> Result<ListCursor, AppError> {
+    let invalid = || {
+        AppError::new(
+            ErrorCode::InvalidQuery,
+            "before: pass the `next` value of the previous page",
+        )
+    };
+    let (ms, id) = text.split_once('.').ok_or_else(invalid)?;
+    let created_at = ms
+        .parse()
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .ok_or_else(invalid)?;
+    let id = PollId::parse(id).map_err(|_| invalid())?;
+    Ok(ListCursor { created_at, id })
+}
+
+#[utoipa::path(get, path = "/api/polls", tag = "polls", params(ListParams),
+    responses((status = 200, body = PollList), (status = 400, body = ErrorBody)))]
+async fn list_polls(
+    app: axum::extract::State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<axum::Json<PollList>, AppError> {
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::new(
+            ErrorCode::InvalidQuery,
+            format!("limit must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    let after = params.before.as_deref().map(decode_cursor).transpose()?;
+    let now = Utc::now();
+    let rows = app.store.list_open(now, limit + 1, after.as_ref()).await?;
+    let next = (rows.len() > limit as usize).then(|| encode_cursor(&rows[limit as usize - 1].0));
+    let polls = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(poll, total)| PollListItem {
+            poll: poll.to_poll(now),
+            total,
+        })
+        .collect();
+    Ok(axum::Json(PollList { polls, next }))
+}
+
+#[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = String, Path, description = "poll id")),
+    responses((status = 200, body = PollView), (status = 404, body = ErrorBody)))]
+async fn get_poll(
+    app: axum::extract::State<AppState>,
+    PollPath(id): PollPath,
+) -> Result<axum::Json<PollView>, AppError> {
+    let state = app.store.poll(&id).await?;
+    Ok(axum::Json(PollView {
+        poll: state.poll.to_poll(Utc::now()),
+        tally: state.tally,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = String, Path, description = "poll id")),
+    security(("owner_token" = [])),
+    responses((status = 200, body = PollView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn close_poll(
+    app: axum::extract::State<AppState>,
+    PollPath(id): PollPath,
+    headers: HeaderMap,
+) -> Result<axum::Json<PollView>, AppError> {
+    extract::owner(&headers, &app.keys, &id)?;
+    let state = app.close_poll(id).await?;
+    Ok(axum::Json(PollView {
+        poll: state.poll.to_poll(Utc::now()),
+        tally: state.tally,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = String, Path, description = "poll id")),
+    responses((status = 200, body = PollAudit), (status = 404, body = ErrorBody)))]
+async fn audit_poll(
+    app: axum::extract::State<AppState>,
+    PollPath(id): PollPath,
+) -> Result<axum::Json<PollAudit>, AppError> {
+    let (tally, nodes) = app.store.audit(&id).await?;
+    Ok(axum::Json(PollAudit {
+        poll: id,
+        tally,
+        nodes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    fn limits() -> Limits {
+        Settings::for_data_dir("unused", "n1").limits
+    }
+
+    fn body(question: &str, options: &[&str]) -> CreatePoll {
+        CreatePoll {
+            question: question.into(),
+            options: options.iter().map(|o| o.to_string()).collect(),
+            closes_at: None,
+        }
+    }
+
+    fn code(result: Result<ValidPoll, AppError>) -> ErrorCode {
+        result.expect_err("expected a refusal").code
+    }
+
+    #[test]
+    fn a_good_poll_is_trimmed() {
+        let valid = validate(
+            body("  Tea or coffee? ", &[" tea", "coffee "]),
+            &limits(),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(valid.question, "Tea or coffee?");
+        assert_eq!(valid.options, ["tea", "coffee"]);
+    }
+
+    #[test]
+    fn bad_questions_and_options_have_their_own_codes() {
+        let now = Utc::now();
+        let l = limits();
+        assert_eq!(
+            code(validate(body("   ", &["a", "b"]), &l, now)),
+            ErrorCode::InvalidQuestion
+        );
+        assert_eq!(
+            code(validate(body(&"q".repeat(281), &["a", "b"]), &l, now)),
+            ErrorCode::InvalidQuestion
+        );
+        assert_eq!(
+            code(validate(body("q", &["a"]), &l, now)),
+            ErrorCode::InvalidOptions
+        );
+        let many: Vec<String> = (0..33).map(|i| i.to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            code(validate(body("q", &many), &l, now)),
+            ErrorCode::InvalidOptions
+        );
+        assert_eq!(
+            code(validate(body("q", &["a", " "]), &l, now)),
+            ErrorCode::InvalidOptions
+        );
+        assert_eq!(
+            code(validate(body("q", &["a", "A"]), &l, now)),
+            ErrorCode::InvalidOptions
+        );
+        assert_eq!(
+            code(validate(body("q", &["a", &"o".repeat(101)]), &l, now)),
+            ErrorCode::InvalidOptions
+        );
+        let mut past = body("q", &["a", "b"]);
+        past.closes_at = Some(now - chrono::Duration::seconds(1));
+        assert_eq!(code(validate(past, &l, now)), ErrorCode::InvalidClosesAt);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let record = PollRecord {
+            id: PollId::parse("abc").unwrap(),
+            question: "q".into(),
+            options: vec![],
+            created_at: DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
+            closes_at: None,
+            closed_at: None,
+        };
+        let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
+        assert_eq!(
+            (cursor.created_at, cursor.id),
+            (record.created_at, record.id)
+        );
+        assert!(decode_cursor("nonsense").is_err());
+        assert!(decode_cursor("12.a/b").is_err());
+    }
+}

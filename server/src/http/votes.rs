@@ -1,0 +1,112 @@
+//! `/api/polls/{id}/votes`: set or withdraw the voter's choice.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::{HeaderValue, SET_COOKIE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
+
+use super::extract::{self, Json, PollPath, VOTER_COOKIE};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::VoteCommand;
+use crate::token::Voter;
+
+/// The vote routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/api/polls/{id}/votes",
+        post(cast_vote).delete(withdraw_vote),
+    )
+}
+
+/// The `Set-Cookie` that hands a voter its token: a year, HttpOnly, SameSite=Lax, and
+/// Secure when the request came over HTTPS (as the proxy in front says).
+pub fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
+    let https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    let secure = if https { "; Secure" } else { "" };
+    let cookie = format!(
+        "{VOTER_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
+        voter.token
+    );
+    HeaderValue::from_str(&cookie).expect("tokens are ASCII")
+}
+
+#[utoipa::path(post, path = "/api/polls/{id}/votes", tag = "votes", request_body = CastVote,
+    params(("id" = String, Path, description = "poll id")),
+    description = "Sets the voter's choice. The voter is the one of the `votewire_voter` cookie or of \
+        `Authorization: Voter <voter_token>`; a request with neither is issued a new voter (cookie set).",
+    responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn cast_vote(
+    State(app): State<AppState>,
+    PollPath(poll): PollPath,
+    headers: HeaderMap,
+    Json(body): Json<CastVote>,
+) -> Result<Response, AppError> {
+    let (voter, issued) = match extract::voter(&headers, &app.keys)? {
+        Some(voter) => (voter, false),
+        None => (app.keys.issue_voter(), true),
+    };
+    let command = VoteCommand {
+        poll: poll.clone(),
+        voter: voter.id.clone(),
+        option: Some(body.option),
+        node: app.settings.node_id.clone(),
+        now: Utc::now(),
+    };
+    let outcome = app.cast_vote(command).await?;
+    let receipt = VoteReceipt {
+        poll,
+        option: body.option,
+        version: outcome.tally.version,
+        node: app.settings.node_id.clone(),
+    };
+    let mut response = axum::Json(VoteResponse {
+        vote: receipt,
+        tally: outcome.tally,
+    })
+    .into_response();
+    if issued {
+        response
+            .headers_mut()
+            .insert(SET_COOKIE, voter_cookie(&voter, &headers));
+    }
+    Ok(response)
+}
+
+#[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
+    params(("id" = String, Path, description = "poll id")),
+    responses((status = 200, body = WithdrawResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn withdraw_vote(
+    State(app): State<AppState>,
+    PollPath(poll): PollPath,
+    headers: HeaderMap,
+) -> Result<axum::Json<WithdrawResponse>, AppError> {
+    let voter = extract::voter(&headers, &app.keys)?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::VoterRequired,
+            "withdrawing needs the voter's cookie or Authorization: Voter <voter_token>",
+        )
+    })?;
+    let command = VoteCommand {
+        poll: poll.clone(),
+        voter: voter.id,
+        option: None,
+        node: app.settings.node_id.clone(),
+        now: Utc::now(),
+    };
+    let outcome = app.cast_vote(command).await?;
+    Ok(axum::Json(WithdrawResponse {
+        poll,
+        withdrawn: outcome.changed,
+        node: app.settings.node_id.clone(),
+        tally: outcome.tally,
+    }))
+}

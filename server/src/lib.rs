@@ -1,0 +1,45 @@
+//! # votewire-server: the `votewire` node
+//!
+//! One axum process that serves the REST API, the WebSocket and the web client.
+//!
+//! - [`cli`], [`settings`]: flags and `VOTEWIRE_*` variables, validated once.
+//! - [`app`]: the [`app::App`] state, the vote path, and [`app::run`].
+//! - [`http`]: REST routes, one module per resource, layers applied once.
+//! - [`ws`]: one WebSocket session: subscribe/unsubscribe, bounded send, ping.
+//! - [`fanout`]: rooms per poll, coalescing, outboxes, the [`fanout::Bus`] seam.
+//! - [`store`]: the [`store::Store`] seam and its SQLite backend.
+//! - [`token`]: signed voter and owner tokens. [`metrics`]: Prometheus.
+//! - [`shutdown`]: the shutdown signal and the count of open sessions.
+//!
+//! ## A vote going in
+//! `POST /api/polls/{id}/votes` -> [`http`] parses and authenticates ->
+//! [`app::AppState::cast_vote`] spawns the commit: [`store::Store::vote`] (one
+//! transaction: vote row, tally rows, version) -> [`fanout::Fanout::publish`]: the
+//! local room at once, then the bus to the other nodes.
+//!
+//! ## An update going out
+//! A [`fanout::Room`] folds events (highest version wins) -> its flusher coalesces
+//! (leading edge, then one per tick) -> serializes once -> pushes the frame into each
+//! watcher's [`fanout::Outbox`] (one slot per poll) -> the [`ws`] session writes it.
+//!
+//! `store` and `fanout` never import each other, `http` or `ws`; `app` is where they meet.
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod fanout;
+pub mod http;
+pub mod metrics;
+pub mod settings;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+pub mod token;
+pub mod ws;
+
+pub use app::{AppState, run};
+pub use settings::Settings;
+
+/// A boxed future, so the [`store::Store`] and [`fanout::Bus`] seams can be used as
+/// trait objects.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

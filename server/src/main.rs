@@ -1,0 +1,58 @@
+//! The `votewire` binary: parse the command line, then serve or migrate.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use votewire_server::cli::{Cli, Run};
+use votewire_server::{AppState, shutdown, store, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init();
+    let run = match Cli::parse().into_run() {
+        Ok(run) => run,
+        Err(message) => {
+            eprintln!("votewire: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match run {
+        Run::Migrate { database_url } => migrate(&database_url).await,
+        Run::Serve(settings) => serve(settings).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("votewire: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(database_url: &str) -> Result<(), String> {
+    let store = store::connect(database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e:?}"))?;
+    store.migrate().await.map_err(|e| format!("{e:?}"))?;
+    println!("database is up to date");
+    Ok(())
+}
+
+async fn serve(settings: votewire_server::Settings) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let app = AppState::build(settings, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(node = %app.settings.node_id, "votewire serving on http://{address}");
+    let shutdown = app.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown::os_signal().await;
+        shutdown.fire();
+    });
+    votewire_server::run(listener, app)
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}

@@ -1,0 +1,64 @@
+//! The node's settings, validated once by [`crate::cli`] and read everywhere else.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use votewire_proto::NodeId;
+
+/// Everything a node needs to know to serve.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen (tests pass their own listener instead).
+    pub listen: SocketAddr,
+    /// The folder for SQLite and the generated signing key.
+    pub data_dir: PathBuf,
+    /// The primary database.
+    pub database_url: String,
+    /// This node's name.
+    pub node_id: NodeId,
+    /// The key that signs tokens; generated there when missing.
+    pub key_file: PathBuf,
+    /// Origins allowed to open a WebSocket; empty means the request's own host.
+    pub allowed_origins: Vec<String>,
+    /// The built web client.
+    pub web_dir: PathBuf,
+    /// The coalescing tick of the fan-out.
+    pub tick: Duration,
+    /// How long shutdown may take.
+    pub drain: Duration,
+    /// Sizes, counts and rates.
+    pub limits: Limits,
+}
+
+/// Every configurable limit, documented in the README's settings table.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Longest question.
+    pub max_question_chars: usize,
+    /// Longest option.
+    pub max_option_chars: usize,
+    /// Most options per poll.
+    pub max_options: usize,
+    /// Most sockets per node.
+    pub max_sockets: usize,
+    /// Largest WebSocket message from a client.
+    pub ws_max_message_bytes: usize,
+    /// Bytes buffered per socket before writes wait for the client.
+    pub ws_write_buffer_bytes: usize,
+    /// Most polls one socket watches.
+    pub ws_max_subscriptions: usize,
+    /// Client messages per second per socket.
+    pub ws_messages_per_sec: u32,
+    /// Interval between pings.
+    pub ws_ping: Duration,
+    /// Silence after which a socket is closed.
+    pub ws_idle: Duration,
+    /// Longest time one frame may take to write.
+    pub ws_write_timeout: Duration,
+}
+
+/// The smallest number of options a poll can have: a choice needs two.
+pub const MIN_OPTIONS: usize = 2;

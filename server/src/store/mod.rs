@@ -1,0 +1,185 @@
+//! Storage behind one trait, [`Store`], with a backend per database chosen once from
+//! the URL at start-up ([`connect`]). SQL lives only in the backend's file; database
+//! errors are mapped there into the small, backend-neutral [`StoreError`].
+//!
+//! Every write is one transaction that keeps the tally beside the votes, so a tally
+//! always equals a recount (DESIGN.md invariant 1), and returns the whole tally with
+//! the poll's new version, ready to publish (invariant 2).
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use votewire_proto::{NodeId, NodeVotes, Poll, PollId, PollStatus, Tally};
+
+pub use sqlite::SqliteStore;
+
+pub use crate::BoxFuture;
+
+/// Why a storage call failed, in terms the API can answer with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// No poll has this id.
+    PollNotFound,
+    /// The poll is closed (by its owner or its closing time).
+    PollClosed,
+    /// The option index is not below the poll's number of options.
+    OptionOutOfRange {
+        /// How many options the poll has.
+        options: u32,
+    },
+    /// The database cannot be reached (connection refused, pool timed out, read-only).
+    Unavailable(String),
+    /// Anything else; a bug or a broken database.
+    Other(String),
+}
+
+/// A poll as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollRecord {
+    /// Its id.
+    pub id: PollId,
+    /// The question.
+    pub question: String,
+    /// The options, in index order.
+    pub options: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it closes by itself.
+    pub closes_at: Option<DateTime<Utc>>,
+    /// When its owner closed it.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl PollRecord {
+    /// Open or closed at `now`: the server's clock decides when `closes_at` has passed.
+    pub fn status(&self, now: DateTime<Utc>) -> PollStatus {
+        if self.closed_at(now).is_some() {
+            PollStatus::Closed
+        } else {
+            PollStatus::Open
+        }
+    }
+
+    /// When the poll closed, if it has by `now`.
+    pub fn closed_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.closed_at.or(self.closes_at.filter(|at| *at <= now))
+    }
+
+    /// The poll as the API shows it at `now`.
+    pub fn to_poll(&self, now: DateTime<Utc>) -> Poll {
+        Poll {
+            id: self.id.clone(),
+            question: self.question.clone(),
+            options: self.options.clone(),
+            created_at: self.created_at,
+            closes_at: self.closes_at,
+            closed_at: self.closed_at(now),
+            status: self.status(now),
+        }
+    }
+}
+
+/// A poll and its tally, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollState {
+    /// The poll.
+    pub poll: PollRecord,
+    /// Its tally.
+    pub tally: Tally,
+}
+
+/// "Set this voter's choice in this poll to `option`" (`None` withdraws it).
+#[derive(Debug, Clone)]
+pub struct VoteCommand {
+    /// The poll.
+    pub poll: PollId,
+    /// The voter, from a verified token.
+    pub voter: String,
+    /// The option, or `None` to withdraw.
+    pub option: Option<u32>,
+    /// The node handling the vote, kept with it for the audit.
+    pub node: NodeId,
+    /// The server's clock: votes at or after `closes_at` are refused.
+    pub now: DateTime<Utc>,
+}
+
+/// What a committed vote did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteOutcome {
+    /// False when the vote repeated the voter's current choice: nothing was written
+    /// and the version did not move.
+    pub changed: bool,
+    /// The tally after the commit.
+    pub tally: Tally,
+}
+
+/// A page of the open-poll list starts after this poll (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    /// The last listed poll's creation time.
+    pub created_at: DateTime<Utc>,
+    /// The last listed poll's id.
+    pub id: PollId,
+}
+
+/// Where votewire keeps polls, votes and tallies.
+pub trait Store: Send + Sync + 'static {
+    /// Creates the schema or brings it up to date.
+    fn migrate(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Stores a new poll with an empty tally.
+    fn create_poll<'a>(&'a self, poll: &'a PollRecord) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// A poll with its tally.
+    fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
+    /// Open polls at `now`, newest first, with their totals.
+    fn list_open<'a>(
+        &'a self,
+        now: DateTime<Utc>,
+        limit: u32,
+        after: Option<&'a ListCursor>,
+    ) -> BoxFuture<'a, Result<Vec<(PollRecord, u64)>, StoreError>>;
+
+    /// Sets (or withdraws) a voter's choice in one transaction with the tally.
+    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>>;
+
+    /// Closes a poll now; `Ok(false)` with the state when it was already closed.
+    fn close<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<(bool, PollState), StoreError>>;
+
+    /// The poll's tally and its current votes counted per node that handled them.
+    fn audit<'a>(
+        &'a self,
+        id: &'a PollId,
+    ) -> BoxFuture<'a, Result<(Tally, Vec<NodeVotes>), StoreError>>;
+
+    /// Fails when the database cannot be reached.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// Opens the store for `url`; the scheme picks the backend.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::Other(format!(
+            "unsupported database URL {url:?}: this build takes sqlite://PATH"
+        )))
+    }
+}
+
+/// Milliseconds since the epoch, as every backend stores times.
+pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The time of a stored millisecond count.
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,122 @@
+//! `GET /ws`: the WebSocket. [`upgrade`] checks the Origin and the socket limit before
+//! accepting; [`session`] runs one connection.
+
+pub mod limits;
+pub mod session;
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::HeaderMap;
+use axum::http::header::{HOST, ORIGIN};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use votewire_proto::ErrorCode;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// The WebSocket route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/ws", get(upgrade))
+}
+
+/// Whether a browser page from `Origin` may open a socket here. axum does not check
+/// it, and without the check any site could watch polls through its visitors.
+/// Requests without an Origin (not from a browser: CLIs, load generators) pass.
+pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if !allowed.is_empty() {
+        return allowed.iter().any(|a| a == origin);
+    }
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+async fn upgrade(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&headers, &app.settings.allowed_origins) {
+        return AppError::new(
+            ErrorCode::ForbiddenOrigin,
+            "this origin may not open a WebSocket here",
+        )
+        .into_response();
+    }
+    if app.shutdown.is_draining() {
+        return AppError::new(
+            ErrorCode::Draining,
+            "this node is shutting down; connect to another",
+        )
+        .into_response();
+    }
+    let limits = &app.settings.limits;
+    if app.metrics.sockets.load(Relaxed) >= limits.max_sockets as i64 {
+        return AppError::new(
+            ErrorCode::TooManyConnections,
+            "this node holds as many sockets as it may",
+        )
+        .into_response();
+    }
+    ws.max_message_size(limits.ws_max_message_bytes)
+        .max_frame_size(limits.ws_max_message_bytes)
+        .write_buffer_size(0)
+        .max_write_buffer_size(limits.ws_write_buffer_bytes)
+        .on_upgrade(move |socket| session::run(socket, app))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, host.parse().unwrap());
+        if let Some(o) = origin {
+            h.insert(ORIGIN, o.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_host_is_the_default() {
+        assert!(origin_allowed(
+            &headers(Some("http://localhost:8080"), "localhost:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://evil.example"), "localhost:8080"),
+            &[]
+        ));
+        assert!(origin_allowed(&headers(None, "localhost:8080"), &[]));
+    }
+
+    #[test]
+    fn an_allow_list_is_matched_exactly() {
+        let allowed = vec!["https://vote.example.com".to_owned()];
+        assert!(origin_allowed(
+            &headers(Some("https://vote.example.com"), "x"),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("https://vote.example.com.evil"), "x"),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://vote.example.com"), "x"),
+            &allowed
+        ));
+    }
+}

@@ -1,0 +1,332 @@
+//! One WebSocket session: a single `select!` loop over the client's messages, the
+//! outbox, the ping timer and the shutdown signal.
+//!
+//! Written over `Sink + Stream` rather than axum's `WebSocket` alone so a test can
+//! drive it with any transport. Frames for watched polls come through the socket's
+//! [`Outbox`] (latest per poll); replies to the client's own messages (snapshot,
+//! error) are written directly, in order.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use votewire_proto::{
+    ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, PollStatus, ServerMessage,
+};
+
+use super::limits::RateLimit;
+use crate::app::AppState;
+use crate::fanout::room::encode;
+use crate::fanout::{Outbox, Seed, SocketId};
+use crate::store::StoreError;
+
+/// Why a session ended, for the log.
+#[derive(Debug)]
+enum End {
+    ClientClosed,
+    Broken,
+    WriteTimeout,
+    Idle,
+    TooLarge,
+    Shutdown,
+}
+
+struct Session<S> {
+    socket: S,
+    app: AppState,
+    id: SocketId,
+    outbox: Arc<Outbox>,
+    watching: HashSet<PollId>,
+    rate: RateLimit,
+    last_heard: Instant,
+}
+
+/// Runs a session until the client leaves, the connection breaks, or the node shuts down.
+pub async fn run<S>(socket: S, app: AppState)
+where
+    S: Stream<Item = Result<Message, axum::Error>>
+        + Sink<Message, Error = axum::Error>
+        + Unpin
+        + Send,
+{
+    let _counted = app.sessions.open();
+    app.metrics.sockets.fetch_add(1, Relaxed);
+    let mut session = Session {
+        socket,
+        id: app.next_socket_id(),
+        outbox: Outbox::new(app.metrics.clone()),
+        watching: HashSet::new(),
+        rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
+        last_heard: Instant::now(),
+        app: app.clone(),
+    };
+    let end = session.serve().await;
+    tracing::debug!(socket = session.id, ?end, "session ended");
+    for poll in std::mem::take(&mut session.watching) {
+        app.fanout.unwatch(&poll, session.id).await;
+        app.metrics.subscriptions.fetch_sub(1, Relaxed);
+    }
+    app.metrics.sockets.fetch_sub(1, Relaxed);
+}
+
+impl<S> Session<S>
+where
+    S: Stream<Item = Result<Message, axum::Error>>
+        + Sink<Message, Error = axum::Error>
+        + Unpin
+        + Send,
+{
+    async fn serve(&mut self) -> End {
+        let hello = ServerMessage::Hello {
+            node: self.app.settings.node_id.clone(),
+            protocol: PROTOCOL_VERSION,
+        };
+        if let Err(end) = self.send(Message::Text(encode(&hello))).await {
+            return end;
+        }
+        let limits = self.app.settings.limits.clone();
+        let mut ping = tokio::time::interval(limits.ws_ping);
+        ping.reset(); // the first tick would fire at once
+        let shutdown = self.app.shutdown.clone();
+        let end = loop {
+            let step = tokio::select! {
+                _ = shutdown.wait() => Err(End::Shutdown),
+                message = self.socket.next() => self.receive(message).await,
+                _ = self.outbox.ready() => self.flush_outbox().await,
+                _ = ping.tick() => {
+                    if self.last_heard.elapsed() > limits.ws_idle {
+                        Err(End::Idle)
+                    } else {
+                        self.send(Message::Ping(Default::default())).await
+                    }
+                }
+            };
+            if let Err(end) = step {
+                break end;
+            }
+        };
+        let close = match end {
+            End::Shutdown => Some((close_code::AWAY, "server shutting down")),
+            End::Idle => Some((close_code::NORMAL, "idle timeout")),
+            End::TooLarge => Some((close_code::SIZE, "message too large")),
+            End::ClientClosed | End::Broken | End::WriteTimeout => None,
+        };
+        if let Some((code, reason)) = close {
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            };
+            let write = self.socket.send(Message::Close(Some(frame)));
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
+        }
+        end
+    }
+
+    /// Writes one message, giving up after the write timeout or on shutdown.
+    async fn send(&mut self, message: Message) -> Result<(), End> {
+        let timeout = self.app.settings.limits.ws_write_timeout;
+        let shutdown = self.app.shutdown.clone();
+        tokio::select! {
+            result = tokio::time::timeout(timeout, self.socket.send(message)) => match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(End::Broken),
+                Err(_) => Err(End::WriteTimeout),
+            },
+            _ = shutdown.wait() => Err(End::Shutdown),
+        }
+    }
+
+    async fn send_message(&mut self, message: &ServerMessage) -> Result<(), End> {
+        self.send(Message::Text(encode(message))).await
+    }
+
+    async fn send_error(&mut self, code: ErrorCode, message: impl Into<String>) -> Result<(), End> {
+        self.send_message(&ServerMessage::Error {
+            code,
+            message: message.into(),
+        })
+        .await
+    }
+
+    async fn flush_outbox(&mut self) -> Result<(), End> {
+        for (_, frame) in self.outbox.take() {
+            self.send(Message::Text(frame)).await?;
+        }
+        Ok(())
+    }
+
+    async fn receive(&mut self, message: Option<Result<Message, axum::Error>>) -> Result<(), End> {
+        let message = match message {
+            None | Some(Ok(Message::Close(_))) => return Err(End::ClientClosed),
+            Some(Err(e)) => {
+                return if is_too_large(e) {
+                    let limit = self.app.settings.limits.ws_max_message_bytes;
+                    let _ = self
+                        .send_error(
+                            ErrorCode::MessageTooLarge,
+                            format!("messages may have at most {limit} bytes"),
+                        )
+                        .await;
+                    Err(End::TooLarge)
+                } else {
+                    Err(End::Broken)
+                };
+            }
+            Some(Ok(message)) => message,
+        };
+        self.last_heard = Instant::now();
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                return self
+                    .send_error(
+                        ErrorCode::MalformedMessage,
+                        "send JSON text frames, not binary",
+                    )
+                    .await;
+            }
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(()),
+        };
+        if !self.rate.allow(self.last_heard) {
+            let rate = self.app.settings.limits.ws_messages_per_sec;
+            return self
+                .send_error(
+                    ErrorCode::RateLimited,
+                    format!("at most {rate} messages per second"),
+                )
+                .await;
+        }
+        match parse(&text) {
+            Ok(ClientMessage::Subscribe { poll, since }) => self.subscribe(poll, since).await,
+            Ok(ClientMessage::Unsubscribe { poll }) => self.unsubscribe(poll).await,
+            Err((code, why)) => self.send_error(code, why).await,
+        }
+    }
+
+    async fn subscribe(&mut self, poll: PollId, since: Option<u64>) -> Result<(), End> {
+        let max = self.app.settings.limits.ws_max_subscriptions;
+        let new = !self.watching.contains(&poll);
+        if new && self.watching.len() >= max {
+            return self
+                .send_error(
+                    ErrorCode::TooManySubscriptions,
+                    format!("a socket may watch at most {max} polls"),
+                )
+                .await;
+        }
+        // Watch first, read second: an update committed in between reaches the outbox.
+        let room = self
+            .app
+            .fanout
+            .watch(&poll, self.id, self.outbox.clone())
+            .await;
+        let state = match self.app.store.poll(&poll).await {
+            Ok(state) => state,
+            Err(e) => {
+                if new {
+                    self.app.fanout.unwatch(&poll, self.id).await;
+                }
+                let refusal = crate::error::AppError::from(e.clone());
+                let message = match e {
+                    StoreError::PollNotFound => format!("no poll has the id {poll}"),
+                    _ => refusal.message,
+                };
+                return self.send_error(refusal.code, message).await;
+            }
+        };
+        if new {
+            self.watching.insert(poll.clone());
+            self.app.metrics.subscriptions.fetch_add(1, Relaxed);
+        }
+        let status = state.poll.status(chrono::Utc::now());
+        room.seed(Seed {
+            status,
+            tally: state.tally.clone(),
+            closes_at: state.poll.closes_at,
+        });
+        if since == Some(state.tally.version) && status == PollStatus::Open {
+            return Ok(());
+        }
+        self.app.metrics.updates_sent.fetch_add(1, Relaxed);
+        self.send_message(&ServerMessage::Snapshot {
+            poll,
+            status,
+            tally: state.tally,
+        })
+        .await
+    }
+
+    async fn unsubscribe(&mut self, poll: PollId) -> Result<(), End> {
+        if self.watching.remove(&poll) {
+            self.app.fanout.unwatch(&poll, self.id).await;
+            self.outbox.forget(&poll);
+            self.app.metrics.subscriptions.fetch_sub(1, Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// Parses a client message, telling an unknown `type` from a malformed message.
+fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| (ErrorCode::MalformedMessage, format!("not valid JSON: {e}")))?;
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            (
+                ErrorCode::MalformedMessage,
+                "a message is a JSON object with a string \"type\"".to_owned(),
+            )
+        })?;
+    if !matches!(kind.as_str(), "subscribe" | "unsubscribe") {
+        return Err((
+            ErrorCode::UnknownMessageType,
+            format!("unknown message type {kind:?}: expected \"subscribe\" or \"unsubscribe\""),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| (ErrorCode::MalformedMessage, format!("invalid {kind}: {e}")))
+}
+
+fn is_too_large(error: axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    error
+        .into_inner()
+        .downcast_ref::<Error>()
+        .is_some_and(|e| matches!(e, Error::Capacity(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_tells_unknown_types_from_malformed_messages() {
+        assert!(matches!(
+            parse(r#"{"type":"subscribe","poll":"p"}"#),
+            Ok(ClientMessage::Subscribe { .. })
+        ));
+        assert_eq!(
+            parse(r#"{"type":"dance"}"#).unwrap_err().0,
+            ErrorCode::UnknownMessageType
+        );
+        assert_eq!(parse("{nope").unwrap_err().0, ErrorCode::MalformedMessage);
+        assert_eq!(
+            parse(r#"{"poll":"p"}"#).unwrap_err().0,
+            ErrorCode::MalformedMessage
+        );
+        assert_eq!(
+            parse(r#"{"type":"subscribe","poll":7}"#).unwrap_err().0,
+            ErrorCode::MalformedMessage
+        );
+        assert_eq!(
+            parse(r#"{"type":"subscribe","poll":"a/b"}"#).unwrap_err().0,
+            ErrorCode::MalformedMessage
+        );
+    }
+}

@@ -1,0 +1,440 @@
+// Generated from proto/ by `cargo run -p votewire-proto --example write-typescript`.
+// Do not edit: change the Rust types and run the command again.
+
+/** The WebSocket protocol version announced in `hello`. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Why a request or message was refused. Serialized in `snake_case`.
+ */
+
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "owner_token_required" | "invalid_owner_token" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "internal";
+
+/**
+ * The code and words of an error.
+ */
+
+export type ErrorDetail = { 
+/**
+ * What went wrong, for programs.
+ */
+code: ErrorCode, 
+/**
+ * What went wrong, for people.
+ */
+message: string, };
+
+/**
+ * The body of every refused REST request: `{"error":{"code","message"}}`.
+ */
+
+export type ErrorBody = { 
+/**
+ * What went wrong.
+ */
+error: ErrorDetail, };
+
+/**
+ * The counts of a poll at one version.
+ *
+ * `version` rises by one with every vote that changed the counts, so a client keeps
+ * the tally with the highest version it has seen and ignores the rest.
+ */
+
+export type Tally = { 
+/**
+ * Rises by one with every committed vote that changed the counts.
+ */
+version: number, 
+/**
+ * Votes per option, in the poll's option order.
+ */
+counts: Array<number>, 
+/**
+ * The sum of `counts`: the number of voters with a vote in this poll.
+ */
+total: number, };
+
+/**
+ * Whether a poll still takes votes.
+ */
+
+export type PollStatus = "open" | "closed";
+
+/**
+ * A poll as the API shows it.
+ */
+
+export type Poll = { 
+/**
+ * The poll's identifier, used in every URL that concerns it.
+ */
+id: PollId, 
+/**
+ * The question asked.
+ */
+question: string, 
+/**
+ * The options, in the order votes refer to them (by index).
+ */
+options: Array<string>, 
+/**
+ * When the poll was created.
+ */
+created_at: string, 
+/**
+ * When the poll closes by itself, if it was given a closing time.
+ */
+closes_at: string | null, 
+/**
+ * When the poll was closed (by its owner or by its closing time), if it is closed.
+ */
+closed_at: string | null, 
+/**
+ * Open or closed, as the server's clock sees it now.
+ */
+status: PollStatus, };
+
+/**
+ * `POST /api/polls`: the body that creates a poll.
+ */
+
+export type CreatePoll = { 
+/**
+ * The question: 1 to 280 characters by default, not blank.
+ */
+question: string, 
+/**
+ * 2 to 32 options by default, each 1 to 100 characters, not blank, all different.
+ */
+options: Array<string>, 
+/**
+ * An optional closing time in the future (RFC 3339).
+ */
+closes_at?: string, };
+
+/**
+ * `201` answer to `POST /api/polls`.
+ */
+
+export type CreatedPoll = { 
+/**
+ * The poll as created.
+ */
+poll: Poll, 
+/**
+ * The secret that closes the poll (`Authorization: Bearer <owner_token>`).
+ * It is shown once: keep it.
+ */
+owner_token: string, };
+
+/**
+ * `GET /api/polls/{id}`: a poll with its current tally.
+ */
+
+export type PollView = { 
+/**
+ * The poll.
+ */
+poll: Poll, 
+/**
+ * Its tally now.
+ */
+tally: Tally, };
+
+/**
+ * One line of the poll list.
+ */
+
+export type PollListItem = { 
+/**
+ * The poll.
+ */
+poll: Poll, 
+/**
+ * How many voters have a vote in it.
+ */
+total: number, };
+
+/**
+ * `GET /api/polls?limit=&before=`: open polls, newest first, one page.
+ */
+
+export type PollList = { 
+/**
+ * This page of polls.
+ */
+polls: Array<PollListItem>, 
+/**
+ * Pass as `before` to get the next page; absent on the last page.
+ */
+next: string | null, };
+
+/**
+ * How many of a poll's current votes one node handled.
+ */
+
+export type NodeVotes = { 
+/**
+ * The node that committed the votes.
+ */
+node: NodeId, 
+/**
+ * How many of the poll's current votes it committed.
+ */
+votes: number, };
+
+/**
+ * `GET /api/polls/{id}/audit`: which node handled the votes that count now.
+ */
+
+export type PollAudit = { 
+/**
+ * The poll audited.
+ */
+poll: PollId, 
+/**
+ * The tally the audit was read with.
+ */
+tally: Tally, 
+/**
+ * Votes per node, most first. Their sum is `tally.total`.
+ */
+nodes: Array<NodeVotes>, };
+
+/**
+ * `POST /api/polls/{id}/votes`: the option chosen, by index.
+ */
+
+export type CastVote = { 
+/**
+ * The index of the chosen option in `poll.options`.
+ */
+option: number, };
+
+/**
+ * What a node committed for one vote.
+ */
+
+export type VoteReceipt = { 
+/**
+ * The poll voted in.
+ */
+poll: PollId, 
+/**
+ * The option the voter's vote is now on.
+ */
+option: number, 
+/**
+ * The poll's version once this vote is counted. A repeated vote changes nothing
+ * and answers the current version.
+ */
+version: number, 
+/**
+ * The node that handled the vote.
+ */
+node: NodeId, };
+
+/**
+ * `200` answer to a vote.
+ */
+
+export type VoteResponse = { 
+/**
+ * The vote as committed.
+ */
+vote: VoteReceipt, 
+/**
+ * The tally right after the commit.
+ */
+tally: Tally, };
+
+/**
+ * `200` answer to `DELETE /api/polls/{id}/votes`.
+ */
+
+export type WithdrawResponse = { 
+/**
+ * The poll.
+ */
+poll: PollId, 
+/**
+ * False when the voter had no vote to withdraw (nothing changed).
+ */
+withdrawn: boolean, 
+/**
+ * The node that handled the request.
+ */
+node: NodeId, 
+/**
+ * The tally right after the commit.
+ */
+tally: Tally, };
+
+/**
+ * `POST /api/voters`: a new voter. The same token is also set as the
+ * `votewire_voter` cookie (HttpOnly, SameSite=Lax).
+ */
+
+export type VoterIssued = { 
+/**
+ * Send as `Authorization: Voter <voter_token>` when cookies are not an option.
+ */
+voter_token: string, };
+
+/**
+ * One live node.
+ */
+
+export type NodeInfo = { 
+/**
+ * The node's identifier.
+ */
+id: NodeId, 
+/**
+ * WebSocket connections open on the node now.
+ */
+sockets: number, 
+/**
+ * Votes the node has handled since it started.
+ */
+votes_handled: number, 
+/**
+ * When the node last announced itself.
+ */
+last_seen: string, 
+/**
+ * The node's software version.
+ */
+version: string, 
+/**
+ * How far each of its read replicas lags behind the primary, in milliseconds,
+ * when it reads from replicas.
+ */
+replica_lag_ms: Array<number>, };
+
+/**
+ * `GET /api/cluster`: the live nodes. A single node lists itself.
+ */
+
+export type ClusterView = { 
+/**
+ * The node that answered.
+ */
+node: NodeId, 
+/**
+ * Every live node, the answering one included.
+ */
+nodes: Array<NodeInfo>, };
+
+/**
+ * `GET /healthz` and `GET /readyz`.
+ */
+
+export type HealthReport = { 
+/**
+ * `ok`, `ready`, `draining` or `unavailable`.
+ */
+status: string, 
+/**
+ * The node that answered.
+ */
+node: NodeId, 
+/**
+ * Each dependency checked, with `ok` or what is wrong with it.
+ */
+checks: { [key in string]: string }, };
+
+/**
+ * A message from the client.
+ */
+
+export type ClientMessage = { "type": "subscribe", 
+/**
+ * The poll to watch.
+ */
+poll: PollId, 
+/**
+ * The version the client already shows, if any.
+ */
+since?: number, } | { "type": "unsubscribe", 
+/**
+ * The poll to stop watching.
+ */
+poll: PollId, };
+
+/**
+ * A vote folded into an `update`.
+ */
+
+export type RecentVote = { 
+/**
+ * The option voted for; absent when the vote was withdrawn.
+ */
+option: number | null, 
+/**
+ * The node that handled the vote.
+ */
+node: NodeId, 
+/**
+ * When the vote was committed.
+ */
+at: string, };
+
+/**
+ * A message from the server.
+ */
+
+export type ServerMessage = { "type": "hello", 
+/**
+ * The node this socket is connected to.
+ */
+node: NodeId, 
+/**
+ * The protocol version, [`crate::PROTOCOL_VERSION`].
+ */
+protocol: number, } | { "type": "snapshot", 
+/**
+ * The poll.
+ */
+poll: PollId, 
+/**
+ * Open or closed.
+ */
+status: PollStatus, 
+/**
+ * Its tally now.
+ */
+tally: Tally, } | { "type": "update", 
+/**
+ * The poll.
+ */
+poll: PollId, 
+/**
+ * Its whole tally at the newest version.
+ */
+tally: Tally, 
+/**
+ * The latest votes folded into this update, oldest first.
+ */
+recent: Array<RecentVote>, 
+/**
+ * How many more votes were folded in than `recent` lists.
+ */
+skipped: number, } | { "type": "closed", 
+/**
+ * The poll.
+ */
+poll: PollId, 
+/**
+ * The final tally.
+ */
+tally: Tally, } | { "type": "error", 
+/**
+ * What went wrong, from the shared vocabulary.
+ */
+code: ErrorCode, 
+/**
+ * What went wrong, in words.
+ */
+message: string, };
