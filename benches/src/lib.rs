@@ -1,1 +1,1 @@
-
+//! votewire's benchmarks live in `benches/`: `cargo bench -p votewire-benches`.

@@ -8,8 +8,9 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use axum::serve::ListenerExt;
 use chrono::Utc;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use votewire_proto::{PollEvent, PollEventKind, PollId, PollStatus};
 
 use crate::fanout::local::{LocalBus, LocalNetwork};
@@ -80,7 +81,7 @@ impl AppState {
             .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
         let metrics = Arc::new(Metrics::default());
         let hub = Arc::new(Hub::new(settings.tick, metrics.clone()));
-        let network = network.unwrap_or_else(LocalNetwork::new);
+        let network = network.unwrap_or_default();
         let bus = Arc::new(LocalBus::join(network, settings.node_id.clone(), &hub));
         let fanout = Fanout::new(hub, bus, metrics.clone());
         Ok(Self(Arc::new(App {
@@ -177,6 +178,18 @@ impl AppState {
 /// left is abandoned.
 pub async fn run(listener: TcpListener, app: AppState) -> std::io::Result<()> {
     let router = crate::http::router(app.clone());
+    let send_buffer = app.settings.limits.socket_send_buffer_bytes;
+    let listener = listener.tap_io(move |tcp: &mut TcpStream| {
+        // Updates are small frames that should leave at once, not wait for Nagle.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        if send_buffer > 0
+            && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
+        {
+            tracing::debug!(error = %e, "cannot set the send buffer size");
+        }
+    });
     let shutdown = app.shutdown.clone();
     let server =
         axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.wait().await });

@@ -26,6 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once at start-up")]
 enum Command {
     /// Serve the API, the WebSocket and the web client (the default).
     Serve(ServeArgs),
@@ -34,6 +35,7 @@ enum Command {
 }
 
 /// What to run, once parsed.
+#[expect(clippy::large_enum_variant, reason = "built once at start-up")]
 pub enum Run {
     /// Serve with these settings.
     Serve(Settings),
@@ -176,6 +178,15 @@ struct LimitArgs {
         global = true
     )]
     ws_messages_per_sec: u32,
+    /// Kernel send buffer per connection, in bytes (0: the OS default, which grows to
+    /// megabytes). Smaller means a slow reader is noticed, and skipped, sooner.
+    #[arg(
+        long,
+        env = "VOTEWIRE_SOCKET_SEND_BUFFER_BYTES",
+        default_value_t = 0,
+        global = true
+    )]
+    socket_send_buffer_bytes: usize,
     /// Seconds between WebSocket pings.
     #[arg(
         long,
@@ -263,6 +274,7 @@ impl ServeArgs {
                 ws_write_buffer_bytes: l.ws_write_buffer_bytes,
                 ws_max_subscriptions: l.ws_max_subscriptions,
                 ws_messages_per_sec: l.ws_messages_per_sec,
+                socket_send_buffer_bytes: l.socket_send_buffer_bytes,
                 ws_ping: Duration::from_secs(l.ws_ping_secs),
                 ws_idle: Duration::from_secs(l.ws_idle_secs),
                 ws_write_timeout: Duration::from_secs(l.ws_write_timeout_secs),
@@ -346,6 +358,18 @@ mod tests {
         let err = parse(&["--allowed-origin", "example.com"]).err().unwrap();
         assert!(err.contains("--allowed-origin"), "{err}");
         assert!(parse(&["--tick-ms", "0"]).is_err());
+    }
+
+    #[test]
+    fn every_setting_is_in_the_readme() {
+        use clap::CommandFactory;
+        let readme = include_str!("../../README.md");
+        for arg in Cli::command().get_arguments() {
+            if let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) {
+                let row = format!("| `--{long}` | `{}` |", env.to_string_lossy());
+                assert!(readme.contains(&row), "README's settings table lacks {row}");
+            }
+        }
     }
 
     #[test]

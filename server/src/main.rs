@@ -46,12 +46,15 @@ async fn serve(settings: votewire_server::Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(node = %app.settings.node_id, "votewire serving on http://{address}");
+    // Listen for signals before announcing the address, so a SIGTERM sent by whoever
+    // read the announcement always drains instead of killing the process.
+    let signal = shutdown::os_signal().map_err(|e| format!("cannot listen for signals: {e}"))?;
     let shutdown = app.shutdown.clone();
     tokio::spawn(async move {
-        shutdown::os_signal().await;
+        signal.await;
         shutdown.fire();
     });
+    tracing::info!(node = %app.settings.node_id, "votewire serving on http://{address}");
     votewire_server::run(listener, app)
         .await
         .map_err(|e| format!("server error: {e}"))

@@ -73,6 +73,9 @@ pub struct Metrics {
     pub rooms: AtomicI64,
     /// Frames waiting in socket outboxes (at most one per socket and poll).
     pub outbox_frames: AtomicI64,
+    /// The most frames one outbox has held at once since start: bounded by the number
+    /// of polls a socket may watch, whatever the votes per second.
+    pub outbox_peak: AtomicI64,
     /// Votes that changed a tally.
     pub votes_changed: AtomicU64,
     /// Votes that repeated the voter's current choice.

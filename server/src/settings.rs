@@ -52,6 +52,8 @@ pub struct Limits {
     pub ws_max_subscriptions: usize,
     /// Client messages per second per socket.
     pub ws_messages_per_sec: u32,
+    /// Kernel send buffer per connection; 0 leaves the OS default.
+    pub socket_send_buffer_bytes: usize,
     /// Interval between pings.
     pub ws_ping: Duration,
     /// Silence after which a socket is closed.

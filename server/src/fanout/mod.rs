@@ -67,10 +67,10 @@ impl Fanout {
 
     /// Stops sending the updates of `poll` to `socket`.
     pub async fn unwatch(&self, poll: &PollId, socket: SocketId) {
-        if self.hub.leave(poll, socket) {
-            if let Err(e) = self.bus.unsubscribe(poll).await {
-                tracing::warn!(%poll, error = %e, "bus unsubscribe failed");
-            }
+        if self.hub.leave(poll, socket)
+            && let Err(e) = self.bus.unsubscribe(poll).await
+        {
+            tracing::warn!(%poll, error = %e, "bus unsubscribe failed");
         }
     }
 

@@ -199,7 +199,8 @@ impl Room {
     }
 
     /// Sends what is due to every watcher, serialized once. False when nothing was due.
-    fn flush(&self) -> bool {
+    /// The room's flusher calls it; it is public for the benchmarks.
+    pub fn flush(&self) -> bool {
         let (frame, watchers, since) = {
             let mut state = self.lock();
             let Some(tally) = state.tally.clone() else {

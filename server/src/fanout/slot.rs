@@ -44,6 +44,9 @@ impl Outbox {
                 None => {
                     pending.push((poll.clone(), frame));
                     self.metrics.outbox_frames.fetch_add(1, Relaxed);
+                    self.metrics
+                        .outbox_peak
+                        .fetch_max(pending.len() as i64, Relaxed);
                 }
             }
         }

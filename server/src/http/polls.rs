@@ -109,7 +109,9 @@ async fn create_poll(
     app: axum::extract::State<AppState>,
     Json(body): Json<CreatePoll>,
 ) -> Result<impl IntoResponse, AppError> {
-    let now = Utc::now();
+    // Whole milliseconds, as every store keeps times: the answer equals a later read.
+    let now = DateTime::from_timestamp_millis(Utc::now().timestamp_millis())
+        .expect("now is representable");
     let valid = validate(body, &app.settings.limits, now)?;
     let record = PollRecord {
         id: new_poll_id(),

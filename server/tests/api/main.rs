@@ -1,0 +1,10 @@
+//! The node's integration tests: one binary, real servers on free ports, real
+//! WebSocket and HTTP clients, SQLite on disk.
+
+mod concurrency;
+mod errors;
+mod helpers;
+mod lifecycle;
+mod polls;
+mod slow_reader;
+mod websocket;
