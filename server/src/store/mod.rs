@@ -6,6 +6,9 @@
 //! always equals a recount (DESIGN.md invariant 1), and returns the whole tally with
 //! the poll's new version, ready to publish (invariant 2).
 
+mod flow;
+mod mysql;
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
@@ -13,6 +16,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use votewire_proto::{NodeId, NodeVotes, Poll, PollId, PollStatus, Tally};
 
+pub use mysql::MySqlStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 pub use crate::BoxFuture;
@@ -165,12 +170,19 @@ pub trait Store: Send + Sync + 'static {
 
 /// Opens the store for `url`; the scheme picks the backend.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
-    } else {
-        Err(StoreError::Other(format!(
-            "unsupported database URL {url:?}: this build takes sqlite://PATH"
-        )))
+    let scheme = url
+        .split_once(':')
+        .map(|(scheme, _)| scheme)
+        .unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::open(url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::open(url).await?)),
+        "mysql" | "mariadb" => Ok(Arc::new(
+            MySqlStore::open(&url.replacen("mariadb:", "mysql:", 1)).await?,
+        )),
+        _ => Err(StoreError::Other(format!(
+            "unsupported database URL {url:?}: use sqlite://PATH, postgres://.. or mysql://.."
+        ))),
     }
 }
 

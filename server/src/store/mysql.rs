@@ -1,0 +1,83 @@
+//! MySQL 8.0 and MariaDB 10.11: the cluster store. Votes of one poll serialize on its
+//! row lock (`SELECT .. FOR UPDATE`), at the default REPEATABLE READ isolation, where a
+//! locking read sees the latest committed row.
+
+use std::time::Duration;
+
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::{MySql, MySqlPool, Transaction};
+
+use super::StoreError;
+use super::flow::{Statements, sql_store};
+
+/// Connections per node: writes are short transactions, so a few go a long way.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a request waits for a connection before answering 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+const SQL: Statements = Statements {
+    insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)",
+    insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
+    select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls WHERE id = ?",
+    select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
+    select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls \
+        WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
+          AND (created_at < ? OR (created_at = ? AND id < ?)) \
+        ORDER BY created_at DESC, id DESC LIMIT ?",
+    lock_poll: "SELECT option_count, closed_at, closes_at FROM polls WHERE id = ? FOR UPDATE",
+    select_voter_option: "SELECT option_idx FROM votes WHERE poll_id = ? AND voter_id = ?",
+    insert_vote: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES (?, ?, ?, ?, ?)",
+    update_vote: "UPDATE votes SET option_idx = ?, node = ?, voted_at = ? WHERE poll_id = ? AND voter_id = ?",
+    delete_vote: "DELETE FROM votes WHERE poll_id = ? AND voter_id = ?",
+    add_to_count: "UPDATE tallies SET count = count + ? WHERE poll_id = ? AND option_idx = ?",
+    bump_version: "UPDATE polls SET version = version + 1, total = total + ? WHERE id = ?",
+    select_version_total: "SELECT version, total FROM polls WHERE id = ?",
+    close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
+    select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
+    ping: "SELECT 1",
+};
+
+/// The MySQL (and MariaDB) store.
+pub struct MySqlStore {
+    writer: MySqlPool,
+    readers: MySqlPool,
+}
+
+impl MySqlStore {
+    /// Connects to the primary at `url`, e.g. `mysql://root@127.0.0.1:3306/votewire`.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let writer = MySqlPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(map_err)?;
+        Ok(Self {
+            readers: writer.clone(),
+            writer,
+        })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, MySql>, StoreError> {
+        self.writer.begin().await.map_err(map_err)
+    }
+}
+
+/// Connection failures and a read-only server (a demoted primary after a failover:
+/// error 1290 or 1836) mean "try again later"; the rest are bugs.
+fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(ref db)
+            if db.message().contains("read-only") || db.message().contains("read only") =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+sql_store!(MySqlStore, MySql, SQL, "./migrations/mysql");
