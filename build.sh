@@ -5,11 +5,14 @@
 #   ./build.sh test     fmt, clippy (-D warnings) and every test
 #   ./build.sh run ...  one node on http://127.0.0.1:8080 (extra arguments go to votewire)
 #   ./build.sh bench    the criterion micro-benchmarks
+#   ./build.sh web      install the web client's packages and build web/dist
+#   ./build.sh cluster [--db mariadb|postgres]   every check, the release binary, then
+#                       the local cluster; cluster status|logs|down go to cluster/cluster.sh
 #   ./build.sh help     this text
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -26,7 +29,67 @@ check() {
     cargo clippy --workspace --all-targets --locked -- -D warnings
     echo "==> cargo test"
     cargo test --workspace --locked
+    web_check
+    infra_check
 }
+
+# Installs Debian packages that are missing (as root), or says which to install.
+ensure_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+        echo "build.sh: missing packages: ${missing[*]} (apt-get install -y ${missing[*]})" >&2
+        exit 1
+    fi
+    echo "==> apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The deployment files: nginx -t on both renders of the template, and compose files
+# that docker-compose accepts (no Docker engine is needed for either).
+infra_check() {
+    ensure_packages nginx docker-compose
+    echo "==> nginx -t"
+    cluster/cluster.sh check
+    echo "==> docker-compose config"
+    docker-compose -f compose.yaml config -q
+    docker-compose -f compose.yaml -f compose.postgres.yaml config -q
+    echo "deployment files ok"
+}
+
+# --- web client (web/) ---------------------------------------------------------------
+web_deps() {
+    need npm "Install Node.js 20.19+ and npm (Debian: apt-get install nodejs npm)."
+    echo "==> npm install (web/)"
+    if [ -f web/package-lock.json ]; then
+        (cd web && npm ci --no-audit --no-fund)
+    else
+        (cd web && npm install --no-audit --no-fund)
+    fi
+}
+
+web_build() {
+    web_deps
+    echo "==> vite build (web/dist)"
+    (cd web && npm run build)
+}
+
+# Typecheck, unit tests, then Chromium against a real node (scripts/e2e.sh installs
+# Chromium when it is missing, builds the debug server and web/dist).
+web_check() {
+    web_deps
+    echo "==> web: typecheck"
+    (cd web && npm run typecheck)
+    echo "==> web: unit tests"
+    (cd web && npm test)
+    echo "==> web: end-to-end"
+    (cd web && npm run e2e)
+}
+# --- end web client ------------------------------------------------------------------
 
 command=${1:-release}
 [ $# -gt 0 ] && shift
@@ -42,12 +105,32 @@ case "$command" in
         ;;
     run)
         need cargo "Install Rust from https://rustup.rs."
+        if command -v npm >/dev/null 2>&1; then web_build; else echo "build.sh: npm not found, serving without rebuilding web/dist" >&2; fi
         cargo build --release --locked -p votewire-server
         exec target/release/votewire serve "$@"
         ;;
     bench)
         need cargo "Install Rust from https://rustup.rs."
         cargo bench --locked -p votewire-benches --bench fanout
+        ;;
+    web)
+        web_build
+        ;;
+    cluster)
+        # The local cluster: test-gated like a release when it starts; the other
+        # cluster commands (status, logs, down, ...) need no build.
+        case "${1:-up}" in
+            up | --db | --db=*)
+                if [ "${1:-}" = up ]; then shift; fi
+                check
+                echo "==> cargo build --release"
+                cargo build --release --locked -p votewire-server
+                exec cluster/cluster.sh up "$@"
+                ;;
+            *)
+                exec cluster/cluster.sh "$@"
+                ;;
+        esac
         ;;
     help | -h | --help)
         usage

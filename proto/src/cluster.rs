@@ -22,6 +22,8 @@ pub struct NodeInfo {
     pub last_seen: DateTime<Utc>,
     /// The node's software version.
     pub version: String,
+    /// The address the node listens on.
+    pub address: String,
     /// How far each of its read replicas lags behind the primary, in milliseconds,
     /// when it reads from replicas.
     pub replica_lag_ms: Vec<u64>,

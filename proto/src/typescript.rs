@@ -22,6 +22,8 @@ pub fn render() -> String {
     // u64 travels as a JSON number; versions and counts stay far below 2^53.
     let cfg = Config::new().with_large_int("number");
     let parts = [
+        decl::<PollId>(&cfg),
+        decl::<NodeId>(&cfg),
         decl::<ErrorCode>(&cfg),
         decl::<ErrorDetail>(&cfg),
         decl::<ErrorBody>(&cfg),

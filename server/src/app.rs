@@ -4,17 +4,20 @@
 //! The vote path lives here because it is the one place that needs both the store and
 //! the fan-out: commit, then publish (DESIGN.md invariant 2).
 
+use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use chrono::Utc;
 use tokio::net::{TcpListener, TcpStream};
-use votewire_proto::{PollEvent, PollEventKind, PollId, PollStatus};
+use votewire_proto::{NodeInfo, PollEvent, PollEventKind, PollId, PollStatus, Tally};
 
 use crate::fanout::local::{LocalBus, LocalNetwork};
-use crate::fanout::{Fanout, Hub, SocketId};
+use crate::fanout::redis::RedisBus;
+use crate::fanout::{Bus, Fanout, Hub, SocketId};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::shutdown::{Sessions, Shutdown};
@@ -37,6 +40,8 @@ pub struct App {
     pub shutdown: Shutdown,
     /// Open WebSocket sessions.
     pub sessions: Sessions,
+    /// The address `run` serves on, once it does.
+    pub address: OnceLock<SocketAddr>,
     next_socket: AtomicU64,
 }
 
@@ -51,6 +56,9 @@ impl Deref for AppState {
     }
 }
 
+/// How often a node announces itself; peers forget it after three missed beats.
+pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Why a node could not start.
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -64,8 +72,10 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl AppState {
-    /// Opens the database (migrating it), loads the signing key and joins `network`
-    /// (a fresh one of its own when `None`).
+    /// Opens the database (migrating it), loads the signing key, and joins the other
+    /// nodes: over Redis when `settings.redis_url` is set, else through `network` (a
+    /// fresh one of its own when `None`). Starts the presence and resync tasks, which
+    /// end with the shutdown.
     pub async fn build(
         settings: Settings,
         network: Option<Arc<LocalNetwork>>,
@@ -81,19 +91,93 @@ impl AppState {
             .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
         let metrics = Arc::new(Metrics::default());
         let hub = Arc::new(Hub::new(settings.tick, metrics.clone()));
-        let network = network.unwrap_or_default();
-        let bus = Arc::new(LocalBus::join(network, settings.node_id.clone(), &hub));
+        let shutdown = Shutdown::new();
+        let node = settings.node_id.clone();
+        let bus: Arc<dyn Bus> = match &settings.redis_url {
+            Some(url) => RedisBus::connect(url, node, hub.clone(), shutdown.clone())
+                .await
+                .map_err(|e| StartError(format!("cannot set up Redis: {e}")))?,
+            None => Arc::new(LocalBus::join(network.unwrap_or_default(), node, &hub)),
+        };
         let fanout = Fanout::new(hub, bus, metrics.clone());
-        Ok(Self(Arc::new(App {
+        let app = Self(Arc::new(App {
             settings,
             store,
             fanout,
             keys,
             metrics,
-            shutdown: Shutdown::new(),
+            shutdown,
             sessions: Sessions::default(),
+            address: OnceLock::new(),
             next_socket: AtomicU64::new(1),
-        })))
+        }));
+        tokio::spawn(app.clone().announce_presence());
+        tokio::spawn(app.clone().resync_on_request());
+        Ok(app)
+    }
+
+    /// This node as `/api/cluster` shows it.
+    pub fn node_info(&self) -> NodeInfo {
+        NodeInfo {
+            id: self.settings.node_id.clone(),
+            sockets: self.metrics.sockets.load(Relaxed).max(0) as u64,
+            votes_handled: self.metrics.votes_handled(),
+            last_seen: Utc::now(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            address: self
+                .address
+                .get()
+                .map_or_else(|| self.settings.listen.to_string(), ToString::to_string),
+            replica_lag_ms: Vec::new(),
+        }
+    }
+
+    /// Announces the node on the bus every [`PRESENCE_INTERVAL`] until shutdown.
+    async fn announce_presence(self) {
+        let mut every = tokio::time::interval(PRESENCE_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = self.shutdown.wait() => break,
+                _ = every.tick() => {
+                    if let Err(e) = self.fanout.bus().announce(&self.node_info()).await {
+                        tracing::debug!(error = %e, "presence announcement failed");
+                    }
+                }
+            }
+        }
+        tracing::debug!("presence task ended: shutdown");
+    }
+
+    /// When the bus may have missed events (a reconnect, a lag), resubscribes every
+    /// watched poll and pushes a fresh snapshot of each from the database.
+    async fn resync_on_request(self) {
+        let mut requests = self.fanout.bus().resyncs();
+        loop {
+            tokio::select! {
+                _ = self.shutdown.wait() => break,
+                changed = requests.changed() => if changed.is_err() { break },
+            }
+            let polls = self.fanout.hub().polls();
+            tracing::info!(polls = polls.len(), "resyncing watched polls");
+            for poll in polls {
+                if let Err(e) = self.fanout.bus().subscribe(&poll).await {
+                    tracing::warn!(%poll, error = %e, "resubscribe failed");
+                }
+                match self.store.poll(&poll).await {
+                    Ok(state) => {
+                        let status = state.poll.status(Utc::now());
+                        self.fanout.hub().deliver(&self.event(
+                            poll,
+                            status,
+                            state.tally,
+                            PollEventKind::Resync,
+                        ));
+                    }
+                    Err(e) => tracing::warn!(%poll, error = ?e, "resync read failed"),
+                }
+            }
+        }
+        tracing::debug!("resync task ended");
     }
 
     /// Commits a vote and publishes it. The work runs in its own task, so a client
@@ -149,22 +233,27 @@ impl AppState {
             .unwrap_or_else(|e| Err(StoreError::Other(format!("the close task failed: {e}"))))
     }
 
-    async fn publish(
+    async fn publish(&self, poll: PollId, status: PollStatus, tally: Tally, kind: PollEventKind) {
+        self.fanout
+            .publish(self.event(poll, status, tally, kind))
+            .await;
+    }
+
+    fn event(
         &self,
         poll: PollId,
         status: PollStatus,
-        tally: votewire_proto::Tally,
+        tally: Tally,
         kind: PollEventKind,
-    ) {
-        let event = PollEvent {
+    ) -> PollEvent {
+        PollEvent {
             poll,
             node: self.settings.node_id.clone(),
             at: Utc::now(),
             status,
             tally,
             kind,
-        };
-        self.fanout.publish(event).await;
+        }
     }
 
     /// A number for a new socket, unique on this node.
@@ -177,6 +266,9 @@ impl AppState {
 /// requests finish, sessions close with 1001, and after `settings.drain` whatever is
 /// left is abandoned.
 pub async fn run(listener: TcpListener, app: AppState) -> std::io::Result<()> {
+    if let Ok(address) = listener.local_addr() {
+        let _ = app.address.set(address);
+    }
     let router = crate::http::router(app.clone());
     let send_buffer = app.settings.limits.socket_send_buffer_bytes;
     let listener = listener.tap_io(move |tcp: &mut TcpStream| {

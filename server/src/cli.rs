@@ -77,6 +77,11 @@ struct ServeArgs {
     )]
     listen: SocketAddr,
 
+    /// Redis URL for the cluster's fan-out and presence, e.g. redis://127.0.0.1:6379.
+    /// Without it the node fans out in-process: fine for one node, not for several.
+    #[arg(long = "redis", env = "VOTEWIRE_REDIS_URL", global = true)]
+    redis_url: Option<String>,
+
     /// This node's name, in `X-Votewire-Node`, votes and updates. Default: the host name.
     #[arg(long, env = "VOTEWIRE_NODE_ID", global = true)]
     node_id: Option<String>,
@@ -255,6 +260,7 @@ impl ServeArgs {
         Ok(Settings {
             listen: self.listen,
             database_url: self.db.url(),
+            redis_url: self.redis_url,
             key_file: self
                 .key_file
                 .unwrap_or_else(|| self.db.data_dir.join("signing.key")),

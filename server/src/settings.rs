@@ -15,6 +15,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The primary database.
     pub database_url: String,
+    /// Redis, for a cluster; in-process fan-out without it.
+    pub redis_url: Option<String>,
     /// This node's name.
     pub node_id: NodeId,
     /// The key that signs tokens; generated there when missing.

@@ -1,11 +1,13 @@
-//! The seam between nodes: a [`Bus`] carries committed events to every other node.
+//! The seam between nodes: a [`Bus`] carries committed events to every other node,
+//! and the nodes' presence.
 //!
 //! The node that committed an event delivers it to its own rooms at once and then
-//! publishes it; a bus hands events from other nodes to this node's [`Hub`] and drops
-//! the node's own echo. Implementations: [`super::local::LocalBus`] (in-process) and,
-//! for a cluster, Redis.
+//! publishes it; a bus hands events from other nodes to this node's
+//! [`super::Hub`] and drops the node's own echo. Implementations:
+//! [`super::local::LocalBus`] (in-process) and [`super::redis::RedisBus`].
 
-use votewire_proto::{PollEvent, PollId};
+use tokio::sync::watch;
+use votewire_proto::{NodeInfo, PollEvent, PollId};
 
 use crate::BoxFuture;
 
@@ -20,7 +22,7 @@ impl std::fmt::Display for BusError {
     }
 }
 
-/// Carries poll events between nodes.
+/// Carries poll events and node presence between nodes.
 pub trait Bus: Send + Sync + 'static {
     /// Sends a committed event to the other nodes watching its poll.
     fn publish<'a>(&'a self, event: &'a PollEvent) -> BoxFuture<'a, Result<(), BusError>>;
@@ -34,4 +36,14 @@ pub trait Bus: Send + Sync + 'static {
 
     /// True when the bus can carry events now (for `/readyz`).
     fn is_connected(&self) -> bool;
+
+    /// Changes whenever events may have been missed (a reconnect, a lag): the node
+    /// then resubscribes every watched poll and pushes fresh snapshots.
+    fn resyncs(&self) -> watch::Receiver<u64>;
+
+    /// Announces this node and its stats to the others.
+    fn announce<'a>(&'a self, node: &'a NodeInfo) -> BoxFuture<'a, Result<(), BusError>>;
+
+    /// The nodes that announced themselves recently, this one included.
+    fn live_nodes(&self) -> BoxFuture<'_, Result<Vec<NodeInfo>, BusError>>;
 }

@@ -1,11 +1,13 @@
 //! The in-process bus: nodes in one process share a [`LocalNetwork`].
 //!
 //! A single node is a network of one, where publishing reaches nobody else. Several
-//! nodes in one process (tests) see each other's events, as over Redis.
+//! nodes in one process (tests) see each other's events and presence, as over Redis.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use votewire_proto::{NodeId, PollEvent, PollId};
+use tokio::sync::watch;
+use votewire_proto::{NodeId, NodeInfo, PollEvent, PollId};
 
 use super::bus::{Bus, BusError};
 use super::hub::Hub;
@@ -15,6 +17,7 @@ use crate::BoxFuture;
 #[derive(Default)]
 pub struct LocalNetwork {
     members: Mutex<Vec<(NodeId, Weak<Hub>)>>,
+    presence: Mutex<BTreeMap<NodeId, NodeInfo>>,
 }
 
 impl LocalNetwork {
@@ -28,6 +31,8 @@ impl LocalNetwork {
 pub struct LocalBus {
     network: Arc<LocalNetwork>,
     node: NodeId,
+    /// Nothing is ever missed in-process: this never changes.
+    resync: watch::Sender<u64>,
 }
 
 impl LocalBus {
@@ -38,7 +43,11 @@ impl LocalBus {
             .lock()
             .expect("network lock is never poisoned")
             .push((node.clone(), Arc::downgrade(hub)));
-        Self { network, node }
+        Self {
+            network,
+            node,
+            resync: watch::Sender::new(0),
+        }
     }
 }
 
@@ -74,5 +83,31 @@ impl Bus for LocalBus {
 
     fn is_connected(&self) -> bool {
         true
+    }
+
+    fn resyncs(&self) -> watch::Receiver<u64> {
+        self.resync.subscribe()
+    }
+
+    fn announce<'a>(&'a self, node: &'a NodeInfo) -> BoxFuture<'a, Result<(), BusError>> {
+        let mut presence = self
+            .network
+            .presence
+            .lock()
+            .expect("presence lock is never poisoned");
+        presence.insert(node.id.clone(), node.clone());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn live_nodes(&self) -> BoxFuture<'_, Result<Vec<NodeInfo>, BusError>> {
+        let nodes = self
+            .network
+            .presence
+            .lock()
+            .expect("presence lock is never poisoned")
+            .values()
+            .cloned()
+            .collect();
+        Box::pin(async { Ok(nodes) })
     }
 }

@@ -3,7 +3,8 @@
 //! - [`slot`]: a socket's outbox, one pending frame per poll (slow readers skip).
 //! - [`room`]: one watched poll: its latest state, coalescing, one frame per flush.
 //! - [`hub`]: this node's rooms.
-//! - [`bus`]: the trait that carries events between nodes; [`local`] in-process.
+//! - [`bus`]: the trait that carries events between nodes: [`local`] in-process,
+//!   [`redis`] for a cluster.
 //!
 //! [`Fanout`] ties them: `watch` joins a room and confirms the bus subscription,
 //! `publish` delivers to local rooms at once and then to the other nodes.
@@ -11,6 +12,7 @@
 pub mod bus;
 pub mod hub;
 pub mod local;
+pub mod redis;
 pub mod room;
 pub mod slot;
 
@@ -67,10 +69,18 @@ impl Fanout {
 
     /// Stops sending the updates of `poll` to `socket`.
     pub async fn unwatch(&self, poll: &PollId, socket: SocketId) {
-        if self.hub.leave(poll, socket)
-            && let Err(e) = self.bus.unsubscribe(poll).await
-        {
+        if !self.hub.leave(poll, socket) {
+            return;
+        }
+        if let Err(e) = self.bus.unsubscribe(poll).await {
             tracing::warn!(%poll, error = %e, "bus unsubscribe failed");
+        }
+        // A socket may have joined while the unsubscribe was in flight, its subscribe
+        // racing ours: make sure a watched poll ends subscribed.
+        if self.hub.room(poll).is_some()
+            && let Err(e) = self.bus.subscribe(poll).await
+        {
+            tracing::warn!(%poll, error = %e, "bus resubscribe failed");
         }
     }
 

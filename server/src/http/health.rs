@@ -1,7 +1,6 @@
 //! Health, readiness, metrics and the cluster view.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Router;
 use axum::extract::State;
@@ -9,8 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use chrono::Utc;
-use votewire_proto::{ClusterView, HealthReport, NodeInfo};
+use votewire_proto::{ClusterView, HealthReport};
 
 use crate::app::AppState;
 
@@ -82,16 +80,20 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/api/cluster", tag = "health", description = "The live nodes; a single node lists itself.",
     responses((status = 200, body = ClusterView)))]
 async fn cluster(State(app): State<AppState>) -> axum::Json<ClusterView> {
-    let me = NodeInfo {
-        id: app.settings.node_id.clone(),
-        sockets: app.metrics.sockets.load(Relaxed).max(0) as u64,
-        votes_handled: app.metrics.votes_handled(),
-        last_seen: Utc::now(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        replica_lag_ms: Vec::new(),
+    let mut nodes = match app.fanout.bus().live_nodes().await {
+        Ok(nodes) => nodes,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot list the live nodes; listing this one");
+            Vec::new()
+        }
     };
+    // This node's own line is always fresh, and present even when the bus is down.
+    let me = app.node_info();
+    nodes.retain(|node| node.id != me.id);
+    nodes.push(me);
+    nodes.sort_by(|a, b| a.id.cmp(&b.id));
     axum::Json(ClusterView {
         node: app.settings.node_id.clone(),
-        nodes: vec![me],
+        nodes,
     })
 }

@@ -5,6 +5,18 @@
 export const PROTOCOL_VERSION = 1;
 
 /**
+ * A poll's identifier: random, URL-safe, unguessable enough to share as a link.
+ */
+
+export type PollId = string;
+
+/**
+ * A node's identifier, as given by `--node-id` (or the host name).
+ */
+
+export type NodeId = string;
+
+/**
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
@@ -307,6 +319,10 @@ last_seen: string,
  * The node's software version.
  */
 version: string, 
+/**
+ * The address the node listens on.
+ */
+address: string, 
 /**
  * How far each of its read replicas lags behind the primary, in milliseconds,
  * when it reads from replicas.

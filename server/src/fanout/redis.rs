@@ -1,0 +1,269 @@
+//! The Redis bus: a channel per poll, re-broadcast by every node to its own sockets.
+//!
+//! fred's traps, and how each is handled here:
+//! - without a reconnect policy a client never reconnects: both clients get an
+//!   exponential one with no attempt limit;
+//! - a plain client does not resubscribe after a reconnect: the subscriber is fred's
+//!   `SubscriberClient` with managed subscriptions, and on every reconnect the node
+//!   also resubscribes every watched poll and pushes fresh snapshots from the database
+//!   (see [`Bus::resyncs`]), since events published while it was away are gone;
+//! - its broadcast receivers end silently on `Lagged`: the receive loop here handles
+//!   `Lagged` itself and asks for the same resync;
+//! - half-open connections go unnoticed: an unresponsive timeout closes a connection
+//!   whose commands get no answer;
+//! - an in-flight PUBLISH may be sent twice after a reconnect: harmless, because rooms
+//!   keep the highest version and drop the rest.
+//!
+//! Channels are `votewire:{<poll id>}`: the hash tag keeps a poll's channel on one
+//! shard of a Redis Cluster, and sharded pub/sub (SPUBLISH/SSUBSCRIBE) is used when the
+//! server has it (Redis 7), so a message travels only within its shard.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use fred::clients::SubscriberClient;
+use fred::prelude::*;
+use fred::types::config::UnresponsiveConfig;
+use tokio::sync::{broadcast, watch};
+use votewire_proto::{NodeId, NodeInfo, PollEvent, PollId};
+
+use super::bus::{Bus, BusError};
+use super::hub::Hub;
+use crate::BoxFuture;
+use crate::shutdown::Shutdown;
+
+/// A command that gets no answer in this time fails; votes never wait longer on Redis.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+/// A connection silent for this long is closed and re-opened.
+const UNRESPONSIVE_AFTER: Duration = Duration::from_secs(2);
+/// Messages buffered between the socket reader and the receive loop before `Lagged`.
+const RECEIVE_BUFFER: usize = 16 * 1024;
+/// Where nodes announce themselves: one hash field per node, its `NodeInfo` as JSON.
+const NODES_KEY: &str = "votewire:nodes";
+/// A node that has not announced itself for this long is gone.
+pub const NODE_EXPIRY: Duration = Duration::from_secs(6);
+
+fn channel(poll: &PollId) -> String {
+    format!("votewire:{{{poll}}}")
+}
+
+fn bus_error(e: Error) -> BusError {
+    BusError(e.to_string())
+}
+
+/// A node's link to Redis.
+pub struct RedisBus {
+    publisher: Client,
+    subscriber: SubscriberClient,
+    node: NodeId,
+    sharded: AtomicBool,
+    resync: watch::Sender<u64>,
+}
+
+impl RedisBus {
+    /// Connects to Redis at `url` and starts delivering other nodes' events into `hub`.
+    /// A Redis that is down at start is not fatal: the clients keep reconnecting and
+    /// the node serves its own sockets meanwhile.
+    pub async fn connect(
+        url: &str,
+        node: NodeId,
+        hub: Arc<Hub>,
+        shutdown: Shutdown,
+    ) -> Result<Arc<Self>, BusError> {
+        let config = Config::from_url(url)
+            .map_err(|e| BusError(format!("invalid Redis URL {url:?}: {e}")))?;
+        let builder = {
+            let mut builder = Builder::from_config(config);
+            builder
+                .with_connection_config(|c| {
+                    c.connection_timeout = COMMAND_TIMEOUT;
+                    c.internal_command_timeout = COMMAND_TIMEOUT;
+                    c.max_command_attempts = 1;
+                    c.unresponsive = UnresponsiveConfig {
+                        max_timeout: Some(UNRESPONSIVE_AFTER),
+                        interval: Duration::from_millis(500),
+                    };
+                })
+                .with_performance_config(|p| {
+                    p.default_command_timeout = COMMAND_TIMEOUT;
+                    p.broadcast_channel_capacity = RECEIVE_BUFFER;
+                })
+                .set_policy(ReconnectPolicy::new_exponential(0, 100, 1_000, 2));
+            builder
+        };
+        let publisher = builder.build().map_err(bus_error)?;
+        let subscriber = builder.build_subscriber_client().map_err(bus_error)?;
+        let bus = Arc::new(Self {
+            publisher,
+            subscriber,
+            node,
+            sharded: AtomicBool::new(false),
+            resync: watch::Sender::new(0),
+        });
+        bus.spawn_tasks(hub, shutdown);
+        for client in [bus.publisher.clone(), bus.subscriber.to_client()] {
+            client.connect();
+        }
+        match tokio::time::timeout(Duration::from_secs(3), bus.publisher.wait_for_connect()).await {
+            Ok(Ok(())) => bus.detect_sharding(),
+            _ => tracing::warn!(
+                url,
+                "Redis is not reachable yet; serving local sockets while reconnecting"
+            ),
+        }
+        Ok(bus)
+    }
+
+    /// Sharded pub/sub came with Redis 7.
+    fn detect_sharding(&self) {
+        let sharded = self
+            .publisher
+            .server_version()
+            .is_some_and(|v| v.major >= 7);
+        self.sharded.store(sharded, Ordering::Relaxed);
+        tracing::info!(sharded, "connected to Redis");
+    }
+
+    fn spawn_tasks(self: &Arc<Self>, hub: Arc<Hub>, shutdown: Shutdown) {
+        // fred's own resubscription of the channels it tracks.
+        let managed = self.subscriber.manage_subscriptions();
+        let bus = self.clone();
+        let mut messages = self.subscriber.message_rx();
+        let mut reconnects = self.subscriber.reconnect_rx();
+        tokio::spawn(async move {
+            let ended = loop {
+                tokio::select! {
+                    _ = shutdown.wait() => break "shutdown",
+                    message = messages.recv() => match message {
+                        Ok(message) => bus.receive(&hub, &message),
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "Redis messages arrived faster than they were handled; resyncing");
+                            bus.ask_resync();
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break "the subscriber client closed",
+                    },
+                    reconnect = reconnects.recv() => match reconnect {
+                        Ok(server) => {
+                            tracing::info!(%server, "reconnected to Redis; resubscribing and resyncing");
+                            bus.detect_sharding();
+                            bus.ask_resync();
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => bus.ask_resync(),
+                        Err(broadcast::error::RecvError::Closed) => break "the subscriber client closed",
+                    },
+                }
+            };
+            managed.abort();
+            let _ = bus.subscriber.quit().await;
+            let _ = bus.publisher.quit().await;
+            tracing::info!(ended, "Redis receive loop ended");
+        });
+    }
+
+    fn receive(&self, hub: &Hub, message: &fred::types::Message) {
+        let Some(text) = message.value.as_str() else {
+            return;
+        };
+        match serde_json::from_str::<PollEvent>(&text) {
+            // The node that committed an event delivered it to its sockets already.
+            Ok(event) if event.node == self.node => {}
+            Ok(event) => hub.deliver(&event),
+            Err(e) => {
+                tracing::warn!(channel = %message.channel, error = %e, "ignoring a malformed bus message")
+            }
+        }
+    }
+
+    fn ask_resync(&self) {
+        self.resync.send_modify(|n| *n += 1);
+    }
+}
+
+impl Bus for RedisBus {
+    fn publish<'a>(&'a self, event: &'a PollEvent) -> BoxFuture<'a, Result<(), BusError>> {
+        Box::pin(async move {
+            let payload = serde_json::to_string(event).expect("events serialize");
+            let channel = channel(&event.poll);
+            let sent: Result<i64, Error> = if self.sharded.load(Ordering::Relaxed) {
+                self.publisher.spublish(channel, payload).await
+            } else {
+                self.publisher.publish(channel, payload).await
+            };
+            sent.map(|_| ()).map_err(bus_error)
+        })
+    }
+
+    fn subscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>> {
+        Box::pin(async move {
+            if self.sharded.load(Ordering::Relaxed) {
+                self.subscriber
+                    .ssubscribe(channel(poll))
+                    .await
+                    .map_err(bus_error)
+            } else {
+                self.subscriber
+                    .subscribe(channel(poll))
+                    .await
+                    .map_err(bus_error)
+            }
+        })
+    }
+
+    fn unsubscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>> {
+        Box::pin(async move {
+            if self.sharded.load(Ordering::Relaxed) {
+                self.subscriber
+                    .sunsubscribe(channel(poll))
+                    .await
+                    .map_err(bus_error)
+            } else {
+                self.subscriber
+                    .unsubscribe(channel(poll))
+                    .await
+                    .map_err(bus_error)
+            }
+        })
+    }
+
+    fn is_connected(&self) -> bool {
+        self.publisher.is_connected() && self.subscriber.is_connected()
+    }
+
+    fn resyncs(&self) -> watch::Receiver<u64> {
+        self.resync.subscribe()
+    }
+
+    fn announce<'a>(&'a self, node: &'a NodeInfo) -> BoxFuture<'a, Result<(), BusError>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(node).expect("node info serializes");
+            let _: i64 = self
+                .publisher
+                .hset(NODES_KEY, (node.id.as_str(), json))
+                .await
+                .map_err(bus_error)?;
+            Ok(())
+        })
+    }
+
+    fn live_nodes(&self) -> BoxFuture<'_, Result<Vec<NodeInfo>, BusError>> {
+        Box::pin(async move {
+            let all: std::collections::HashMap<String, String> =
+                self.publisher.hgetall(NODES_KEY).await.map_err(bus_error)?;
+            let oldest = chrono::Utc::now() - NODE_EXPIRY;
+            let mut live = Vec::new();
+            let mut gone = Vec::new();
+            for (id, json) in all {
+                match serde_json::from_str::<NodeInfo>(&json) {
+                    Ok(info) if info.last_seen >= oldest => live.push(info),
+                    _ => gone.push(id),
+                }
+            }
+            if !gone.is_empty() {
+                let _: Result<i64, _> = self.publisher.hdel(NODES_KEY, gone).await;
+            }
+            live.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(live)
+        })
+    }
+}

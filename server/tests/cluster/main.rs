@@ -1,0 +1,226 @@
+//! Several nodes in one process, joined by a real Redis and sharing a real PostgreSQL
+//! database: cross-node fan-out, presence, and Redis going away and coming back.
+//!
+//! Redis is a `redis-server` of the test's own; PostgreSQL is the machine's (or
+//! `VOTEWIRE_TEST_POSTGRES_URL`). `VOTEWIRE_TEST_EXTERNAL=0` skips these tests.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code, reason = "shared with the api tests, which use all of it")]
+mod helpers;
+mod redis_server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, Executor};
+use votewire_proto::{ClusterView, ServerMessage, VoteResponse};
+
+use helpers::{TempDir, TestApp, spawn_app_in, version_of};
+use redis_server::RedisServer;
+
+/// False when the tests were told to skip what needs servers outside the process.
+fn external_enabled() -> bool {
+    let enabled = std::env::var("VOTEWIRE_TEST_EXTERNAL")
+        .map(|v| v != "0")
+        .unwrap_or(true);
+    if !enabled {
+        eprintln!("skipping: VOTEWIRE_TEST_EXTERNAL=0");
+    }
+    enabled
+}
+
+/// A fresh PostgreSQL database on the machine's server, dropped at the end.
+struct Database {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    async fn create() -> Database {
+        let admin = std::env::var("VOTEWIRE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("votewire_c_{}_{}", std::process::id(), rand_suffix());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL is reachable");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        Database { admin, name, url }
+    }
+
+    async fn drop(self) {
+        let mut conn = sqlx::PgConnection::connect(&self.admin).await.unwrap();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        conn.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+/// `count` nodes on one database and one Redis, sharing a signing key.
+async fn spawn_nodes(count: usize, database: &str, redis: &str) -> Vec<TestApp> {
+    let key_dir = Arc::new(TempDir::new("cluster-key"));
+    std::fs::write(
+        key_dir.0.join("signing.key"),
+        "0123456789abcdef0123456789abcdef",
+    )
+    .unwrap();
+    let mut nodes = Vec::new();
+    for i in 1..=count {
+        let (database, redis, key) = (
+            database.to_owned(),
+            redis.to_owned(),
+            key_dir.0.join("signing.key"),
+        );
+        nodes.push(
+            spawn_app_in(Arc::new(TempDir::new("node")), move |s| {
+                s.node_id = votewire_proto::NodeId::parse(format!("node-{i}")).unwrap();
+                s.database_url = database;
+                s.redis_url = Some(redis);
+                s.key_file = key;
+            })
+            .await,
+        );
+    }
+    nodes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_socket_on_node_3_sees_a_vote_cast_through_node_1_and_every_node_is_listed() {
+    if !external_enabled() {
+        return;
+    }
+    let redis = RedisServer::start().await;
+    let db = Database::create().await;
+    let nodes = spawn_nodes(3, &db.url, &redis.url()).await;
+    let poll = nodes[0]
+        .create_poll("Across nodes?", &["yes", "no"])
+        .await
+        .poll
+        .id
+        .to_string();
+    let mut socket = nodes[2].ws().await;
+    assert_eq!(socket.node, "node-3");
+    socket.subscribe(&poll, None).await;
+    socket.recv().await;
+
+    let voter = nodes[0].new_voter().await;
+    let vote: VoteResponse = nodes[0].vote(&poll, &voter, 1).await.json().await.unwrap();
+    match socket.recv().await {
+        ServerMessage::Update { tally, recent, .. } => {
+            assert_eq!(tally, vote.tally);
+            assert_eq!(
+                recent[0].node.as_str(),
+                "node-1",
+                "the update names the node that handled the vote"
+            );
+        }
+        other => panic!("expected an update, got {other:?}"),
+    }
+
+    // Presence: every node lists all three once each has announced itself.
+    for node in &nodes {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let view: ClusterView = node
+                .http
+                .get(node.url("/api/cluster"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let ids: Vec<_> = view.nodes.iter().map(|n| n.id.to_string()).collect();
+            if ids == ["node-1", "node-2", "node-3"] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} lists {ids:?}",
+                node.app.settings.node_id
+            );
+            // Presence is a 2 s heartbeat: poll for it, there is no event to await.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    for node in nodes {
+        node.stop().await;
+    }
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_redis_down_votes_still_count_and_sockets_heal_within_two_seconds_of_its_return() {
+    if !external_enabled() {
+        return;
+    }
+    let mut redis = RedisServer::start().await;
+    let db = Database::create().await;
+    let nodes = spawn_nodes(2, &db.url, &redis.url()).await;
+    let poll = nodes[0]
+        .create_poll("Resilient?", &["a", "b", "c"])
+        .await
+        .poll
+        .id
+        .to_string();
+    let mut remote = nodes[1].ws().await;
+    remote.subscribe(&poll, None).await;
+    remote.recv().await;
+    let mut local = nodes[0].ws().await;
+    local.subscribe(&poll, None).await;
+    local.recv().await;
+
+    redis.stop().await;
+    let mut last = 0;
+    for i in 0..30u32 {
+        let voter = nodes[0].new_voter().await;
+        let response = nodes[0].vote(&poll, &voter, i % 3).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "votes are acknowledged while Redis is down"
+        );
+        last = response.json::<VoteResponse>().await.unwrap().vote.version;
+    }
+    assert_eq!(last, 30);
+    // The node's own sockets still update without Redis.
+    local.recv_until(|m| version_of(m) == Some(last)).await;
+    let ready = nodes[0]
+        .http
+        .get(nodes[0].url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "not ready without Redis");
+
+    redis.restart().await;
+    let back = Instant::now();
+    let healed = tokio::time::timeout(
+        Duration::from_secs(2),
+        remote.recv_until(|m| version_of(m) == Some(last)),
+    )
+    .await;
+    assert!(
+        healed.is_ok(),
+        "the remote socket did not reach version {last} within 2 s of Redis returning"
+    );
+    eprintln!("healed {:?} after Redis returned", back.elapsed());
+    let final_tally = nodes[1].get_poll(&poll).await.tally;
+    let ServerMessage::Update { tally, .. } = healed.unwrap() else {
+        panic!("expected an update")
+    };
+    assert_eq!(tally, final_tally);
+    for node in nodes {
+        node.stop().await;
+    }
+    db.drop().await;
+}

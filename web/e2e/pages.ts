@@ -1,0 +1,74 @@
+// What the end-to-end tests do to and read from a page, named after what a person sees.
+
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+export type Target = { url: string; node: string };
+
+export type Viewport = { width: number; height: number };
+
+/** A fresh browser profile (its own cookies: its own voter) on the page at `path`. */
+export async function openPage(
+  browser: Browser,
+  target: Target,
+  path: string,
+  options: { viewport?: Viewport; colorScheme?: "light" | "dark"; reducedMotion?: "reduce" } = {},
+): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
+  const context = await browser.newContext({
+    baseURL: target.url,
+    viewport: options.viewport ?? { width: 1280, height: 860 },
+    colorScheme: options.colorScheme ?? "light",
+    reducedMotion: options.reducedMotion ?? "no-preference",
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(path);
+  await waitLive(page, target.node);
+  return { page, context, errors };
+}
+
+/** Waits until the page's WebSocket said hello from the expected node. */
+export async function waitLive(page: Page, node: string): Promise<void> {
+  await page.locator('[data-testid="connection"][data-phase="live"]').waitFor();
+  await page.getByTestId("connected-node").filter({ hasText: new RegExp(`^${node}$`) }).waitFor();
+}
+
+export const voteButton = (page: Page, option: string) =>
+  page.getByRole("button", { name: new RegExp(`^${option}:`) });
+
+/** Waits until option `index` (0-based) shows `count` votes. */
+export function waitCount(page: Page, index: number, count: number): Promise<void> {
+  return page.locator(`[data-testid="bars"] > li:nth-child(${index + 1})[data-count="${count}"]`).waitFor();
+}
+
+/** Presses Tab until the focused element's accessible label starts with `label`. */
+export async function tabTo(page: Page, label: string, key: "Tab" | "Shift+Tab" = "Tab"): Promise<void> {
+  for (let presses = 0; presses < 40; presses++) {
+    await page.keyboard.press(key);
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? "");
+    if (focused.startsWith(label)) return;
+  }
+  throw new Error(`Tab never reached "${label}"`);
+}
+
+/** Casts a vote as a new voter (no cookie: the node issues one), as another person would. */
+export async function voteAsStranger(target: Target, poll: string, option: number): Promise<void> {
+  const response = await fetch(`${target.url}/api/polls/${poll}/votes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ option }),
+  });
+  if (!response.ok) throw new Error(`vote failed: ${response.status} ${await response.text()}`);
+}
+
+export async function createPollByApi(target: Target, question: string, options: string[]): Promise<{ id: string; owner: string }> {
+  const response = await fetch(`${target.url}/api/polls`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ question, options }),
+  });
+  if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
+  const created = (await response.json()) as { poll: { id: string }; owner_token: string };
+  return { id: created.poll.id, owner: created.owner_token };
+}

@@ -1,0 +1,63 @@
+// Screenshots of every page at phone and desktop sizes, into web/screenshots/, from a
+// poll with real votes. Motion is reduced so no bar is caught mid-animation.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { describe, it } from "vitest";
+import { WEB_DIR } from "./node";
+import { type Target, type Viewport, createPollByApi, openPage, voteAsStranger, voteButton } from "./pages";
+
+const OUT = join(WEB_DIR, "screenshots");
+const SIZES: [string, Viewport][] = [
+  ["phone", { width: 390, height: 844 }],
+  ["desktop", { width: 1440, height: 900 }],
+];
+const OPTIONS = ["Live reactions", "Ranked-choice polls", "Slack integration", "Dark-mode presenter"];
+const VOTES = [3, 1, 0, 2, 0, 3, 1, 0, 0, 3, 2, 0]; // option per stranger
+
+export function describeScreenshots(setup: () => { browser: Browser; target: Target }) {
+  describe("screenshots", () => {
+    it("captures home, poll, presenter and cluster at phone and desktop widths", async () => {
+      const { browser, target } = setup();
+      mkdirSync(OUT, { recursive: true });
+      const poll = await createPollByApi(target, "What should we build next?", OPTIONS);
+      await createPollByApi(target, "Best time for the team offsite?", ["March", "May", "September"]);
+      for (const option of VOTES) await voteAsStranger(target, poll.id, option);
+
+      for (const [size, viewport] of SIZES) {
+        const shoot = async (page: Page, name: string) =>
+          page.screenshot({ path: join(OUT, `${name}-${size}.png`), animations: "disabled" });
+        const view = { viewport, reducedMotion: "reduce" as const };
+
+        const home = await openPage(browser, target, "/", view);
+        await home.page.getByTestId("open-polls").waitFor();
+        await shoot(home.page, "home");
+        await home.context.close();
+
+        const voter = await openPage(browser, target, `/p/${poll.id}`, view);
+        await voteButton(voter.page, OPTIONS[0]!).click();
+        await voter.page.locator('[data-testid="bars"] button[aria-pressed="true"]').waitFor();
+        // Votes from elsewhere while the page is open fill its live feed.
+        for (const option of [1, 3, 0]) await voteAsStranger(target, poll.id, option);
+        await voter.page.locator('[data-testid="feed"] li').nth(3).waitFor();
+        await shoot(voter.page, "poll");
+        if (size === "desktop") {
+          await voter.page.emulateMedia({ colorScheme: "dark" });
+          await shoot(voter.page, "poll-dark");
+        }
+        await voter.context.close();
+
+        const presenter = await openPage(browser, target, `/p/${poll.id}/present`, view);
+        await presenter.page.getByTestId("total").waitFor();
+        await shoot(presenter.page, "presenter");
+        await presenter.context.close();
+
+        const cluster = await openPage(browser, target, "/cluster", view);
+        await cluster.page.locator(`[data-testid="nodes"] li[data-node="${target.node}"]`).waitFor();
+        await shoot(cluster.page, "cluster");
+        await cluster.context.close();
+      }
+    });
+  });
+}

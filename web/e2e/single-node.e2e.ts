@@ -1,0 +1,28 @@
+// End to end against one real node with a fresh database: the live-voting scenario,
+// a restart of the node, then the screenshots.
+
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { launchBrowser } from "./browser";
+import { describeLiveVoting } from "./liveVoting";
+import { type RunningNode, startNode } from "./node";
+import { describeReconnect } from "./reconnect";
+import { describeScreenshots } from "./screenshots";
+
+let node: RunningNode;
+let browser: Browser;
+
+beforeAll(async () => {
+  [node, browser] = await Promise.all([startNode("e2e-node"), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await node?.stop();
+});
+
+const target = () => ({ url: node.url, node: node.node });
+
+describeLiveVoting("one node", () => ({ browser, targets: [target()] }));
+describeReconnect(() => ({ browser, node }));
+describeScreenshots(() => ({ browser, target: target() }));

@@ -1,0 +1,31 @@
+import { useRef } from "react";
+import { QrCode } from "./QrCode";
+import { pollPath } from "../lib/router";
+import { showToast } from "../lib/toasts";
+
+/** The poll's link, to copy or to scan. */
+export function SharePanel({ id }: { id: string }) {
+  const url = `${location.origin}${pollPath(id)}`;
+  const field = useRef<HTMLInputElement>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      showToast("info", "Link copied.");
+    } catch {
+      // No clipboard (plain http, or refused): select it so the person can copy it.
+      field.current?.select();
+      showToast("info", "Press Ctrl+C (⌘C) to copy the selected link.");
+    }
+  };
+  return (
+    <section className="glass side-card share" aria-labelledby="share-title">
+      <h2 id="share-title">Invite voters</h2>
+      <QrCode text={url} className="share-qr" />
+      <label className="visually-hidden" htmlFor="share-link">Poll link</label>
+      <div className="share-row">
+        <input id="share-link" ref={field} className="input share-input" readOnly value={url} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" className="button" onClick={copy}>Copy</button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+import type { CSSProperties } from "react";
+import type { Tally } from "../proto";
+import { formatCount, percent } from "../lib/format";
+
+type Props = {
+  options: string[];
+  tally: Tally;
+  myVote: number | null;
+  /** Voting is possible (open poll, not presenting). Without it the bars are read-only. */
+  onVote?: (option: number) => void;
+  /** The option whose vote is on its way, if any. */
+  pending?: number | null;
+  size?: "normal" | "large";
+};
+
+/** One bar per option, sized by its share; each is the button that votes for it. */
+export function TallyBars({ options, tally, myVote, onVote, pending = null, size = "normal" }: Props) {
+  const leader = Math.max(0, ...tally.counts);
+  return (
+    <ol className={`bars bars-${size}`} data-testid="bars">
+      {options.map((label, option) => {
+        const count = tally.counts[option] ?? 0;
+        const share = percent(count, tally.total);
+        const mine = myVote === option;
+        const description = `${label}: ${count} ${count === 1 ? "vote" : "votes"}, ${share}%${mine ? ", your vote" : ""}`;
+        const style = { "--share": `${tally.total ? count / tally.total : 0}` } as CSSProperties;
+        const body = (
+          <>
+            <span className="bar-fill" style={style} aria-hidden="true" />
+            <span className="bar-label">
+              {mine && <span className="mine-mark" aria-hidden="true">✓</span>}
+              <span className="bar-text">{label}</span>
+              {mine && <span className="mine-tag">Your vote</span>}
+            </span>
+            <span className="bar-numbers">
+              <span className="bar-percent">{share}%</span>
+              <span className="bar-count">{formatCount(count)}</span>
+            </span>
+          </>
+        );
+        const classes = ["bar", mine ? "bar-mine" : "", count > 0 && count === leader ? "bar-leading" : "", pending === option ? "bar-pending" : ""]
+          .filter(Boolean)
+          .join(" ");
+        return (
+          <li key={option} data-testid="option" data-count={count}>
+            {onVote ? (
+              <button
+                type="button"
+                className={classes}
+                aria-pressed={mine}
+                aria-busy={pending === option}
+                // Not `disabled` while a vote is on its way: that would drop keyboard focus.
+                aria-disabled={pending !== null}
+                onClick={() => pending === null && onVote(option)}
+                aria-label={description}
+              >
+                {body}
+              </button>
+            ) : (
+              <div className={classes} aria-label={description} role="group">
+                {body}
+              </div>
+            )}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

@@ -1,0 +1,30 @@
+import type { FeedEntry } from "../live/pollState";
+import { fromNow } from "../lib/format";
+import { nodeStyle } from "../lib/nodeColor";
+import { useNow } from "../lib/useNow";
+
+/** The latest votes as they arrive, each with the node that handled it. */
+export function VoteFeed({ feed, options }: { feed: FeedEntry[]; options: string[] }) {
+  const now = useNow(1_000);
+  if (feed.length === 0) {
+    return <p className="muted feed-empty">Votes appear here the moment they are counted, on any node.</p>;
+  }
+  return (
+    <ol className="feed" data-testid="feed">
+      {feed.map((entry) => (
+        <li key={entry.key} className="feed-item" data-node={entry.node} style={nodeStyle(entry.node)}>
+          <span className="node-swatch" aria-hidden="true" />
+          <span className="feed-what">
+            {entry.option === null ? <em>vote withdrawn</em> : (options[entry.option] ?? `option ${entry.option + 1}`)}
+            {entry.more > 0 && <span className="muted"> +{entry.more} more</span>}
+          </span>
+          <span className="feed-node">
+            <span className="visually-hidden">handled by </span>
+            {entry.node}
+          </span>
+          <time className="feed-time muted" dateTime={entry.at}>{fromNow(entry.at, now)}</time>
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,34 @@
+// What this browser remembers per poll: the owner token (shown once, at creation) and
+// the option it voted for. localStorage can be missing or full (private windows): then
+// the page still works, it just forgets.
+
+const ownerKey = (poll: string) => `votewire:owner:${poll}`;
+const voteKey = (poll: string) => `votewire:vote:${poll}`;
+
+function read(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function write(key: string, value: string | null): void {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    // Forgetting is the only thing that can go wrong here.
+  }
+}
+
+export const remembered = {
+  ownerToken: (poll: string) => read(ownerKey(poll)),
+  setOwnerToken: (poll: string, token: string) => write(ownerKey(poll), token),
+  myVote(poll: string): number | null {
+    const value = Number.parseInt(read(voteKey(poll)) ?? "", 10);
+    return Number.isInteger(value) && value >= 0 ? value : null;
+  },
+  setMyVote: (poll: string, option: number | null) =>
+    write(voteKey(poll), option === null ? null : String(option)),
+};

@@ -1,0 +1,13 @@
+import { describe, expect, it } from "vitest";
+import { tallySummary } from "./summary";
+
+const t = (counts: number[]) => ({ version: 1, counts, total: counts.reduce((a, b) => a + b, 0) });
+
+describe("tallySummary", () => {
+  it("names the leader, the tie and the end", () => {
+    expect(tallySummary(["tea", "coffee"], t([0, 0]), false)).toBe("No votes yet.");
+    expect(tallySummary(["tea", "coffee"], t([3, 1]), false)).toBe("4 votes. tea leads with 75%.");
+    expect(tallySummary(["tea", "coffee"], t([2, 2]), false)).toBe("4 votes. tea and coffee are tied.");
+    expect(tallySummary(["tea", "coffee"], t([1, 0]), true)).toBe("Final: 1 vote. tea won with 100%.");
+  });
+});

@@ -1,0 +1,15 @@
+import type { Tally } from "../proto";
+import { percent, votes } from "./format";
+
+/** One sentence for the tally, read out by screen readers as it changes. */
+export function tallySummary(options: string[], tally: Tally, closed: boolean): string {
+  const total = votes(tally.total);
+  if (tally.total === 0) return closed ? "Closed with no votes." : "No votes yet.";
+  const top = Math.max(...tally.counts);
+  const leaders = options.filter((_, i) => tally.counts[i] === top);
+  const standing =
+    leaders.length === 1
+      ? `${leaders[0]} ${closed ? "won" : "leads"} with ${percent(top, tally.total)}%`
+      : `${leaders.join(" and ")} are tied`;
+  return `${closed ? "Final: " : ""}${total}. ${standing}.`;
+}

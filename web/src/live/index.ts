@@ -1,0 +1,32 @@
+// The page's single live connection, and the hooks that read it.
+
+import { useEffect, useSyncExternalStore } from "react";
+import { ApiError, describeError } from "../api/errors";
+import { showToast } from "../lib/toasts";
+import { type ConnectionState, LiveClient } from "./liveClient";
+import type { LivePoll } from "./pollState";
+
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+
+export const live = new LiveClient({
+  url: `${scheme}://${location.host}/ws`,
+  onServerError: (code, message) => {
+    // A missing poll is already explained by the page that asked for it (REST says so too).
+    if (code !== "poll_not_found") showToast("error", `Live updates: ${describeError(new ApiError(0, code, message))}`);
+  },
+});
+
+// A laptop waking up or a phone back in coverage should not wait out the backoff.
+window.addEventListener("online", () => live.reconnectNow());
+
+const onChange = (listener: () => void) => live.subscribeChanges(listener);
+
+export function useConnection(): ConnectionState {
+  return useSyncExternalStore(onChange, () => live.getConnection());
+}
+
+/** The live state of a poll, watched while the component is mounted. */
+export function useLivePoll(poll: string): LivePoll | undefined {
+  useEffect(() => live.watch(poll), [poll]);
+  return useSyncExternalStore(onChange, () => live.getPoll(poll));
+}

@@ -1,0 +1,85 @@
+// What the page shows of one poll, and the one rule that keeps it right: a tally is
+// replaced only by a newer one (higher version). Messages can arrive late, twice, or
+// out of order (reconnects, several nodes, REST answers racing WebSocket updates);
+// this rule makes all of that harmless.
+
+import type { PollStatus, RecentVote, ServerMessage, Tally } from "../proto";
+
+/** One vote in the live feed. `more` counts votes folded into the same update unlisted. */
+export type FeedEntry = RecentVote & { key: string; more: number };
+
+export type LivePoll = {
+  status: PollStatus;
+  tally: Tally;
+  /** Newest first, at most FEED_LIMIT. */
+  feed: FeedEntry[];
+};
+
+export const FEED_LIMIT = 30;
+
+/** What one source (a WebSocket message or a REST answer) says about a poll. */
+export type PollReport = {
+  tally: Tally;
+  status?: PollStatus;
+  recent?: RecentVote[];
+  skipped?: number;
+};
+
+/** The poll and report a server message carries, or null for messages about no poll. */
+export function reportOf(message: ServerMessage): { poll: string; report: PollReport } | null {
+  switch (message.type) {
+    case "snapshot":
+      return { poll: message.poll, report: { tally: message.tally, status: message.status } };
+    case "update":
+      return {
+        poll: message.poll,
+        report: { tally: message.tally, recent: message.recent, skipped: message.skipped },
+      };
+    case "closed":
+      return { poll: message.poll, report: { tally: message.tally, status: "closed" } };
+    case "hello":
+    case "error":
+      return null;
+  }
+}
+
+/**
+ * Folds a report into what is shown. Returns `current` itself when nothing changes, so
+ * a stale or duplicate message causes no re-render.
+ *
+ * - A higher version replaces the tally (and brings its recent votes into the feed).
+ * - At an equal version only a status change applies: a poll that closed without a
+ *   new vote still shows as closed.
+ * - A lower version changes nothing.
+ * - A closed poll never shows as open again: polls do not reopen, so an "open" report
+ *   can only be older news (a lagging replica, a late REST answer).
+ */
+export function mergeReport(current: LivePoll | undefined, report: PollReport): LivePoll {
+  if (!current) {
+    return { status: report.status ?? "open", tally: report.tally, feed: feedOf(report) };
+  }
+  const shown = current.tally.version;
+  const incoming = report.tally.version;
+  const newer = incoming > shown;
+  const closes = report.status === "closed" && current.status !== "closed" && incoming >= shown;
+  if (!newer && !closes) return current;
+  return {
+    status: closes || current.status === "closed" ? "closed" : (report.status ?? current.status),
+    tally: newer ? report.tally : current.tally,
+    feed: newer ? [...feedOf(report), ...current.feed].slice(0, FEED_LIMIT) : current.feed,
+  };
+}
+
+/** The report's recent votes as feed entries, newest first. */
+function feedOf(report: PollReport): FeedEntry[] {
+  const recent = report.recent ?? [];
+  const version = report.tally.version;
+  return recent
+    .map((vote, i) => ({
+      ...vote,
+      key: `${version}:${i}`,
+      more: i === recent.length - 1 ? (report.skipped ?? 0) : 0,
+    }))
+    .reverse()
+    .slice(0, FEED_LIMIT);
+}

@@ -1,0 +1,143 @@
+import { useState } from "react";
+import { api } from "../api/client";
+import { ApiError, describeError } from "../api/errors";
+import { Link } from "../components/Link";
+import { SharePanel } from "../components/SharePanel";
+import { StatusPill } from "../components/StatusPill";
+import { TallyBars } from "../components/TallyBars";
+import { VoteFeed } from "../components/VoteFeed";
+import { live } from "../live";
+import { usePoll } from "../live/usePoll";
+import { remembered } from "../lib/remembered";
+import { tallySummary } from "../lib/summary";
+import { showToast } from "../lib/toasts";
+import { useTitle } from "../lib/useTitle";
+import { LoadFailure, Loading } from "./Loading";
+
+export function PollPage({ id }: { id: string }) {
+  const { poll, loadError, state } = usePoll(id);
+  const [myVote, setMyVote] = useState(() => remembered.myVote(id));
+  const [pending, setPending] = useState<number | null>(null);
+  const [receipt, setReceipt] = useState("");
+  useTitle(poll?.question ?? "Poll");
+
+  if (loadError) return <LoadFailure message={loadError} />;
+  if (!poll || !state) return <Loading what="poll" />;
+
+  const closed = state.status === "closed";
+  const ownerToken = remembered.ownerToken(id);
+
+  const remember = (option: number | null) => {
+    setMyVote(option);
+    remembered.setMyVote(id, option);
+  };
+
+  // A refused vote may mean the page is behind (the poll closed): fetch the truth.
+  const refuse = (error: unknown) => {
+    showToast("error", describeError(error));
+    if (error instanceof ApiError && error.code === "poll_closed") {
+      api.getPoll(id).then((view) => live.offer(id, { tally: view.tally, status: view.poll.status }), () => {});
+    }
+  };
+
+  const vote = async (option: number) => {
+    setPending(option);
+    try {
+      const answer = await api.vote(id, option);
+      live.offer(id, { tally: answer.tally });
+      remember(answer.vote.option);
+      setReceipt(`Your vote for “${poll.options[answer.vote.option]}” was counted by node ${answer.vote.node}.`);
+    } catch (error) {
+      refuse(error);
+    } finally {
+      setPending(null);
+    }
+  };
+
+  const withdraw = async () => {
+    try {
+      const answer = await api.withdraw(id);
+      live.offer(id, { tally: answer.tally });
+      remember(null);
+      setReceipt(answer.withdrawn ? `Your vote was withdrawn (node ${answer.node}).` : "You had no vote to withdraw.");
+    } catch (error) {
+      refuse(error);
+    }
+  };
+
+  return (
+    <div className="poll-layout">
+      <article className="glass poll-card" aria-labelledby="poll-question">
+        <div className="poll-meta">
+          <StatusPill poll={poll} status={state.status} />
+          <Link className="link-button" href={`/p/${id}/present`}>Present ↗</Link>
+        </div>
+        <h1 id="poll-question" tabIndex={-1} className="poll-question">{poll.question}</h1>
+        <p className="muted poll-hint">
+          {closed ? "Voting has ended. These are the final results." : "Choose an option to vote. You can change your mind until the poll closes."}
+        </p>
+        <TallyBars
+          options={poll.options}
+          tally={state.tally}
+          myVote={myVote}
+          pending={pending}
+          onVote={closed ? undefined : vote}
+        />
+        <p className="poll-total" data-testid="total" data-version={state.tally.version} aria-live="polite">
+          {tallySummary(poll.options, state.tally, closed)}
+        </p>
+        <div className="poll-actions">
+          {myVote !== null && !closed && (
+            <button type="button" className="button ghost" onClick={withdraw}>Withdraw my vote</button>
+          )}
+          {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
+        </div>
+        <p className="receipt muted" role="status">{receipt}</p>
+      </article>
+      <aside className="poll-side">
+        <SharePanel id={id} />
+        <section className="glass side-card" aria-labelledby="feed-title">
+          <h2 id="feed-title">Live votes</h2>
+          <VoteFeed feed={state.feed} options={poll.options} />
+        </section>
+      </aside>
+    </div>
+  );
+}
+
+/** Closing is final, so it takes a second, deliberate press. */
+function CloseButton({ id, ownerToken }: { id: string; ownerToken: string }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const close = async () => {
+    setBusy(true);
+    try {
+      const view = await api.close(id, ownerToken);
+      live.offer(id, { tally: view.tally, status: view.poll.status });
+      showToast("info", "The poll is closed. The results are final.");
+    } catch (error) {
+      showToast("error", describeError(error));
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+  if (!confirming) {
+    return (
+      <button type="button" className="button ghost danger" onClick={() => setConfirming(true)}>
+        Close poll…
+      </button>
+    );
+  }
+  return (
+    <span className="confirm" role="group" aria-label="Close the poll?">
+      <span className="muted">Stop voting for everyone?</span>
+      <button type="button" className="button danger" onClick={close} disabled={busy} autoFocus>
+        Close poll
+      </button>
+      <button type="button" className="button ghost" onClick={() => setConfirming(false)}>
+        Keep open
+      </button>
+    </span>
+  );
+}

@@ -1,0 +1,49 @@
+import { Link } from "../components/Link";
+import { QrCode } from "../components/QrCode";
+import { StatusPill } from "../components/StatusPill";
+import { TallyBars } from "../components/TallyBars";
+import { usePoll } from "../live/usePoll";
+import { formatCount } from "../lib/format";
+import { pollPath } from "../lib/router";
+import { tallySummary } from "../lib/summary";
+import { useTitle } from "../lib/useTitle";
+import { LoadFailure, Loading } from "./Loading";
+
+/** Results sized for a projector: the question, big bars, and the code to join. */
+export function PresenterPage({ id }: { id: string }) {
+  const { poll, loadError, state } = usePoll(id);
+  useTitle(poll ? `Presenting: ${poll.question}` : "Presenter");
+  if (loadError) return <LoadFailure message={loadError} />;
+  if (!poll || !state) return <Loading what="poll" />;
+  const closed = state.status === "closed";
+  const url = `${location.origin}${pollPath(id)}`;
+  const fullscreen = () => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void document.documentElement.requestFullscreen?.().catch(() => {});
+  };
+  return (
+    <div className="presenter">
+      <section className="glass presenter-results" aria-labelledby="present-question">
+        <div className="poll-meta">
+          <StatusPill poll={poll} status={state.status} />
+          <span className="presenter-tools">
+            <button type="button" className="link-button" onClick={fullscreen}>Full screen</button>
+            <Link className="link-button" href={pollPath(id)} aria-label="Leave presenter view">Exit</Link>
+          </span>
+        </div>
+        <h1 id="present-question" tabIndex={-1} className="presenter-question">{poll.question}</h1>
+        <TallyBars options={poll.options} tally={state.tally} myVote={null} size="large" />
+        <p className="presenter-total" aria-live="polite" data-testid="total" data-version={state.tally.version}>
+          <span className="presenter-total-number">{formatCount(state.tally.total)}</span>
+          <span className="visually-hidden">{tallySummary(poll.options, state.tally, closed)}</span>
+          <span aria-hidden="true"> {state.tally.total === 1 ? "vote" : "votes"}{closed ? " · final" : ""}</span>
+        </p>
+      </section>
+      <aside className="glass presenter-join" aria-label="How to vote">
+        <p className="presenter-join-title">{closed ? "Voting has ended" : "Scan to vote"}</p>
+        <QrCode text={url} className="presenter-qr" />
+        <p className="presenter-url">{url.replace(/^https?:\/\//, "")}</p>
+      </aside>
+    </div>
+  );
+}

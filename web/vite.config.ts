@@ -1,0 +1,27 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vitest/config";
+
+// `npm run dev` proxies the API and the WebSocket to a running node
+// (VOTEWIRE_URL, default the node of `./build.sh run`).
+const node = process.env.VOTEWIRE_URL ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: {
+      "/api": { target: node, changeOrigin: true },
+      "/ws": {
+        target: node,
+        ws: true,
+        changeOrigin: true,
+        // The node accepts WebSocket upgrades from its own origin only; the dev
+        // server is another origin, so present the node's.
+        configure: (proxy) => {
+          proxy.on("proxyReqWs", (request) => request.setHeader("origin", node));
+        },
+      },
+    },
+  },
+  build: { target: "es2022", sourcemap: true },
+  test: { include: ["src/**/*.test.ts"], environment: "node" },
+});
