@@ -74,24 +74,18 @@ impl std::error::Error for StartError {}
 impl AppState {
     /// Opens the database (migrating it), loads the signing key, and joins the other
     /// nodes: over Redis when `settings.redis_url` is set, else through `network` (a
-    /// fresh one of its own when `None`). Starts the presence and resync tasks, which
-    /// end with the shutdown.
+    /// fresh one of its own when `None`). Starts the presence and resync tasks (and,
+    /// with replicas, their monitor), which end with the shutdown.
     pub async fn build(
         settings: Settings,
         network: Option<Arc<LocalNetwork>>,
     ) -> Result<Self, StartError> {
-        let store = store::connect(&settings.database_url)
-            .await
-            .map_err(|e| StartError(format!("cannot open the database: {e:?}")))?;
-        store
-            .migrate()
-            .await
-            .map_err(|e| StartError(format!("{e:?}")))?;
+        let metrics = Arc::new(Metrics::default());
+        let shutdown = Shutdown::new();
+        let store = open_store(&settings, &metrics, &shutdown).await?;
         let keys = TokenKeys::load_or_create(&settings.key_file)
             .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
-        let metrics = Arc::new(Metrics::default());
         let hub = Arc::new(Hub::new(settings.tick, metrics.clone()));
-        let shutdown = Shutdown::new();
         let node = settings.node_id.clone();
         let bus: Arc<dyn Bus> = match &settings.redis_url {
             Some(url) => RedisBus::connect(url, node, hub.clone(), shutdown.clone())
@@ -128,7 +122,7 @@ impl AppState {
                 .address
                 .get()
                 .map_or_else(|| self.settings.listen.to_string(), ToString::to_string),
-            replica_lag_ms: Vec::new(),
+            replica_lag_ms: self.metrics.replica_lag_ms(),
         }
     }
 
@@ -163,7 +157,14 @@ impl AppState {
                 if let Err(e) = self.fanout.bus().subscribe(&poll).await {
                     tracing::warn!(%poll, error = %e, "resubscribe failed");
                 }
-                match self.store.poll(&poll).await {
+                // Never older than what the room already showed, even from a replica.
+                let shown = self
+                    .fanout
+                    .hub()
+                    .room(&poll)
+                    .and_then(|room| room.version())
+                    .unwrap_or(0);
+                match self.store.poll_at_least(&poll, shown).await {
                     Ok(state) => {
                         let status = state.poll.status(Utc::now());
                         self.fanout.hub().deliver(&self.event(
@@ -260,6 +261,42 @@ impl AppState {
     pub fn next_socket_id(&self) -> SocketId {
         self.next_socket.fetch_add(1, Relaxed)
     }
+}
+
+/// Opens the primary (migrating it) and, with `--replica`, wraps it in a
+/// [`store::ReplicatedStore`] whose monitor (heartbeat and replica probes) runs until
+/// the shutdown.
+async fn open_store(
+    settings: &Settings,
+    metrics: &Arc<Metrics>,
+    shutdown: &Shutdown,
+) -> Result<Arc<dyn Store>, StartError> {
+    let primary = store::connect(&settings.database_url)
+        .await
+        .map_err(|e| StartError(format!("cannot open the database: {e:?}")))?;
+    primary
+        .migrate()
+        .await
+        .map_err(|e| StartError(format!("{e:?}")))?;
+    if settings.replica_urls.is_empty() {
+        return Ok(primary);
+    }
+    let replicated = Arc::new(
+        store::ReplicatedStore::with_urls(
+            primary,
+            &settings.replica_urls,
+            settings.replica_max_lag,
+            metrics.clone(),
+        )
+        .map_err(|e| StartError(format!("cannot use the replicas: {e:?}")))?,
+    );
+    let shutdown = shutdown.clone();
+    tokio::spawn(
+        replicated
+            .clone()
+            .monitor(async move { shutdown.wait().await }),
+    );
+    Ok(replicated)
 }
 
 /// Serves `app` on `listener` until its shutdown fires, then drains: in-flight

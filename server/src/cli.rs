@@ -77,6 +77,26 @@ struct ServeArgs {
     )]
     listen: SocketAddr,
 
+    /// Read replica of the primary database (repeatable; comma-separated in the
+    /// variable). Reads go round robin to the healthy ones, writes to the primary.
+    #[arg(
+        long = "replica",
+        env = "VOTEWIRE_REPLICA_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    replica_urls: Vec<String>,
+
+    /// A replica whose heartbeat is older than this (in milliseconds) leaves the read
+    /// rotation until it catches up.
+    #[arg(
+        long,
+        env = "VOTEWIRE_REPLICA_MAX_LAG_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    replica_max_lag_ms: u64,
+
     /// Redis URL for the cluster's fan-out and presence, e.g. redis://127.0.0.1:6379.
     /// Without it the node fans out in-process: fine for one node, not for several.
     #[arg(long = "redis", env = "VOTEWIRE_REDIS_URL", global = true)]
@@ -91,8 +111,8 @@ struct ServeArgs {
     #[arg(long, env = "VOTEWIRE_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
 
-    /// Origins allowed to open a WebSocket, exactly as browsers send them
-    /// (e.g. https://vote.example.com), comma-separated. Default: the same host only.
+    /// Origins allowed to open a WebSocket besides the host's own pages, exactly as
+    /// browsers send them (e.g. https://vote.example.com), comma-separated.
     #[arg(
         long = "allowed-origin",
         env = "VOTEWIRE_ALLOWED_ORIGINS",
@@ -248,6 +268,17 @@ impl ServeArgs {
         if l.ws_messages_per_sec == 0 {
             return Err("--ws-messages-per-sec must be at least 1".into());
         }
+        // The lag is measured to within one heartbeat interval: a tighter bound would
+        // throw replicas that are in step out of the rotation.
+        let min_lag = 2 * crate::store::HEARTBEAT_INTERVAL.as_millis() as u64;
+        if self.replica_max_lag_ms < min_lag {
+            return Err(format!(
+                "--replica-max-lag-ms must be at least {min_lag} (twice the heartbeat interval)"
+            ));
+        }
+        for url in &self.replica_urls {
+            crate::store::check_url(url).map_err(|e| format!("--replica: {e:?}"))?;
+        }
         for origin in &self.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
                 || origin.ends_with('/')
@@ -260,6 +291,8 @@ impl ServeArgs {
         Ok(Settings {
             listen: self.listen,
             database_url: self.db.url(),
+            replica_urls: self.replica_urls,
+            replica_max_lag: Duration::from_millis(self.replica_max_lag_ms),
             redis_url: self.redis_url,
             key_file: self
                 .key_file
@@ -364,6 +397,31 @@ mod tests {
         let err = parse(&["--allowed-origin", "example.com"]).err().unwrap();
         assert!(err.contains("--allowed-origin"), "{err}");
         assert!(parse(&["--tick-ms", "0"]).is_err());
+        let err = parse(&["--replica", "redis://x"]).err().unwrap();
+        assert!(err.contains("--replica"), "{err}");
+        let err = parse(&["--replica-max-lag-ms", "10"]).err().unwrap();
+        assert!(err.contains("--replica-max-lag-ms"), "{err}");
+    }
+
+    #[test]
+    fn replicas_repeat_or_come_comma_separated() {
+        let Ok(Run::Serve(s)) = parse(&[
+            "--replica",
+            "postgres://r1/votewire",
+            "--replica",
+            "postgres://r2/votewire,mysql://r3/votewire",
+        ]) else {
+            panic!("expected serve")
+        };
+        assert_eq!(
+            s.replica_urls,
+            [
+                "postgres://r1/votewire",
+                "postgres://r2/votewire",
+                "mysql://r3/votewire"
+            ]
+        );
+        assert_eq!(s.replica_max_lag, Duration::from_secs(5));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! - [`http`]: REST routes, one module per resource, layers applied once.
 //! - [`ws`]: one WebSocket session: subscribe/unsubscribe, bounded send, ping.
 //! - [`fanout`]: rooms per poll, coalescing, outboxes, the [`fanout::Bus`] seam.
-//! - [`store`]: the [`store::Store`] seam and its SQLite backend.
+//! - [`store`]: the [`store::Store`] seam, its SQLite, PostgreSQL and MySQL backends,
+//!   and [`store::ReplicatedStore`]: writes to the primary, reads from read replicas.
 //! - [`token`]: signed voter and owner tokens. [`metrics`]: Prometheus.
 //! - [`shutdown`]: the shutdown signal and the count of open sessions.
 //!

@@ -90,7 +90,22 @@ pub struct Metrics {
     pub bus_publish_errors: AtomicU64,
     /// From an event reaching the node's room to its frame being in every outbox.
     pub fanout_latency: Histogram,
+    /// Replica reads answered by the primary because the replica was behind the
+    /// version the reader needed (or did not have the poll yet).
+    pub replica_fallbacks_behind: AtomicU64,
+    /// Replica reads answered by the primary because the replica failed.
+    pub replica_fallbacks_failed: AtomicU64,
     http: Mutex<BTreeMap<(String, &'static str), Histogram>>,
+    replicas: Mutex<Vec<ReplicaSample>>,
+}
+
+/// One read replica as the last health probe found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaSample {
+    /// In the read rotation.
+    pub healthy: bool,
+    /// How far behind the primary it is (a heartbeat's age; see `store::replicas`).
+    pub lag: Duration,
 }
 
 impl Metrics {
@@ -107,6 +122,24 @@ impl Metrics {
         http.entry((route.to_owned(), class))
             .or_default()
             .observe(d);
+    }
+
+    /// Records the read replicas' health, in `--replica` order, after each probe.
+    pub fn set_replicas(&self, samples: Vec<ReplicaSample>) {
+        *self
+            .replicas
+            .lock()
+            .expect("metrics lock is never poisoned") = samples;
+    }
+
+    /// Each read replica's lag in milliseconds, in `--replica` order, for `/api/cluster`.
+    pub fn replica_lag_ms(&self) -> Vec<u64> {
+        self.replicas
+            .lock()
+            .expect("metrics lock is never poisoned")
+            .iter()
+            .map(|r| r.lag.as_millis().try_into().unwrap_or(u64::MAX))
+            .collect()
     }
 
     /// The Prometheus text exposition of every metric.
@@ -181,6 +214,21 @@ impl Metrics {
                 value.load(Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP votewire_replica_fallbacks_total Replica reads the primary answered, by reason.\n# TYPE votewire_replica_fallbacks_total counter"
+        );
+        for (reason, value) in [
+            ("behind", &self.replica_fallbacks_behind),
+            ("failed", &self.replica_fallbacks_failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "votewire_replica_fallbacks_total{{reason=\"{reason}\"}} {}",
+                value.load(Relaxed)
+            );
+        }
+        self.render_replicas(&mut out);
         let name = "votewire_fanout_latency_seconds";
         let _ = writeln!(
             out,
@@ -202,6 +250,38 @@ impl Metrics {
             histogram.render(&mut out, name, &labels);
         }
         out
+    }
+
+    /// Per-replica gauges, labelled by the replica's index in `--replica` order (not
+    /// its URL, which may hold a password).
+    fn render_replicas(&self, out: &mut String) {
+        let replicas = self
+            .replicas
+            .lock()
+            .expect("metrics lock is never poisoned")
+            .clone();
+        let _ = writeln!(
+            out,
+            "# HELP votewire_replica_lag_seconds How far each read replica lags behind the primary (heartbeat age).\n# TYPE votewire_replica_lag_seconds gauge"
+        );
+        for (index, r) in replicas.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "votewire_replica_lag_seconds{{replica=\"{index}\"}} {}",
+                r.lag.as_secs_f64()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP votewire_replica_healthy 1 when the read replica is in the read rotation.\n# TYPE votewire_replica_healthy gauge"
+        );
+        for (index, r) in replicas.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "votewire_replica_healthy{{replica=\"{index}\"}} {}",
+                u8::from(r.healthy)
+            );
+        }
     }
 
     /// Votes this node handled (changed or unchanged), for `/api/cluster`.
@@ -230,6 +310,10 @@ mod tests {
     fn render_has_every_series() {
         let m = Metrics::default();
         m.observe_http("/api/polls", 201, Duration::from_millis(1));
+        m.set_replicas(vec![ReplicaSample {
+            healthy: true,
+            lag: Duration::from_millis(250),
+        }]);
         let text = m.render();
         for series in [
             "votewire_sockets ",
@@ -237,6 +321,9 @@ mod tests {
             "votewire_updates_skipped_total",
             "votewire_fanout_latency_seconds_count",
             "route=\"/api/polls\",status=\"2xx\"",
+            "votewire_replica_lag_seconds{replica=\"0\"} 0.25",
+            "votewire_replica_healthy{replica=\"0\"} 1",
+            "votewire_replica_fallbacks_total{reason=\"behind\"} 0",
         ] {
             assert!(text.contains(series), "missing {series}");
         }

@@ -15,6 +15,10 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The primary database.
     pub database_url: String,
+    /// Read replicas of the primary; reads go round robin to the healthy ones.
+    pub replica_urls: Vec<String>,
+    /// A replica further behind than this leaves the read rotation until it catches up.
+    pub replica_max_lag: Duration,
     /// Redis, for a cluster; in-process fan-out without it.
     pub redis_url: Option<String>,
     /// This node's name.

@@ -94,6 +94,11 @@ impl Room {
         state.watchers.is_empty()
     }
 
+    /// The version of the latest tally the room holds, if it holds one yet.
+    pub fn version(&self) -> Option<u64> {
+        self.lock().tally.as_ref().map(|t| t.version)
+    }
+
     /// How many sockets watch this poll here.
     pub fn watchers(&self) -> usize {
         self.lock().watchers.len()

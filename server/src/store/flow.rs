@@ -34,6 +34,10 @@ pub(crate) struct Statements {
     pub close_poll: &'static str,
     pub select_audit: &'static str,
     pub ping: &'static str,
+    /// Sets the one heartbeat row to the writer's clock, in ms (bound once).
+    pub write_heartbeat: &'static str,
+    /// The heartbeat, in ms since the epoch.
+    pub select_heartbeat: &'static str,
 }
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version, total.
@@ -332,6 +336,32 @@ macro_rules! sql_store {
                 Box::pin(async move {
                     sqlx::query($sql.ping).execute(&self.writer).await.map_err(map_err)?;
                     Ok(())
+                })
+            }
+
+            fn write_heartbeat(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::BoxFuture<'_, Result<(), $crate::store::StoreError>> {
+                Box::pin(async move {
+                    sqlx::query($sql.write_heartbeat)
+                        .bind($crate::store::to_millis(now))
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err)?;
+                    Ok(())
+                })
+            }
+
+            fn heartbeat(
+                &self,
+            ) -> $crate::BoxFuture<'_, Result<chrono::DateTime<chrono::Utc>, $crate::store::StoreError>> {
+                Box::pin(async move {
+                    let beat: Option<(i64,)> = sqlx::query_as($sql.select_heartbeat)
+                        .fetch_optional(&self.readers)
+                        .await
+                        .map_err(map_err)?;
+                    Ok($crate::store::from_millis(beat.map_or(0, |(ms,)| ms)))
                 })
             }
         }

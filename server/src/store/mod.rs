@@ -5,10 +5,15 @@
 //! Every write is one transaction that keeps the tally beside the votes, so a tally
 //! always equals a recount (DESIGN.md invariant 1), and returns the whole tally with
 //! the poll's new version, ready to publish (invariant 2).
+//!
+//! With read replicas, [`ReplicatedStore`] is a `Store` over the others: writes go to
+//! the primary, reads round robin to the healthy replicas, and a read that needs a
+//! newer version than a replica holds goes to the primary.
 
 mod flow;
 mod mysql;
 mod postgres;
+mod replicas;
 mod sqlite;
 
 use std::sync::Arc;
@@ -18,6 +23,7 @@ use votewire_proto::{NodeId, NodeVotes, Poll, PollId, PollStatus, Tally};
 
 pub use mysql::MySqlStore;
 pub use postgres::PostgresStore;
+pub use replicas::{HEARTBEAT_INTERVAL, ReplicaHealth, ReplicaState, ReplicatedStore};
 pub use sqlite::SqliteStore;
 
 pub use crate::BoxFuture;
@@ -140,6 +146,19 @@ pub trait Store: Send + Sync + 'static {
     /// A poll with its tally.
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>>;
 
+    /// A poll with its tally at `min_version` or later, for a reader who has already
+    /// seen that version (a client resubscribing with `since`): a store that may read
+    /// from a lagging replica reads from the primary instead when the replica is behind.
+    /// A single database is never behind itself, so the default is [`Store::poll`].
+    fn poll_at_least<'a>(
+        &'a self,
+        id: &'a PollId,
+        min_version: u64,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        let _ = min_version;
+        self.poll(id)
+    }
+
     /// Open polls at `now`, newest first, with their totals.
     fn list_open<'a>(
         &'a self,
@@ -166,24 +185,43 @@ pub trait Store: Send + Sync + 'static {
 
     /// Fails when the database cannot be reached.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Writes `now` into the one-row heartbeat table (an idempotent UPDATE, so every
+    /// node may do it). Replication carries it to the replicas, where
+    /// [`Store::heartbeat`] reads how far behind they are.
+    fn write_heartbeat(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The last heartbeat this database holds (the epoch when none was ever written).
+    fn heartbeat(&self) -> BoxFuture<'_, Result<DateTime<Utc>, StoreError>>;
 }
 
 /// Opens the store for `url`; the scheme picks the backend.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    let scheme = url
-        .split_once(':')
-        .map(|(scheme, _)| scheme)
-        .unwrap_or_default();
-    match scheme {
+    check_url(url)?;
+    match scheme(url) {
         "sqlite" => Ok(Arc::new(SqliteStore::open(url).await?)),
         "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::open(url).await?)),
-        "mysql" | "mariadb" => Ok(Arc::new(
+        _ => Ok(Arc::new(
             MySqlStore::open(&url.replacen("mariadb:", "mysql:", 1)).await?,
         )),
+    }
+}
+
+/// Refuses a URL whose scheme names no backend, without connecting: replicas connect
+/// later, and a typo should stop the node at start-up, not leave a replica down.
+pub fn check_url(url: &str) -> Result<(), StoreError> {
+    match scheme(url) {
+        "sqlite" | "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(()),
         _ => Err(StoreError::Other(format!(
             "unsupported database URL {url:?}: use sqlite://PATH, postgres://.. or mysql://.."
         ))),
     }
+}
+
+fn scheme(url: &str) -> &str {
+    url.split_once(':')
+        .map(|(scheme, _)| scheme)
+        .unwrap_or_default()
 }
 
 /// Milliseconds since the epoch, as every backend stores times.

@@ -35,6 +35,8 @@ const SQL: Statements = Statements {
     close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
     select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
     ping: "SELECT 1",
+    write_heartbeat: "UPDATE heartbeat SET beat_at = ? WHERE id = 1",
+    select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",
 };
 
 /// The MySQL (and MariaDB) store.

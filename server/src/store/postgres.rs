@@ -34,6 +34,8 @@ const SQL: Statements = Statements {
     close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
     select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
     ping: "SELECT 1",
+    write_heartbeat: "UPDATE heartbeat SET beat_at = $1 WHERE id = 1",
+    select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",
 };
 
 /// The PostgreSQL store.

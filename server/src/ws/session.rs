@@ -223,7 +223,10 @@ where
             .fanout
             .watch(&poll, self.id, self.outbox.clone())
             .await;
-        let state = match self.app.store.poll(&poll).await {
+        // A client resubscribing with `since` has seen that version, and the room may
+        // know a newer one: a lagging replica must not answer with anything older.
+        let known = since.max(room.version()).unwrap_or(0);
+        let state = match self.app.store.poll_at_least(&poll, known).await {
             Ok(state) => state,
             Err(e) => {
                 if new {

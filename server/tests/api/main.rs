@@ -6,5 +6,6 @@ mod errors;
 mod helpers;
 mod lifecycle;
 mod polls;
+mod replicas;
 mod slow_reader;
 mod websocket;

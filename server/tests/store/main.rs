@@ -7,4 +7,6 @@
 //! them, for builds without those servers (the Dockerfile's test stage).
 
 mod backends;
+mod proxy;
+mod replicas;
 mod stories;

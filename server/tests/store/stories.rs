@@ -8,11 +8,11 @@ use votewire_server::store::{ListCursor, PollRecord, Store, StoreError, VoteComm
 
 use crate::backends::{Fixture, Kind};
 
-fn now() -> DateTime<Utc> {
+pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
 }
 
-fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -> PollRecord {
+pub fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -> PollRecord {
     PollRecord {
         id: PollId::parse(id).unwrap(),
         question: format!("Question of {id}?"),
@@ -23,7 +23,7 @@ fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -> PollRecor
     }
 }
 
-fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &str) -> VoteCommand {
+pub fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &str) -> VoteCommand {
     VoteCommand {
         poll: poll.id.clone(),
         voter: voter.to_owned(),

@@ -1,0 +1,321 @@
+//! Read replicas: [`ReplicatedStore`] is a [`Store`] over a primary and its replicas.
+//!
+//! - Writes (create, vote, close, migrate, the heartbeat) go to the primary.
+//! - Reads (a poll, the open list, the audit) go round robin to the replicas in the
+//!   read rotation, and to the primary when none is.
+//! - Read-your-writes on the node: the store remembers, per poll, the highest version
+//!   (and whether it was closed) that this node committed or read. A replica answer
+//!   below that, or below what the caller asks for ([`Store::poll_at_least`]), is
+//!   thrown away and the primary answers instead, so a node's reads never go back in
+//!   time. A replica that does not have the poll yet is treated the same way.
+//! - A replica that fails a read leaves the rotation at once and that read is retried
+//!   on the primary: callers never see a replica's failure.
+//! - [`ReplicatedStore::monitor`] writes the heartbeat to the primary and probes every
+//!   replica each [`HEARTBEAT_INTERVAL`]: a replica that answers and lags no more than
+//!   the bound is (back) in the rotation; one that fails or lags more is out.
+//!
+//! Lag is measured portably, with no replication-specific SQL: every node writes its
+//! clock into a one-row table on the primary ([`Store::write_heartbeat`]), and the age
+//! of the row a replica holds is its lag. Two caveats: the figure is only as fine as
+//! the interval (a replica perfectly in step shows between 0 and one interval), and it
+//! includes the clock skew between nodes (negative ages count as 0).
+//!
+//! The probing lives in `health`; this file is the routing.
+//!
+//! Replicas connect lazily, in the probe: a replica that is down when the node starts
+//! must not stop it (DESIGN.md invariant 5), it just stays out of the rotation.
+
+mod health;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use votewire_proto::{NodeVotes, PollId, Tally};
+
+use health::Replica;
+pub use health::{HEARTBEAT_INTERVAL, ReplicaHealth, ReplicaState};
+
+use super::{
+    ListCursor, PollRecord, PollState, Store, StoreError, VoteCommand, VoteOutcome, check_url,
+};
+use crate::BoxFuture;
+use crate::metrics::Metrics;
+
+/// Longest a read may wait for a replica before the primary is asked instead: reads
+/// take milliseconds, and a replica that hangs (a cut network) must not hang requests.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// What a node remembers of a poll is forgotten after this long (and at least four
+/// times the lag bound): by then any replica within the bound has caught up with it.
+const SEEN_HORIZON: Duration = Duration::from_secs(60);
+
+/// The highest version of a poll this node committed or read, and whether it saw the
+/// poll closed: what a read must at least show.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    version: u64,
+    closed: bool,
+    at: Instant,
+}
+
+impl Seen {
+    fn shown_by(&self, tally: &Tally, closed: bool) -> bool {
+        tally.version >= self.version && (closed || !self.closed)
+    }
+}
+
+/// A [`Store`] that writes to a primary and reads from replicas (see the module docs).
+pub struct ReplicatedStore {
+    primary: Arc<dyn Store>,
+    replicas: Vec<Replica>,
+    max_lag: Duration,
+    next: AtomicUsize,
+    seen: DashMap<PollId, Seen>,
+    metrics: Arc<Metrics>,
+}
+
+impl ReplicatedStore {
+    /// Reads from `replicas`, already open. They stay out of the rotation until the
+    /// first probe ([`Self::check`] or [`Self::monitor`]) finds them within `max_lag`.
+    pub fn new(
+        primary: Arc<dyn Store>,
+        replicas: Vec<Arc<dyn Store>>,
+        max_lag: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let replicas = replicas
+            .into_iter()
+            .map(|store| Replica::new(None, Some(store)))
+            .collect();
+        Self::with(primary, replicas, max_lag, metrics)
+    }
+
+    /// Reads from the databases at `urls`, which the probes connect to (and reconnect
+    /// to, when one was down at start-up). Fails only for a URL of no known backend.
+    pub fn with_urls(
+        primary: Arc<dyn Store>,
+        urls: &[String],
+        max_lag: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StoreError> {
+        let replicas = urls
+            .iter()
+            .map(|url| check_url(url).map(|()| Replica::new(Some(url.clone()), None)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self::with(primary, replicas, max_lag, metrics))
+    }
+
+    fn with(
+        primary: Arc<dyn Store>,
+        replicas: Vec<Replica>,
+        max_lag: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let store = Self {
+            primary,
+            replicas,
+            max_lag,
+            next: AtomicUsize::new(0),
+            seen: DashMap::new(),
+            metrics,
+        };
+        store.publish_health();
+        store
+    }
+
+    /// The next replica in the rotation, round robin.
+    fn pick(&self) -> Option<(usize, Arc<dyn Store>)> {
+        let n = self.replicas.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.next.fetch_add(1, Relaxed);
+        (0..n).map(|k| (start + k) % n).find_map(|index| {
+            let replica = &self.replicas[index];
+            if replica.state() != ReplicaState::Healthy {
+                return None;
+            }
+            replica.connected().map(|store| (index, store))
+        })
+    }
+
+    /// Runs a read on a replica; `None` sends it to the primary. A replica that fails
+    /// (or hangs) leaves the rotation until a probe brings it back.
+    async fn try_replica<T>(
+        &self,
+        index: usize,
+        read: BoxFuture<'_, Result<T, StoreError>>,
+    ) -> Option<T> {
+        let error = match tokio::time::timeout(READ_TIMEOUT, read).await {
+            Ok(Ok(value)) => return Some(value),
+            // Not replicated yet, most likely: the primary knows.
+            Ok(Err(StoreError::PollNotFound)) => {
+                self.metrics.replica_fallbacks_behind.fetch_add(1, Relaxed);
+                return None;
+            }
+            Ok(Err(e)) => e,
+            Err(_) => StoreError::Unavailable(format!("no answer within {READ_TIMEOUT:?}")),
+        };
+        self.metrics.replica_fallbacks_failed.fetch_add(1, Relaxed);
+        if self.replicas[index].swap_state(ReplicaState::Down) != ReplicaState::Down {
+            tracing::warn!(replica = index, error = ?error, "replica read failed: out of the read rotation, reading from the primary");
+            self.publish_health();
+        }
+        None
+    }
+
+    /// What a read of `id` must at least show.
+    fn need(&self, id: &PollId, min_version: u64) -> Seen {
+        let mut need = self.seen.get(id).map_or(
+            Seen {
+                version: 0,
+                closed: false,
+                at: Instant::now(),
+            },
+            |seen| *seen,
+        );
+        need.version = need.version.max(min_version);
+        need
+    }
+
+    /// Forgets what replicas within the lag bound have long caught up with, so the
+    /// map holds recently touched polls only.
+    fn forget_old_polls(&self) {
+        let horizon = SEEN_HORIZON.max(self.max_lag * 4);
+        self.seen.retain(|_, seen| seen.at.elapsed() < horizon);
+    }
+
+    /// Remembers what this node committed or read of `id`.
+    fn observe(&self, id: &PollId, tally: &Tally, closed: bool) {
+        if let Some(mut seen) = self.seen.get_mut(id) {
+            if tally.version > seen.version || (closed && !seen.closed) {
+                seen.version = seen.version.max(tally.version);
+                seen.closed |= closed;
+                seen.at = Instant::now();
+            }
+            return;
+        }
+        self.seen.insert(
+            id.clone(),
+            Seen {
+                version: tally.version,
+                closed,
+                at: Instant::now(),
+            },
+        );
+    }
+}
+
+impl Store for ReplicatedStore {
+    fn migrate(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        // Replicas get the schema through replication: they are read-only.
+        self.primary.migrate()
+    }
+
+    fn create_poll<'a>(&'a self, poll: &'a PollRecord) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.primary.create_poll(poll)
+    }
+
+    fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        self.poll_at_least(id, 0)
+    }
+
+    fn poll_at_least<'a>(
+        &'a self,
+        id: &'a PollId,
+        min_version: u64,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(async move {
+            let need = self.need(id, min_version);
+            if let Some((index, replica)) = self.pick()
+                && let Some(state) = self.try_replica(index, replica.poll(id)).await
+            {
+                let closed = state.poll.closed_at.is_some();
+                if need.shown_by(&state.tally, closed) {
+                    self.observe(id, &state.tally, closed);
+                    return Ok(state);
+                }
+                self.metrics.replica_fallbacks_behind.fetch_add(1, Relaxed);
+            }
+            let state = self.primary.poll(id).await?;
+            self.observe(id, &state.tally, state.poll.closed_at.is_some());
+            Ok(state)
+        })
+    }
+
+    fn list_open<'a>(
+        &'a self,
+        now: DateTime<Utc>,
+        limit: u32,
+        after: Option<&'a ListCursor>,
+    ) -> BoxFuture<'a, Result<Vec<(PollRecord, u64)>, StoreError>> {
+        // The list has no version to check: within the lag bound is fresh enough.
+        Box::pin(async move {
+            if let Some((index, replica)) = self.pick()
+                && let Some(page) = self
+                    .try_replica(index, replica.list_open(now, limit, after))
+                    .await
+            {
+                return Ok(page);
+            }
+            self.primary.list_open(now, limit, after).await
+        })
+    }
+
+    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>> {
+        Box::pin(async move {
+            let poll = vote.poll.clone();
+            let outcome = self.primary.vote(vote).await?;
+            self.observe(&poll, &outcome.tally, false);
+            Ok(outcome)
+        })
+    }
+
+    fn close<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<(bool, PollState), StoreError>> {
+        Box::pin(async move {
+            let (closed, state) = self.primary.close(id, now).await?;
+            self.observe(id, &state.tally, state.poll.closed_at.is_some());
+            Ok((closed, state))
+        })
+    }
+
+    fn audit<'a>(
+        &'a self,
+        id: &'a PollId,
+    ) -> BoxFuture<'a, Result<(Tally, Vec<NodeVotes>), StoreError>> {
+        Box::pin(async move {
+            let need = self.need(id, 0);
+            if let Some((index, replica)) = self.pick()
+                && let Some((tally, nodes)) = self.try_replica(index, replica.audit(id)).await
+            {
+                if tally.version >= need.version {
+                    self.observe(id, &tally, false);
+                    return Ok((tally, nodes));
+                }
+                self.metrics.replica_fallbacks_behind.fetch_add(1, Relaxed);
+            }
+            let (tally, nodes) = self.primary.audit(id).await?;
+            self.observe(id, &tally, false);
+            Ok((tally, nodes))
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        // Ready means writes can commit; replicas only make reads cheaper.
+        self.primary.ping()
+    }
+
+    fn write_heartbeat(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.primary.write_heartbeat(now)
+    }
+
+    fn heartbeat(&self) -> BoxFuture<'_, Result<DateTime<Utc>, StoreError>> {
+        self.primary.heartbeat()
+    }
+}
