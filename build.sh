@@ -31,6 +31,7 @@ check() {
     cargo test --workspace --locked
     web_check
     infra_check
+    cluster_e2e
 }
 
 # Installs Debian packages that are missing (as root), or says which to install.
@@ -87,7 +88,34 @@ web_check() {
     echo "==> web: unit tests"
     (cd web && npm test)
     echo "==> web: end-to-end"
-    (cd web && npm run e2e)
+    # The node binary `cargo test` just built: a plain `cargo build` would rebuild the
+    # dependencies with other features for nothing.
+    (cd web && VOTEWIRE_BIN="$PWD/../target/debug/votewire" npm run e2e)
+}
+
+# The browser scenario again, against a whole local cluster (MariaDB primary + 2
+# replicas, Redis, 3 nodes, nginx) on ports of its own: one page per node, each shows its
+# node, a vote on one shows on all with the node named. The cluster is always torn down.
+cluster_e2e() {
+    local dir
+    dir=$(mktemp -d)
+    chmod 755 "$dir" # the databases run as their own users (mysql, postgres)
+    export VOTEWIRE_CLUSTER_DIR="$dir" VOTEWIRE_BIN="$PWD/target/debug/votewire" \
+        VOTEWIRE_CLUSTER_HTTP_PORT=18180 VOTEWIRE_CLUSTER_NODE_PORT=18181 \
+        VOTEWIRE_CLUSTER_REDIS_PORT=16479 VOTEWIRE_CLUSTER_MARIADB_PORT=13406
+    # EXIT, not RETURN: with `set -e` a failure leaves the script without returning.
+    trap cluster_e2e_down EXIT
+    echo "==> web: end-to-end on a local cluster"
+    cluster/cluster.sh up --db mariadb
+    local targets="node-1=http://127.0.0.1:18181,node-2=http://127.0.0.1:18182,node-3=http://127.0.0.1:18183"
+    (cd web && VOTEWIRE_E2E_TARGETS="$targets" npx --no-install vitest run --config vitest.e2e.config.ts e2e/cluster.e2e.ts)
+    cluster_e2e_down
+    trap - EXIT
+}
+
+cluster_e2e_down() {
+    cluster/cluster.sh down --purge >/dev/null 2>&1 || true
+    rm -rf "$VOTEWIRE_CLUSTER_DIR"
 }
 # --- end web client ------------------------------------------------------------------
 

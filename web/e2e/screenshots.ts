@@ -38,9 +38,16 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
         const voter = await openPage(browser, target, `/p/${poll.id}`, view);
         await voteButton(voter.page, OPTIONS[0]!).click();
         await voter.page.locator('[data-testid="bars"] button[aria-pressed="true"]').waitFor();
-        // Votes from elsewhere while the page is open fill its live feed.
-        for (const option of [1, 3, 0]) await voteAsStranger(target, poll.id, option);
-        await voter.page.locator('[data-testid="feed"] li').nth(3).waitFor();
+        // Votes from elsewhere while the page is open fill its live feed. A vote cast
+        // before the page's subscription is confirmed lands in its snapshot, not its
+        // feed, so vote until the feed shows four (bounded).
+        const feed = voter.page.locator('[data-testid="feed"] li');
+        for (let n = 0; (await feed.count()) < 4; n++) {
+          if (n === 12) throw new Error("the live feed never filled");
+          const shown = await feed.count();
+          await voteAsStranger(target, poll.id, [1, 3, 0][n % 3]!);
+          await feed.nth(shown).waitFor({ timeout: 2_000 }).catch(() => undefined);
+        }
         await shoot(voter.page, "poll");
         if (size === "desktop") {
           await voter.page.emulateMedia({ colorScheme: "dark" });

@@ -40,6 +40,9 @@ pub(crate) struct Statements {
     pub select_heartbeat: &'static str,
 }
 
+/// Tries at migrating before giving up (see the `migrate` of [`sql_store!`]).
+pub(crate) const MIGRATION_ATTEMPTS: u32 = 3;
+
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version, total.
 pub(crate) type PollRow = (
     String,
@@ -72,8 +75,9 @@ pub(crate) fn record(row: PollRow) -> Result<(super::PollRecord, i64, i64), supe
 }
 
 /// Implements [`super::Store`] for `$store`, whose `writer` and `readers` are pools of
-/// `$db`, whose `begin_write()` opens a write transaction, and whose `map_err` turns
-/// `sqlx::Error` into [`super::StoreError`].
+/// `$db`, whose `begin_write()` opens a write transaction, whose `lock_migrations()` and
+/// `unlock_migrations()` keep other nodes out while it migrates, and whose `map_err`
+/// turns `sqlx::Error` into [`super::StoreError`].
 macro_rules! sql_store {
     ($store:ty, $db:ty, $sql:expr, $migrations:literal) => {
         impl $store {
@@ -201,10 +205,25 @@ macro_rules! sql_store {
         impl $crate::store::Store for $store {
             fn migrate(&self) -> $crate::BoxFuture<'_, Result<(), $crate::store::StoreError>> {
                 Box::pin(async move {
-                    sqlx::migrate!($migrations)
-                        .run(&self.writer)
-                        .await
-                        .map_err(|e| $crate::store::StoreError::Other(format!("migration failed: {e}")))
+                    let lock = self.lock_migrations().await?;
+                    let mut attempt = 1;
+                    let migrated = loop {
+                        match sqlx::migrate!($migrations).run(&self.writer).await {
+                            Ok(()) => break Ok(()),
+                            // Where no lock keeps another process out (SQLite), the loser
+                            // of a race fails as a whole, and finds the work done next time.
+                            Err(e) if attempt < $crate::store::flow::MIGRATION_ATTEMPTS => {
+                                tracing::info!(error = %e, attempt, "migration attempt failed; retrying");
+                                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                                attempt += 1;
+                            }
+                            Err(e) => {
+                                break Err($crate::store::StoreError::Other(format!("migration failed: {e}")));
+                            }
+                        }
+                    };
+                    self.unlock_migrations(lock).await;
+                    migrated
                 })
             }
 

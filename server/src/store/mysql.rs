@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use sqlx::mysql::MySqlPoolOptions;
+use sqlx::pool::PoolConnection;
 use sqlx::{MySql, MySqlPool, Transaction};
 
 use super::StoreError;
@@ -14,6 +15,9 @@ use super::flow::{Statements, sql_store};
 const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a connection before answering 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+const LOCK_MIGRATIONS: &str = "SELECT GET_LOCK('votewire_migrations', 60)";
+const UNLOCK_MIGRATIONS: &str = "SELECT RELEASE_LOCK('votewire_migrations')";
 
 const SQL: Statements = Statements {
     insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -58,6 +62,32 @@ impl MySqlStore {
             readers: writer.clone(),
             writer,
         })
+    }
+
+    /// Takes the database-wide `GET_LOCK` that keeps nodes starting together from
+    /// migrating at once. sqlx's migrator asks for one too, but with a timeout of -1,
+    /// which MariaDB does not take as "forever", and without checking the answer: two
+    /// nodes then ran one migration together and the second found it half applied.
+    async fn lock_migrations(&self) -> Result<PoolConnection<MySql>, StoreError> {
+        let mut conn = self.writer.acquire().await.map_err(map_err)?;
+        let (locked,): (Option<i64>,) = sqlx::query_as(LOCK_MIGRATIONS)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        if locked != Some(1) {
+            return Err(StoreError::Unavailable(
+                "another node has been migrating for over a minute".into(),
+            ));
+        }
+        Ok(conn)
+    }
+
+    async fn unlock_migrations(&self, mut lock: PoolConnection<MySql>) {
+        if let Err(e) = sqlx::query(UNLOCK_MIGRATIONS).execute(&mut *lock).await {
+            // The lock dies with the session: make sure this one is not reused.
+            tracing::warn!(error = %e, "cannot release the migration lock; closing its connection");
+            let _ = lock.detach();
+        }
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, MySql>, StoreError> {

@@ -59,6 +59,13 @@ impl PostgresStore {
         })
     }
 
+    /// sqlx's migrator takes a PostgreSQL advisory lock itself.
+    async fn lock_migrations(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn unlock_migrations(&self, _lock: ()) {}
+
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.writer.begin().await.map_err(map_err)
     }

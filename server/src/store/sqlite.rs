@@ -93,6 +93,13 @@ impl SqliteStore {
         Ok(Self { writer, readers })
     }
 
+    /// One node owns a SQLite file: nothing to keep out.
+    async fn lock_migrations(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn unlock_migrations(&self, _lock: ()) {}
+
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.writer
             .begin_with("BEGIN IMMEDIATE")

@@ -57,6 +57,13 @@ fn with_database(url: &str, database: &str) -> String {
 impl Fixture {
     /// A fresh, migrated database of `kind`; `None` when external backends are skipped.
     pub async fn new(kind: Kind) -> Option<Fixture> {
+        let fixture = Self::unmigrated(kind).await?;
+        fixture.store.migrate().await.expect("migrations run");
+        Some(fixture)
+    }
+
+    /// A fresh, empty database of `kind`, not migrated yet.
+    pub async fn unmigrated(kind: Kind) -> Option<Fixture> {
         let (url, cleanup) = match kind {
             Kind::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{}.db", unique("votewire_store")));
@@ -76,7 +83,6 @@ impl Fixture {
         let store = store::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e:?}"));
-        store.migrate().await.expect("migrations run");
         Some(Fixture {
             store,
             url,
