@@ -14,7 +14,7 @@ const OPTIONS: usize = 4;
 async fn four_hundred_voters_voting_and_changing_from_sixteen_tasks_end_equal_to_a_recount() {
     let app = Arc::new(spawn_app().await);
     let options = ["a", "b", "c", "d"];
-    let poll = app.create_poll("Busy", &options).await.poll.id.to_string();
+    let poll = app.new_poll("Busy", &options).await;
     let mut sockets = Vec::new();
     for _ in 0..3 {
         let mut socket = app.ws().await;

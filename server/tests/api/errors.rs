@@ -118,15 +118,7 @@ async fn bad_poll_bodies_are_refused_with_their_own_codes() {
         ErrorCode::PayloadTooLarge,
     )
     .await;
-    let listed: votewire_proto::PollList = app
-        .http
-        .get(app.url("/api/polls"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: votewire_proto::PollList = app.get_json("/api/polls").await;
     assert!(listed.polls.is_empty(), "no refused poll was stored");
 }
 
@@ -272,12 +264,7 @@ async fn expect_ws_error(socket: &mut WsClient, code: ErrorCode) {
 #[tokio::test]
 async fn bad_websocket_messages_get_their_own_error_codes() {
     let app = spawn_app_with(|s| s.limits.ws_max_subscriptions = 2).await;
-    let poll = app
-        .create_poll("Pick", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Pick", &["a", "b"]).await;
     let mut socket = app.ws().await;
     socket
         .send_json(json!({ "type": "vote", "poll": poll }))
@@ -302,18 +289,8 @@ async fn bad_websocket_messages_get_their_own_error_codes() {
     socket.subscribe("nosuchpoll", None).await;
     expect_ws_error(&mut socket, ErrorCode::PollNotFound).await;
 
-    let second = app
-        .create_poll("Two", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
-    let third = app
-        .create_poll("Three", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let second = app.new_poll("Two", &["a", "b"]).await;
+    let third = app.new_poll("Three", &["a", "b"]).await;
     for poll in [&poll, &second] {
         socket.subscribe(poll, None).await;
         assert!(matches!(

@@ -113,6 +113,32 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Creates a poll and returns its id.
+    pub async fn new_poll(&self, question: &str, options: &[&str]) -> String {
+        self.create_poll(question, options)
+            .await
+            .poll
+            .id
+            .to_string()
+    }
+
+    /// GETs `path` and decodes its JSON body, whatever the status.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// Closes a poll with an owner token.
+    pub async fn close_poll(&self, poll: &str, owner_token: &str) -> reqwest::Response {
+        let url = self.url(&format!("/api/polls/{poll}/close"));
+        self.http
+            .post(url)
+            .bearer_auth(owner_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn new_voter(&self) -> String {
         let response = self
             .http

@@ -18,12 +18,7 @@ use crate::helpers::{EVENT_TIMEOUT, TempDir, WsClient, recount, spawn_app, spawn
 #[tokio::test]
 async fn polls_votes_and_voter_tokens_survive_a_restart() {
     let app = spawn_app().await;
-    let poll = app
-        .create_poll("Durable?", &["yes", "no"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Durable?", &["yes", "no"]).await;
     let voter = app.new_voter().await;
     let before: VoteResponse = app.vote(&poll, &voter, 0).await.json().await.unwrap();
     let dir = app.stop().await;

@@ -22,12 +22,7 @@ async fn a_created_poll_reads_back_with_an_empty_tally() {
 #[tokio::test]
 async fn a_vote_counts_once_changes_and_withdraws() {
     let app = spawn_app().await;
-    let poll = app
-        .create_poll("Pick", &["a", "b", "c"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Pick", &["a", "b", "c"]).await;
     let voter = app.new_voter().await;
 
     let first: VoteResponse = app.vote(&poll, &voter, 1).await.json().await.unwrap();
@@ -80,12 +75,7 @@ async fn a_vote_counts_once_changes_and_withdraws() {
 #[tokio::test]
 async fn a_request_without_a_voter_is_issued_one_in_a_cookie_that_then_identifies_it() {
     let app = spawn_app().await;
-    let poll = app
-        .create_poll("Pick", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Pick", &["a", "b"]).await;
     let url = app.url(&format!("/api/polls/{poll}/votes"));
     let first = app
         .http
@@ -128,13 +118,7 @@ async fn the_owner_closes_a_poll_and_later_votes_are_refused() {
     let poll = created.poll.id.to_string();
     let voter = app.new_voter().await;
     app.vote(&poll, &voter, 0).await;
-    let closed = app
-        .http
-        .post(app.url(&format!("/api/polls/{poll}/close")))
-        .bearer_auth(&created.owner_token)
-        .send()
-        .await
-        .unwrap();
+    let closed = app.close_poll(&poll, &created.owner_token).await;
     assert_eq!(closed.status(), 200);
     let view = app.get_poll(&poll).await;
     assert_eq!(view.poll.status, PollStatus::Closed);
@@ -162,15 +146,7 @@ async fn the_audit_counts_votes_per_node_and_the_list_pages_newest_first() {
         let voter = app.new_voter().await;
         app.vote(&ids[4], &voter, option).await;
     }
-    let audit: PollAudit = app
-        .http
-        .get(app.url(&format!("/api/polls/{}/audit", ids[4])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: PollAudit = app.get_json(&format!("/api/polls/{}/audit", ids[4])).await;
     assert_eq!(audit.nodes.len(), 1);
     assert_eq!(
         (audit.nodes[0].node.as_str(), audit.nodes[0].votes),
@@ -178,28 +154,14 @@ async fn the_audit_counts_votes_per_node_and_the_list_pages_newest_first() {
     );
     assert_eq!(audit.tally.total, 3);
 
-    let first: PollList = app
-        .http
-        .get(app.url("/api/polls?limit=3"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: PollList = app.get_json("/api/polls?limit=3").await;
     let listed: Vec<_> = first.polls.iter().map(|p| p.poll.id.to_string()).collect();
     assert_eq!(listed, [ids[4].clone(), ids[3].clone(), ids[2].clone()]);
     assert_eq!(first.polls[0].total, 3);
     let next = first.next.expect("a second page");
     let second: PollList = app
-        .http
-        .get(app.url(&format!("/api/polls?limit=3&before={next}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/polls?limit=3&before={next}"))
+        .await;
     let listed: Vec<_> = second.polls.iter().map(|p| p.poll.id.to_string()).collect();
     assert_eq!(listed, [ids[1].clone(), ids[0].clone()]);
     assert!(second.next.is_none());
@@ -221,15 +183,7 @@ async fn every_response_names_the_node_and_the_service_endpoints_answer() {
         assert_eq!(response.status(), status, "{path}");
         assert_eq!(response.headers()["x-votewire-node"], "node-a", "{path}");
     }
-    let openapi: serde_json::Value = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi: serde_json::Value = app.get_json("/api/openapi.json").await;
     for path in [
         "/api/polls",
         "/api/polls/{id}/votes",

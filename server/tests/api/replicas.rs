@@ -42,15 +42,7 @@ async fn a_node_with_a_replica_reports_its_lag_and_reads_its_own_votes() {
     let view = app.get_poll(created.poll.id.as_str()).await;
     assert_eq!((view.tally.version, view.tally.counts), (1, vec![1, 0]));
 
-    let cluster: ClusterView = app
-        .http
-        .get(app.url("/api/cluster"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cluster: ClusterView = app.get_json("/api/cluster").await;
     let lags = &cluster.nodes[0].replica_lag_ms;
     assert_eq!(lags.len(), 1, "{cluster:?}");
     assert!(lags[0] < 5_000, "{cluster:?}");

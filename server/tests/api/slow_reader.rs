@@ -25,12 +25,7 @@ async fn a_socket_that_stops_reading_stays_bounded_and_ends_on_the_final_version
         })
         .await,
     );
-    let poll = app
-        .create_poll("Viral", &["yes", "no"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Viral", &["yes", "no"]).await;
 
     // A small receive buffer, so the kernel stops taking frames for the client early.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();

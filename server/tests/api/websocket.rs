@@ -8,12 +8,7 @@ use crate::helpers::{spawn_app, version_of};
 #[tokio::test]
 async fn two_sockets_on_a_poll_both_see_a_vote_with_the_tally_a_higher_version_and_the_node() {
     let app = spawn_app().await;
-    let poll = app
-        .create_poll("Pick", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Pick", &["a", "b"]).await;
     let mut sockets = [app.ws().await, app.ws().await];
     for socket in &mut sockets {
         assert_eq!(socket.node, "node-a");
@@ -53,12 +48,7 @@ async fn two_sockets_on_a_poll_both_see_a_vote_with_the_tally_a_higher_version_a
 #[tokio::test]
 async fn subscribe_with_since_gets_no_snapshot_when_current_and_one_when_behind() {
     let app = spawn_app().await;
-    let poll = app
-        .create_poll("Pick", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let poll = app.new_poll("Pick", &["a", "b"]).await;
     for option in [0, 1, 1] {
         let voter = app.new_voter().await;
         app.vote(&poll, &voter, option).await;
@@ -88,18 +78,8 @@ async fn subscribe_with_since_gets_no_snapshot_when_current_and_one_when_behind(
 #[tokio::test]
 async fn an_unsubscribed_poll_sends_nothing_more() {
     let app = spawn_app().await;
-    let first = app
-        .create_poll("First", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
-    let second = app
-        .create_poll("Second", &["a", "b"])
-        .await
-        .poll
-        .id
-        .to_string();
+    let first = app.new_poll("First", &["a", "b"]).await;
+    let second = app.new_poll("Second", &["a", "b"]).await;
     let mut socket = app.ws().await;
     for poll in [&first, &second] {
         socket.subscribe(poll, None).await;
@@ -132,13 +112,7 @@ async fn watchers_get_closed_when_the_owner_closes_the_poll() {
     socket.recv().await;
     let voter = app.new_voter().await;
     app.vote(&poll, &voter, 0).await;
-    let response = app
-        .http
-        .post(app.url(&format!("/api/polls/{poll}/close")))
-        .bearer_auth(&created.owner_token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.close_poll(&poll, &created.owner_token).await;
     assert_eq!(response.status(), 200);
     let closed = socket
         .recv_until(|m| matches!(m, ServerMessage::Closed { .. }))
