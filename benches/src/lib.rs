@@ -1,1 +1,17 @@
-//! votewire's benchmarks live in `benches/`: `cargo bench -p votewire-benches`.
+//! votewire's load generator, `loadgen`, and (in `benches/`) the criterion benchmarks.
+//!
+//! `loadgen` drives a running votewire, one node or a cluster through nginx, over its
+//! public contract only (REST and WebSocket), on loopback, bounded in time and count:
+//!
+//! - [`scenarios::fanout`]: C sockets watch one poll while unique voters vote at an
+//!   open-loop rate R; vote-to-render latency per socket and vote.
+//! - [`scenarios::write`]: K voters in a closed loop, no sockets: votes per second.
+//! - [`scenarios::idle`]: C sockets held open: connect time and memory per socket.
+//!
+//! [`report`] turns samples into percentiles, a table for people and a JSON line for
+//! machines; [`procs`] reads the CPU and memory of the server processes from /proc.
+
+pub mod client;
+pub mod procs;
+pub mod report;
+pub mod scenarios;
