@@ -18,6 +18,9 @@ use votewire_proto::ErrorCode;
 use crate::app::AppState;
 use crate::error::AppError;
 
+/// Bytes read from a socket at a time.
+const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// The WebSocket route.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
@@ -72,7 +75,11 @@ async fn upgrade(
         )
         .into_response();
     }
-    ws.max_message_size(limits.ws_max_message_bytes)
+    // tungstenite reads into a 128 KiB buffer per socket by default: most of an idle
+    // socket's memory. Clients send a few small messages, so 4 KiB is plenty (a larger
+    // message still arrives; it takes more reads).
+    ws.read_buffer_size(WS_READ_BUFFER_BYTES)
+        .max_message_size(limits.ws_max_message_bytes)
         .max_frame_size(limits.ws_max_message_bytes)
         .write_buffer_size(0)
         .max_write_buffer_size(limits.ws_write_buffer_bytes)
