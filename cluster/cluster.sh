@@ -460,15 +460,20 @@ EOF
     done
 }
 
-# Replicating for real: both threads running and caught up with the primary's GTID position.
+# Replicating for real: both threads running and caught up with the primary's GTID position
+# as read just before. MASTER_GTID_WAIT (up to 1 s) rather than comparing the two positions
+# for equality: under steady writes the primary has moved on by the time the replica is
+# asked, so equality is rarely seen and `up` (e.g. bringing one node back) would wait for
+# a lull in the votes or time out.
 mariadb_replica_ok() {
-    local part=$1 status primary_pos replica_pos
+    local part=$1 status primary_pos
     status=$(mariadb_sql "$part" --column-names -e 'SHOW SLAVE STATUS\G' 2>/dev/null) || return 1
     grep -q 'Slave_IO_Running: Yes' <<<"$status" || return 1
     grep -q 'Slave_SQL_Running: Yes' <<<"$status" || return 1
     primary_pos=$(mariadb_sql mariadb-primary -e 'SELECT @@gtid_binlog_pos') || return 1
-    replica_pos=$(mariadb_sql "$part" -e 'SELECT @@gtid_slave_pos') || return 1
-    [ "$primary_pos" = "$replica_pos" ]
+    # GTID lists are digits, '-' and ',': safe inside the quotes.
+    [[ "$primary_pos" =~ ^[0-9,-]*$ ]] || return 1
+    [ "$(mariadb_sql "$part" -e "SELECT MASTER_GTID_WAIT('$primary_pos', 1)")" = 0 ]
 }
 
 wait_mariadb() {
@@ -681,11 +686,19 @@ start_nginx() {
         cat "$DIR/nginx/check.log" >&2
         fail_part nginx "the rendered configuration $conf.new does not pass nginx -t"
     fi
-    mv "$conf.new" "$conf"
     local pid
-    if pid=$(part_pid nginx); then
-        # Already up: pick up a changed configuration without dropping sockets.
-        echo "nginx already running: reloading its configuration"
+    if pid=$(part_pid nginx) && cmp -s "$conf.new" "$conf"; then
+        # Already up with this configuration: no reload. A reload makes the old workers
+        # close their keep-alive client connections, and a request racing that close
+        # fails (connection reset), e.g. during a rolling restart of the nodes.
+        rm -f "$conf.new"
+        echo "nginx already running"
+        return 0
+    fi
+    mv "$conf.new" "$conf"
+    if [ -n "$pid" ]; then
+        # Already up: pick up the changed configuration without dropping sockets.
+        echo "nginx already running: reloading its changed configuration"
         kill -HUP "$pid"
         return 0
     fi

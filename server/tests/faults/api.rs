@@ -1,0 +1,429 @@
+//! The cluster as a user sees it: REST through nginx (or one node), voters that remember
+//! what was acknowledged, a voting load, and each node's /metrics and /readyz.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use votewire_proto::{CreatedPoll, PollView, Tally, VoteResponse, VoterIssued};
+
+/// Longest one request may take. A vote with the primary down takes up to 3 tries of a
+/// few seconds through nginx: bounded by nginx's `proxy_next_upstream_timeout` (10 s).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A REST client of one base URL (nginx, or one node directly).
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+/// What a vote request got.
+#[derive(Debug, Clone)]
+pub enum VoteResult {
+    /// 200: the vote is committed.
+    Acked(VoteResponse),
+    /// Another status, with the error code of the body when there is one.
+    Refused { status: u16, code: String },
+    /// No answer (connection error, timeout).
+    Failed(String),
+}
+
+impl VoteResult {
+    /// `200`, `503 database_unavailable`, `error`: for tallying outcomes.
+    pub fn label(&self) -> String {
+        match self {
+            VoteResult::Acked(_) => "200".into(),
+            VoteResult::Refused { status, code } => format!("{status} {code}"),
+            VoteResult::Failed(_) => "no answer".into(),
+        }
+    }
+
+    /// The label, with why there was no answer.
+    pub fn describe(&self) -> String {
+        match self {
+            VoteResult::Failed(why) => format!("no answer: {why}"),
+            other => other.label(),
+        }
+    }
+}
+
+/// A voter and what became of its votes: the checker's ledger.
+#[derive(Debug, Clone)]
+pub struct Voter {
+    pub token: String,
+    /// The part of the token before the '.': the `voter_id` column.
+    pub id: String,
+    /// The option of the last acknowledged vote.
+    pub acked: Option<u32>,
+    /// Options attempted after that without a 200: any of them may have committed.
+    pub pending: Vec<u32>,
+}
+
+impl Voter {
+    pub fn new(token: String) -> Voter {
+        let id = token
+            .split_once('.')
+            .map(|(id, _)| id.to_owned())
+            .unwrap_or_else(|| panic!("a voter token has a '.': {token}"));
+        Voter {
+            token,
+            id,
+            acked: None,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Options the stored vote may be on (None: no vote stored).
+    pub fn allowed(&self) -> Vec<Option<u32>> {
+        let mut allowed = vec![self.acked];
+        allowed.extend(self.pending.iter().map(|&o| Some(o)));
+        allowed
+    }
+}
+
+/// A node's live counts, from its /metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub sockets: u64,
+    pub subscriptions: u64,
+    pub rooms: u64,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .connect_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a poll with `options` options, returns its id.
+    pub async fn create_poll(&self, question: &str, options: usize) -> String {
+        let options: Vec<String> = (0..options).map(|i| format!("option {i}")).collect();
+        let response = self
+            .http
+            .post(self.url("/api/polls"))
+            .json(&json!({ "question": question, "options": options }))
+            .send()
+            .await
+            .expect("creating a poll gets an answer");
+        assert_eq!(response.status(), 201, "creating a poll");
+        let created: CreatedPoll = response.json().await.unwrap();
+        created.poll.id.to_string()
+    }
+
+    pub async fn new_voter(&self) -> Voter {
+        let response = self
+            .http
+            .post(self.url("/api/voters"))
+            .send()
+            .await
+            .expect("issuing a voter gets an answer");
+        assert_eq!(response.status(), 201, "issuing a voter");
+        Voter::new(response.json::<VoterIssued>().await.unwrap().voter_token)
+    }
+
+    pub async fn new_voters(&self, n: usize) -> Vec<Voter> {
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let api = self.clone();
+                tokio::spawn(async move { api.new_voter().await })
+            })
+            .collect();
+        let mut voters = Vec::with_capacity(n);
+        for task in tasks {
+            voters.push(task.await.unwrap());
+        }
+        voters
+    }
+
+    /// Votes as `voter` and notes the outcome in its ledger.
+    pub async fn vote(&self, poll: &str, voter: &mut Voter, option: u32) -> VoteResult {
+        let result = self.vote_raw(poll, &voter.token, option).await;
+        match &result {
+            VoteResult::Acked(response) => {
+                assert_eq!(response.vote.option, option, "the receipt names the option");
+                voter.acked = Some(option);
+                voter.pending.clear();
+            }
+            _ => voter.pending.push(option),
+        }
+        result
+    }
+
+    async fn vote_raw(&self, poll: &str, token: &str, option: u32) -> VoteResult {
+        let sent = self
+            .http
+            .post(self.url(&format!("/api/polls/{poll}/votes")))
+            .header("authorization", format!("Voter {token}"))
+            .json(&json!({ "option": option }))
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => return VoteResult::Failed(chain(&e)),
+        };
+        let status = response.status().as_u16();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => return VoteResult::Failed(format!("{status}, body lost: {}", chain(&e))),
+        };
+        if status == 200 {
+            match serde_json::from_slice::<VoteResponse>(&body) {
+                Ok(vote) => VoteResult::Acked(vote),
+                Err(e) => panic!("a 200 vote answer that is no VoteResponse ({e}): {body:?}"),
+            }
+        } else {
+            let code = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("(no error body: {})", String::from_utf8_lossy(&body)));
+            VoteResult::Refused { status, code }
+        }
+    }
+
+    /// `GET /api/polls/{id}`: the status, and the view when 200.
+    pub async fn get_poll(&self, poll: &str) -> Result<PollView, String> {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/polls/{poll}")))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        if status != 200 {
+            return Err(format!(
+                "{status}: {}",
+                response.text().await.unwrap_or_default()
+            ));
+        }
+        response.json().await.map_err(|e| e.to_string())
+    }
+
+    /// The status of a GET (0 when there was no answer).
+    pub async fn status(&self, path: &str) -> u16 {
+        match self.http.get(self.url(path)).send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        }
+    }
+
+    /// The whole /metrics text.
+    pub async fn metrics_text(&self) -> String {
+        let response = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("/metrics answers");
+        assert_eq!(response.status(), 200, "/metrics of {}", self.base);
+        response.text().await.unwrap()
+    }
+
+    /// One sample of /metrics by its full name (with labels), e.g. `votewire_sockets`.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        metric_in(&self.metrics_text().await, name)
+    }
+
+    pub async fn counts(&self) -> Counts {
+        let text = self.metrics_text().await;
+        let get =
+            |name| metric_in(&text, name).unwrap_or_else(|| panic!("no {name} in /metrics")) as u64;
+        Counts {
+            sockets: get("votewire_sockets"),
+            subscriptions: get("votewire_subscriptions"),
+            rooms: get("votewire_rooms"),
+        }
+    }
+}
+
+/// An error and its sources, in words.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut words = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        words.push_str(": ");
+        words.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    words
+}
+
+fn metric_in(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix(name)?.strip_prefix(' ')?;
+        value.trim().parse().ok()
+    })
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default)]
+pub struct LoadStats {
+    pub sent: u64,
+    pub acked: u64,
+    /// Outcomes other than 200, by label.
+    pub other: BTreeMap<String, u64>,
+    /// The first few of those, in words.
+    pub examples: Vec<String>,
+    pub slowest: Duration,
+    /// Acknowledged votes by the node that handled them.
+    pub by_node: BTreeMap<String, u64>,
+}
+
+impl LoadStats {
+    pub fn not_acked(&self) -> u64 {
+        self.other.values().sum()
+    }
+}
+
+/// Voters voting and changing their votes on one poll until a budget of votes is spent or
+/// they are told to stop.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    stats: Arc<watch::Sender<LoadStats>>,
+    tasks: Vec<tokio::task::JoinHandle<Voter>>,
+}
+
+impl Load {
+    /// `voters.len()` concurrent voters on `poll`, each picking among `options`; at most
+    /// `budget` votes in all; each voter waits `pace` between its votes.
+    pub fn start(
+        api: &Api,
+        poll: &str,
+        voters: Vec<Voter>,
+        options: u32,
+        budget: u64,
+        pace: Duration,
+    ) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let issued = Arc::new(AtomicU64::new(0));
+        let stats = Arc::new(watch::Sender::new(LoadStats::default()));
+        let tasks = voters
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut voter)| {
+                let (api, poll) = (api.clone(), poll.to_owned());
+                let (stop, issued, stats) = (stop.clone(), issued.clone(), stats.clone());
+                tokio::spawn(async move {
+                    let mut rng = Rng::new(index as u64);
+                    while !stop.load(Ordering::Relaxed)
+                        && issued.fetch_add(1, Ordering::Relaxed) < budget
+                    {
+                        let option = rng.below(options);
+                        let started = Instant::now();
+                        let result = api.vote(&poll, &mut voter, option).await;
+                        let took = started.elapsed();
+                        stats.send_modify(|s| {
+                            s.sent += 1;
+                            s.slowest = s.slowest.max(took);
+                            if let VoteResult::Acked(response) = &result {
+                                s.acked += 1;
+                                *s.by_node.entry(response.vote.node.to_string()).or_default() += 1;
+                            } else {
+                                *s.other.entry(result.label()).or_default() += 1;
+                                if s.examples.len() < 5 {
+                                    s.examples
+                                        .push(format!("{} after {took:.1?}", result.describe()));
+                                }
+                            }
+                        });
+                        if !pace.is_zero() {
+                            tokio::time::sleep(pace).await;
+                        }
+                    }
+                    voter
+                })
+            })
+            .collect();
+        Load { stop, stats, tasks }
+    }
+
+    pub fn stats(&self) -> LoadStats {
+        self.stats.borrow().clone()
+    }
+
+    /// Waits until `n` votes in all were acknowledged.
+    pub async fn wait_acked(&self, n: u64, within: Duration) {
+        let mut rx = self.stats.subscribe();
+        let reached = tokio::time::timeout(within, rx.wait_for(|s| s.acked >= n)).await;
+        assert!(
+            reached.is_ok(),
+            "{n} votes not acknowledged within {within:?}: {:?}",
+            self.stats()
+        );
+    }
+
+    /// Waits until `done` holds of the stats, returning how long that took.
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        within: Duration,
+        done: impl Fn(&LoadStats) -> bool,
+    ) -> Duration {
+        let started = Instant::now();
+        let mut rx = self.stats.subscribe();
+        let reached = tokio::time::timeout(within, rx.wait_for(|s| done(s))).await;
+        assert!(
+            reached.is_ok(),
+            "not {what} within {within:?}: {:?}",
+            self.stats()
+        );
+        started.elapsed()
+    }
+
+    /// Stops the voters (each finishes the vote it is on) and returns their ledgers.
+    pub async fn finish(self) -> (Vec<Voter>, LoadStats) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.join().await
+    }
+
+    /// Waits until the budget is spent and returns the voters' ledgers.
+    pub async fn join(self) -> (Vec<Voter>, LoadStats) {
+        let mut voters = Vec::with_capacity(self.tasks.len());
+        for task in self.tasks {
+            voters.push(task.await.expect("a voter task"));
+        }
+        let stats = self.stats.borrow().clone();
+        (voters, stats)
+    }
+}
+
+/// xorshift64*: reproducible choices without a dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u32) -> u32 {
+        (self.next() >> 33) as u32 % n
+    }
+}
+
+/// A tally as the database holds it, for messages.
+pub fn show(tally: &Tally) -> String {
+    format!(
+        "v{} {:?} total {}",
+        tally.version, tally.counts, tally.total
+    )
+}

@@ -1,0 +1,295 @@
+//! A real local cluster started with `cluster/cluster.sh`: its own folder (mode 755, the
+//! databases run as their own users) and its own block of ports, torn down with
+//! `down --purge` when dropped, test failure or not.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+use std::time::{Duration, Instant};
+
+use tokio::process::Command;
+
+use crate::helpers::TempDir;
+
+/// The database the cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Mariadb,
+    Postgres,
+}
+
+impl Db {
+    pub fn name(self) -> &'static str {
+        match self {
+            Db::Mariadb => "mariadb",
+            Db::Postgres => "postgres",
+        }
+    }
+}
+
+/// First port of the blocks; scenario `k` takes 20 ports from `base + 20 * k`. Away from
+/// a developer's cluster (8080, 16379, 13306-8, 15432-4, 18081-3) and the CI's
+/// cluster-e2e (18180-18183, 16479, 13406-8). `VOTEWIRE_FAULTS_PORT_BASE` moves them all.
+const DEFAULT_PORT_BASE: u16 = 19000;
+const PORTS_PER_BLOCK: u16 = 20;
+
+/// The ports of one cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub http: u16,
+    /// node-1; node-2 and node-3 follow.
+    pub node: u16,
+    pub redis: u16,
+    /// The primary; the replicas follow.
+    pub mariadb: u16,
+    /// The primary; the replicas follow.
+    pub postgres: u16,
+}
+
+impl Ports {
+    pub fn block(k: u16) -> Ports {
+        let base = std::env::var("VOTEWIRE_FAULTS_PORT_BASE")
+            .ok()
+            .and_then(|v| v.parse::<u16>().ok())
+            .unwrap_or(DEFAULT_PORT_BASE)
+            + PORTS_PER_BLOCK * k;
+        Ports {
+            http: base,
+            node: base + 1,
+            redis: base + 4,
+            mariadb: base + 5,
+            postgres: base + 8,
+        }
+    }
+}
+
+/// Where `cluster.sh` is.
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../cluster/cluster.sh")
+}
+
+/// A running cluster; `down --purge` when dropped.
+pub struct Cluster {
+    pub db: Db,
+    pub ports: Ports,
+    name: String,
+    // Declared last: dropped (deleted) after `Drop::drop` has stopped everything in it.
+    dir: TempDir,
+}
+
+impl Cluster {
+    /// Starts a cluster for scenario `k` (its port block) on `db`, waiting until every part
+    /// works (what `cluster.sh up` waits for).
+    pub async fn up(name: &str, k: u16, db: Db) -> Cluster {
+        let dir = TempDir::new(&format!("faults-{name}"));
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let cluster = Cluster {
+            db,
+            ports: Ports::block(k),
+            name: name.to_owned(),
+            dir,
+        };
+        let started = Instant::now();
+        cluster.cluster_up().await;
+        eprintln!(
+            "[{name}] cluster up ({}, nginx {}, nodes {}-{}) in {:.1?}",
+            db.name(),
+            cluster.ports.http,
+            cluster.ports.node,
+            cluster.ports.node + 2,
+            started.elapsed()
+        );
+        cluster
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir.0
+    }
+
+    /// `cluster.sh` for this cluster: our folder, ports and binary, and none of the
+    /// caller's other VOTEWIRE_* settings (they would reach the nodes).
+    fn command(&self, args: &[&str]) -> StdCommand {
+        let mut command = StdCommand::new("bash");
+        command.arg(script()).args(args);
+        for (key, _) in std::env::vars_os() {
+            if let Some(key) = key.to_str()
+                && key.starts_with("VOTEWIRE_")
+                && key != "VOTEWIRE_PG_BIN"
+            {
+                command.env_remove(key);
+            }
+        }
+        let p = self.ports;
+        command
+            .env("VOTEWIRE_CLUSTER_DIR", self.dir())
+            .env("VOTEWIRE_BIN", env!("CARGO_BIN_EXE_votewire"))
+            .env("VOTEWIRE_CLUSTER_HTTP_PORT", p.http.to_string())
+            .env("VOTEWIRE_CLUSTER_NODE_PORT", p.node.to_string())
+            .env("VOTEWIRE_CLUSTER_REDIS_PORT", p.redis.to_string())
+            .env("VOTEWIRE_CLUSTER_MARIADB_PORT", p.mariadb.to_string())
+            .env("VOTEWIRE_CLUSTER_POSTGRES_PORT", p.postgres.to_string())
+            .env("VOTEWIRE_CLUSTER_TIMEOUT", "60")
+            .stdin(std::process::Stdio::null());
+        command
+    }
+
+    /// `cluster.sh up --db <db>`: starts what is not running and waits until it all works.
+    pub async fn cluster_up(&self) {
+        let mut command = Command::from(self.command(&["up", "--db", self.db.name()]));
+        command.kill_on_drop(true);
+        let output = tokio::time::timeout(Duration::from_secs(180), command.output())
+            .await
+            .unwrap_or_else(|_| panic!("[{}] cluster.sh up took over 180 s", self.name))
+            .expect("bash runs cluster.sh");
+        if std::env::var_os("VOTEWIRE_FAULTS_VERBOSE").is_some() {
+            eprintln!(
+                "[{}] cluster.sh up:\n{}{}",
+                self.name,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        if !output.status.success() {
+            panic!(
+                "[{}] cluster.sh up failed ({}):\n{}\n{}",
+                self.name,
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
+    /// The last lines of the logs of the parts whose names start with `part`.
+    pub fn logs(&self, part: &str, lines: u32) -> String {
+        let output = self
+            .command(&["logs", part])
+            .env("LINES_SHOWN", lines.to_string())
+            .output();
+        match output {
+            Ok(o) => format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => format!("cannot run cluster.sh logs: {e}"),
+        }
+    }
+
+    pub fn nginx_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.http)
+    }
+
+    /// node `i` (1 to 3), directly.
+    pub fn node_url(&self, i: u16) -> String {
+        format!("http://127.0.0.1:{}", self.ports.node + i - 1)
+    }
+
+    pub fn node_urls(&self) -> Vec<String> {
+        (1..=3).map(|i| self.node_url(i)).collect()
+    }
+
+    /// The primary database, as the nodes reach it.
+    pub fn primary_url(&self) -> String {
+        match self.db {
+            Db::Mariadb => format!("mysql://root@127.0.0.1:{}/votewire", self.ports.mariadb),
+            Db::Postgres => format!(
+                "postgres://postgres@127.0.0.1:{}/votewire",
+                self.ports.postgres
+            ),
+        }
+    }
+
+    /// The PID of a part (`redis`, `node-2`, `mariadb-primary`...) from its PID file in
+    /// `run/`, if that process is alive and really ours (its command line names our folder),
+    /// the same rule as cluster.sh's `part_pid`.
+    pub fn pid(&self, part: &str) -> Option<u32> {
+        let file = self.dir().join("run").join(format!("{part}.pid"));
+        let pid: u32 = std::fs::read_to_string(file).ok()?.trim().parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        (alive(pid) && cmdline.contains(self.dir().to_str()?)).then_some(pid)
+    }
+
+    /// Sends `signal` (`TERM`, `KILL`, `INT`) to a part by its PID and waits until the
+    /// process is gone (bounded).
+    pub async fn signal(&self, part: &str, signal: &str) {
+        let pid = self
+            .pid(part)
+            .unwrap_or_else(|| panic!("[{}] {part} is not running", self.name));
+        let status = StdCommand::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid} ({part}) failed");
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(30);
+        while alive(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "[{}] {part} (PID {pid}) still running 30 s after SIG{signal}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        eprintln!(
+            "[{}] {part} (PID {pid}) gone {:.1?} after SIG{signal}",
+            self.name,
+            started.elapsed()
+        );
+    }
+}
+
+/// True while `pid` runs (a zombie counts as gone: whoever adopted it may reap late).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The evidence, before it is deleted.
+            eprintln!(
+                "[{}] failed: the end of the cluster's logs ({})\n{}{}",
+                self.name,
+                self.dir().display(),
+                self.logs("node", 60),
+                self.logs("nginx", 30)
+            );
+        }
+        if let Some(keep) = std::env::var_os("VOTEWIRE_FAULTS_LOGS") {
+            // Every part's log, kept for a look after the run.
+            let to = Path::new(&keep).join(&self.name);
+            let _ = std::fs::create_dir_all(&to);
+            let _ = StdCommand::new("cp")
+                .arg("-r")
+                .arg(self.dir().join("logs"))
+                .arg(&to)
+                .status();
+            eprintln!("[{}] logs kept in {}", self.name, to.display());
+        }
+        let started = Instant::now();
+        match self.command(&["down", "--purge"]).output() {
+            Ok(o) if o.status.success() => {
+                eprintln!("[{}] cluster down in {:.1?}", self.name, started.elapsed())
+            }
+            Ok(o) => eprintln!(
+                "[{}] cluster.sh down --purge failed ({}):\n{}{}",
+                self.name,
+                o.status,
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => eprintln!("[{}] cannot run cluster.sh down: {e}", self.name),
+        }
+    }
+}

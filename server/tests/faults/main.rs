@@ -1,0 +1,141 @@
+//! The cluster's fault tests: each scenario starts a real local cluster with
+//! `cluster/cluster.sh` (Redis, a database primary + 2 replicas, 3 nodes of the binary
+//! `cargo test` built, nginx), on ports and in a folder of its own, talks to it through
+//! nginx like a user, breaks one part, and ends with the one shared checker
+//! (`checker.rs`). The cluster is always torn down (`down --purge`), failure or not.
+//!
+//! The scenarios run one at a time (a global lock): each cluster is eight processes on a
+//! machine that may have two cores. `VOTEWIRE_TEST_EXTERNAL=0` skips them all;
+//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19159, 20 per scenario);
+//! `VOTEWIRE_FAULTS_VERBOSE=1` prints what each `cluster.sh up` said;
+//! `VOTEWIRE_FAULTS_LOGS=<folder>` keeps every part's log there (a failure prints the end
+//! of the nodes' and nginx's logs anyway).
+//!
+//! Run: `cargo test -p votewire-server --test faults -- --nocapture`.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code, reason = "shared with the api tests, which use all of it")]
+mod helpers;
+
+mod api;
+mod checker;
+mod cluster;
+mod scenarios;
+mod watcher;
+
+use std::future::Future;
+use std::time::Instant;
+
+use cluster::Db;
+
+/// False when the tests were told to skip what needs servers outside the process.
+fn external_enabled() -> bool {
+    let enabled = std::env::var("VOTEWIRE_TEST_EXTERNAL")
+        .map(|v| v != "0")
+        .unwrap_or(true);
+    if !enabled {
+        eprintln!("skipping the cluster fault scenarios: VOTEWIRE_TEST_EXTERNAL=0");
+    }
+    enabled
+}
+
+/// One scenario at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Prints how long the scenario took, passed or failed.
+struct Timer {
+    name: &'static str,
+    started: Instant,
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let verdict = if std::thread::panicking() {
+            "FAILED"
+        } else {
+            "passed"
+        };
+        eprintln!(
+            "[{}] {verdict} in {:.1?}",
+            self.name,
+            self.started.elapsed()
+        );
+    }
+}
+
+async fn run(name: &'static str, scenario: impl Future<Output = ()>) {
+    if !external_enabled() {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    eprintln!("[{name}] starting");
+    let _timer = Timer {
+        name,
+        started: Instant::now(),
+    };
+    scenario.await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s1_a_socket_on_node_3_sees_a_vote_cast_through_node_1() {
+    run("s1-cross-node", scenarios::cross_node("s1-cross-node", 0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s2_3000_votes_from_64_voters_converge_on_mariadb() {
+    run(
+        "s2-load-mariadb",
+        scenarios::load("s2-load-mariadb", 1, Db::Mariadb),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s2_3000_votes_from_64_voters_converge_on_postgres() {
+    run(
+        "s2-load-postgres",
+        scenarios::load("s2-load-postgres", 2, Db::Postgres),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_redis_down_for_5_s_votes_still_acknowledged_and_sockets_heal_within_2_s() {
+    run("s3-redis-down", scenarios::redis_down("s3-redis-down", 3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s4_a_node_killed_its_clients_reconnect_and_nothing_is_lost() {
+    run(
+        "s4-node-killed",
+        scenarios::node_killed("s4-node-killed", 4),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s5_a_replica_stopped_reads_move_to_the_primary() {
+    run(
+        "s5-replica-down",
+        scenarios::replica_down("s5-replica-down", 5),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s6_the_primary_stopped_votes_answer_503_and_resume_when_it_returns() {
+    run(
+        "s6-primary-down",
+        scenarios::primary_down("s6-primary-down", 6),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s7_a_rolling_restart_under_steady_voting_fails_no_vote() {
+    run(
+        "s7-rolling-restart",
+        scenarios::rolling_restart("s7-rolling-restart", 7),
+    )
+    .await;
+}
