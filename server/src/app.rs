@@ -201,8 +201,18 @@ impl AppState {
                     )
                     .await;
                 }
-                Ok(_) => {
+                Ok(done) => {
                     app.metrics.votes_unchanged.fetch_add(1, Relaxed);
+                    // A repeat is often a retry (nginx, a client) of a vote whose node
+                    // committed it and died before publishing: publish the current tally,
+                    // which watchers that already have it ignore.
+                    app.publish(
+                        poll,
+                        PollStatus::Open,
+                        done.tally.clone(),
+                        PollEventKind::Resync,
+                    )
+                    .await;
                 }
                 Err(_) => {
                     app.metrics.votes_rejected.fetch_add(1, Relaxed);

@@ -89,6 +89,12 @@ impl Fanout {
     /// committed whatever the bus does.
     pub async fn publish(&self, event: PollEvent) {
         self.hub.deliver(&event);
+        // With the bus down, do not make the vote wait for a publish that must time out:
+        // the resync after the reconnect brings every node's watchers up to date.
+        if !self.bus.is_connected() {
+            self.metrics.bus_publish_errors.fetch_add(1, Relaxed);
+            return;
+        }
         if let Err(e) = self.bus.publish(&event).await {
             self.metrics.bus_publish_errors.fetch_add(1, Relaxed);
             tracing::warn!(poll = %event.poll, error = %e, "bus publish failed");

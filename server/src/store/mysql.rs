@@ -13,8 +13,10 @@ use super::flow::{Statements, sql_store};
 
 /// Connections per node: writes are short transactions, so a few go a long way.
 const MAX_CONNECTIONS: u32 = 16;
-/// How long a request waits for a connection before answering 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a request waits for a connection before answering 503: short, because sqlx
+/// keeps retrying a refused connection until then, and a primary that is down must fail
+/// votes fast. Healthy writes hold a connection for milliseconds.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const LOCK_MIGRATIONS: &str = "SELECT GET_LOCK('votewire_migrations', 60)";
 const UNLOCK_MIGRATIONS: &str = "SELECT RELEASE_LOCK('votewire_migrations')";

@@ -11,8 +11,10 @@ use super::flow::{Statements, sql_store};
 
 /// Connections per node: writes are short transactions, so a few go a long way.
 const MAX_CONNECTIONS: u32 = 16;
-/// How long a request waits for a connection before answering 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a request waits for a connection before answering 503: short, because sqlx
+/// keeps retrying a refused connection until then, and a primary that is down must fail
+/// votes fast. Healthy writes hold a connection for milliseconds.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const SQL: Statements = Statements {
     insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES ($1, $2, $3, $4, $5, $6)",
