@@ -108,8 +108,8 @@ cluster_e2e() {
     echo "==> web: end-to-end on a local cluster"
     cluster/cluster.sh up --db mariadb
     local targets="node-1=http://127.0.0.1:18181,node-2=http://127.0.0.1:18182,node-3=http://127.0.0.1:18183"
-    (cd web && VOTEWIRE_E2E_TARGETS="$targets" npx --no-install vitest run --config vitest.e2e.config.ts e2e/cluster.e2e.ts)
     loadgen_smoke http://127.0.0.1:18180
+    (cd web && VOTEWIRE_E2E_TARGETS="$targets" npx --no-install vitest run --config vitest.e2e.config.ts e2e/cluster.e2e.ts)
     cluster_e2e_down
     trap - EXIT
 }
@@ -118,15 +118,18 @@ cluster_e2e() {
 # not judged here (benchmarks are not tests); correctness is: no vote error, every
 # socket on the final tally, the recount equal to the acknowledged votes.
 loadgen_smoke() {
-    local url=$1 line
+    local url=$1 out
     echo "==> loadgen (smoke)"
     cargo build --locked -q -p votewire-benches --bin loadgen
-    line=$(target/debug/loadgen --url "$url" fanout --sockets 60 --rate 50 --duration 2 | tee /dev/stderr | tail -n 1)
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["vote_errors"]==0 and r["sockets_not_on_final_tally"]==0 and r["deliveries_missing"]==0, r' "$line"
-    line=$(target/debug/loadgen --url "$url" write --voters 8 --duration 2 | tee /dev/stderr | tail -n 1)
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["vote_errors"]==0 and r["recount_equal"], r' "$line"
-    line=$(target/debug/loadgen --url "$url" idle --sockets 200 --hold 1 | tee /dev/stderr | tail -n 1)
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sockets_failed"]==0, r' "$line"
+    out=$(target/debug/loadgen --url "$url" fanout --sockets 60 --rate 50 --duration 2)
+    echo "$out"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["vote_errors"]==0 and r["sockets_not_on_final_tally"]==0 and r["deliveries_missing"]==0, r' "$(tail -n 1 <<<"$out")"
+    out=$(target/debug/loadgen --url "$url" write --voters 8 --duration 2)
+    echo "$out"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["vote_errors"]==0 and r["recount_equal"], r' "$(tail -n 1 <<<"$out")"
+    out=$(target/debug/loadgen --url "$url" idle --sockets 200 --hold 1)
+    echo "$out"
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sockets_failed"]==0, r' "$(tail -n 1 <<<"$out")"
 }
 
 cluster_e2e_down() {
