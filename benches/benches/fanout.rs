@@ -73,7 +73,10 @@ fn room_flush(c: &mut Criterion) {
                     at: Utc::now(),
                     status: PollStatus::Open,
                     tally: tally(version),
-                    kind: PollEventKind::Vote { option: Some(1) },
+                    kind: PollEventKind::Votes {
+                        options: vec![Some(1)],
+                        more: 0,
+                    },
                 });
                 assert!(room.flush());
             })

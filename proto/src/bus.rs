@@ -24,13 +24,15 @@ pub struct PollEvent {
 }
 
 /// What changed in a [`PollEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PollEventKind {
-    /// A voter's vote is now on `option`, or was withdrawn (`None`).
-    Vote {
-        /// The option voted for, `None` for a withdrawal.
-        option: Option<u32>,
+    /// Votes committed together (one transaction of the node's group commit), in order.
+    Votes {
+        /// The latest votes' options, oldest first; `None` for a withdrawal.
+        options: Vec<Option<u32>>,
+        /// How many earlier votes of the same commit `options` leaves out.
+        more: u64,
     },
     /// The poll closed.
     Closed,

@@ -181,6 +181,16 @@ struct LimitArgs {
         global = true
     )]
     max_sockets: usize,
+    /// Most votes of one poll committed together in one transaction. Votes that arrive
+    /// while a poll's previous commit runs go together in the next one (group commit):
+    /// one lock and one log flush for many votes, each still answered on its own.
+    #[arg(
+        long,
+        env = "VOTEWIRE_VOTE_BATCH_MAX",
+        default_value_t = 256,
+        global = true
+    )]
+    vote_batch_max: usize,
     /// Largest WebSocket message (and frame) a client may send, in bytes.
     #[arg(long, env = "VOTEWIRE_WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024, global = true)]
     ws_max_message_bytes: usize,
@@ -265,6 +275,9 @@ impl ServeArgs {
         if l.max_options < 2 {
             return Err("--max-options must be at least 2".into());
         }
+        if !(1..=4096).contains(&l.vote_batch_max) {
+            return Err("--vote-batch-max must be between 1 and 4096".into());
+        }
         if l.ws_messages_per_sec == 0 {
             return Err("--ws-messages-per-sec must be at least 1".into());
         }
@@ -309,6 +322,7 @@ impl ServeArgs {
                 max_option_chars: l.max_option_chars,
                 max_options: l.max_options,
                 max_sockets: l.max_sockets,
+                vote_batch_max: l.vote_batch_max,
                 ws_max_message_bytes: l.ws_max_message_bytes,
                 ws_write_buffer_bytes: l.ws_write_buffer_bytes,
                 ws_max_subscriptions: l.ws_max_subscriptions,

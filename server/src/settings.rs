@@ -50,6 +50,8 @@ pub struct Limits {
     pub max_options: usize,
     /// Most sockets per node.
     pub max_sockets: usize,
+    /// Most votes of one poll committed together in one transaction.
+    pub vote_batch_max: usize,
     /// Largest WebSocket message from a client.
     pub ws_max_message_bytes: usize,
     /// Bytes buffered per socket before writes wait for the client.

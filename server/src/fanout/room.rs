@@ -137,16 +137,19 @@ impl Room {
             } else if newer {
                 state.status = Some(event.status);
                 state.dirty = true;
-                if let PollEventKind::Vote { option } = event.kind {
-                    if state.recent.len() == RECENT_MAX {
-                        state.recent.pop_front();
-                        state.skipped += 1;
+                if let PollEventKind::Votes { options, more } = &event.kind {
+                    state.skipped += more;
+                    for option in options {
+                        if state.recent.len() == RECENT_MAX {
+                            state.recent.pop_front();
+                            state.skipped += 1;
+                        }
+                        state.recent.push_back(RecentVote {
+                            option: *option,
+                            node: event.node.clone(),
+                            at: event.at,
+                        });
                     }
-                    state.recent.push_back(RecentVote {
-                        option,
-                        node: event.node.clone(),
-                        at: event.at,
-                    });
                 }
             } else {
                 return;

@@ -6,13 +6,12 @@ use axum::http::HeaderMap;
 use axum::http::header::{HeaderValue, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::Utc;
 use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
 
 use super::extract::{self, Json, PollPath, VOTER_COOKIE};
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::store::VoteCommand;
+use crate::store::Ballot;
 use crate::token::Voter;
 
 /// The vote routes.
@@ -53,14 +52,11 @@ async fn cast_vote(
         Some(voter) => (voter, false),
         None => (app.keys.issue_voter(), true),
     };
-    let command = VoteCommand {
-        poll: poll.clone(),
+    let ballot = Ballot {
         voter: voter.id.clone(),
         option: Some(body.option),
-        node: app.settings.node_id.clone(),
-        now: Utc::now(),
     };
-    let outcome = app.cast_vote(command).await?;
+    let outcome = app.cast_vote(poll.clone(), ballot).await?;
     let receipt = VoteReceipt {
         poll,
         option: body.option,
@@ -95,14 +91,11 @@ async fn withdraw_vote(
             "withdrawing needs the voter's cookie or Authorization: Voter <voter_token>",
         )
     })?;
-    let command = VoteCommand {
-        poll: poll.clone(),
+    let ballot = Ballot {
         voter: voter.id,
         option: None,
-        node: app.settings.node_id.clone(),
-        now: Utc::now(),
     };
-    let outcome = app.cast_vote(command).await?;
+    let outcome = app.cast_vote(poll.clone(), ballot).await?;
     Ok(axum::Json(WithdrawResponse {
         poll,
         withdrawn: outcome.changed,

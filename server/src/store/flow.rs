@@ -5,14 +5,22 @@
 //! needs a dozen higher-ranked trait bounds per function (executors, encoders and
 //! decoders for every column type), which hid the flow it was meant to share.
 //!
-//! The vote transaction, on every backend:
-//! 1. lock the poll row (`FOR UPDATE`; SQLite's `BEGIN IMMEDIATE` locks the database)
-//!    and check it is open at the server's `now` and the option exists;
-//! 2. read the voter's current vote under that lock: on MySQL `rows_affected` cannot
-//!    tell an insert from an unchanged upsert, so changes are derived from this row;
-//! 3. write the vote row, then move the tally with one atomic statement per option
+//! The vote transaction, on every backend, for a batch of ballots on one poll:
+//! 1. lock the poll's row and its tally's (`FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`
+//!    locks the database), reading the tally, and check the poll is open at `now`;
+//! 2. read the voters' current votes under that lock: on MySQL `rows_affected` cannot
+//!    tell an insert from an unchanged upsert, so changes are derived from these rows;
+//! 3. apply the ballots in order in Rust ([`super::batch::plan`]): per-ballot answers,
+//!    the net rows to write and the net change of each option's count;
+//! 4. write the vote rows, then move the tally with one atomic statement per option
 //!    (`count = count + ?`), never read-then-write;
-//! 4. bump the poll's version and total, read the whole tally, commit.
+//! 5. raise the poll's version by the number of ballots that changed a choice, and
+//!    commit; the tally read in step 1 plus the plan's changes is the new tally.
+//!
+//! Seven round trips per batch whatever its size (eight with withdrawals), all under
+//! the poll's lock, which is what bounds the votes per second on one poll.
+
+use super::batch::{BatchSql, Batched, Params};
 
 /// The SQL of one backend, in its own placeholder syntax. Integer columns are 64-bit
 /// everywhere, so one set of Rust types decodes them all.
@@ -22,15 +30,21 @@ pub(crate) struct Statements {
     pub select_poll: &'static str,
     pub select_counts: &'static str,
     pub select_open_page: &'static str,
-    /// The poll's gate, locking its row for the rest of the transaction.
+    /// The poll's gate and tally, one row per option: `(option_count, closed_at,
+    /// closes_at, version, total, count)`, locking the poll's and its tally's rows for
+    /// the rest of the transaction.
     pub lock_poll: &'static str,
-    pub select_voter_option: &'static str,
-    pub insert_vote: &'static str,
-    pub update_vote: &'static str,
-    pub delete_vote: &'static str,
-    pub add_to_count: &'static str,
+    /// How the batch templates below write parameters.
+    pub params: Params,
+    /// The choices of a list of voters (`{voters}`), as `(voter, option)` rows.
+    pub select_previous: &'static str,
+    /// Deletes the votes of a list of voters (`{voters}`).
+    pub delete_votes: &'static str,
+    /// Inserts or updates `{rows}` of `(poll, voter, option, node, at)`.
+    pub upsert_votes: &'static str,
+    /// Adds `{rows}` of `(poll, option, delta)` to the tally, atomically.
+    pub add_to_counts: &'static str,
     pub bump_version: &'static str,
-    pub select_version_total: &'static str,
     pub close_poll: &'static str,
     pub select_audit: &'static str,
     pub ping: &'static str,
@@ -38,6 +52,21 @@ pub(crate) struct Statements {
     pub write_heartbeat: &'static str,
     /// The heartbeat, in ms since the epoch.
     pub select_heartbeat: &'static str,
+}
+
+impl Statements {
+    /// The batch statements for every bucket size, built once per store.
+    pub fn batch_sql(&self) -> BatchSql {
+        BatchSql::new(
+            self.params,
+            [
+                (Batched::SelectPrevious, self.select_previous),
+                (Batched::Delete, self.delete_votes),
+                (Batched::Upsert, self.upsert_votes),
+                (Batched::AddToCounts, self.add_to_counts),
+            ],
+        )
+    }
 }
 
 /// Tries at migrating before giving up (see the `migrate` of [`sql_store!`]).
@@ -75,7 +104,8 @@ pub(crate) fn record(row: PollRow) -> Result<(super::PollRecord, i64, i64), supe
 }
 
 /// Implements [`super::Store`] for `$store`, whose `writer` and `readers` are pools of
-/// `$db`, whose `begin_write()` opens a write transaction, whose `lock_migrations()` and
+/// `$db`, whose `batch_sql` holds `$sql.batch_sql()`, whose `write_error` maps the
+/// errors of writes (noting a read-only server, see [`super::failover`]), whose `begin_write()` opens a write transaction, whose `lock_migrations()` and
 /// `unlock_migrations()` keep other nodes out while it migrates, and whose `map_err`
 /// turns `sqlx::Error` into [`super::StoreError`].
 macro_rules! sql_store {
@@ -114,91 +144,93 @@ macro_rules! sql_store {
                 })
             }
 
-            async fn add_to_count(
-                conn: &mut <$db as sqlx::Database>::Connection,
-                poll: &str,
-                option: i64,
-                delta: i64,
-            ) -> Result<(), $crate::store::StoreError> {
-                sqlx::query($sql.add_to_count)
-                    .bind(delta)
-                    .bind(poll)
-                    .bind(option)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(map_err)?;
-                Ok(())
-            }
-
-            async fn vote_tx(
+            async fn vote_batch_tx(
                 &self,
-                cmd: $crate::store::VoteCommand,
-            ) -> Result<$crate::store::VoteOutcome, $crate::store::StoreError> {
-                use $crate::store::{StoreError, VoteOutcome, to_millis};
+                batch: $crate::store::VoteBatch,
+            ) -> Result<$crate::store::BatchOutcome, $crate::store::StoreError> {
+                use $crate::store::batch::{Batched, padded_chunks, plan};
+                use $crate::store::{BatchOutcome, StoreError, to_millis};
                 let mut tx = self.begin_write().await?;
-                let id = cmd.poll.as_str();
-                let gate: Option<(i64, Option<i64>, Option<i64>)> =
-                    sqlx::query_as($sql.lock_poll).bind(id).fetch_optional(&mut *tx).await.map_err(map_err)?;
-                let (option_count, closed_at, closes_at) = gate.ok_or(StoreError::PollNotFound)?;
-                let now = to_millis(cmd.now);
+                let id = batch.poll.as_str();
+                // Every row this transaction changes is locked here, so the tally read
+                // now plus the plan's changes is the tally at the commit.
+                let gate: Vec<(i64, Option<i64>, Option<i64>, i64, i64, i64)> = sqlx::query_as($sql.lock_poll)
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| self.write_error(e))?;
+                let Some(&(option_count, closed_at, closes_at, version, total, _)) = gate.first() else {
+                    return Err(StoreError::PollNotFound);
+                };
+                let now = to_millis(batch.now);
                 if closed_at.is_some() || closes_at.is_some_and(|at| at <= now) {
                     return Err(StoreError::PollClosed);
                 }
-                if cmd.option.is_some_and(|o| i64::from(o) >= option_count) {
-                    return Err(StoreError::OptionOutOfRange { options: option_count as u32 });
-                }
-                let previous: Option<(i64,)> = sqlx::query_as($sql.select_voter_option)
-                    .bind(id)
-                    .bind(&cmd.voter)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                let previous = previous.map(|(o,)| o);
-                let wanted = cmd.option.map(i64::from);
-                if previous == wanted {
-                    // "Set my choice to X" when it already is X: nothing to write.
-                    let state = Self::read_state(&mut tx, &cmd.poll).await?;
-                    tx.commit().await.map_err(map_err)?;
-                    return Ok(VoteOutcome { changed: false, tally: state.tally });
-                }
-                let write = match (previous, wanted) {
-                    (None, Some(option)) => sqlx::query($sql.insert_vote)
-                        .bind(id)
-                        .bind(&cmd.voter)
-                        .bind(option)
-                        .bind(cmd.node.as_str())
-                        .bind(now),
-                    (Some(_), Some(option)) => sqlx::query($sql.update_vote)
-                        .bind(option)
-                        .bind(cmd.node.as_str())
-                        .bind(now)
-                        .bind(id)
-                        .bind(&cmd.voter),
-                    (Some(_), None) => sqlx::query($sql.delete_vote).bind(id).bind(&cmd.voter),
-                    (None, None) => unreachable!("equal to `previous == wanted`"),
+                let before = votewire_proto::Tally {
+                    version: version as u64,
+                    counts: gate.iter().map(|row| row.5 as u64).collect(),
+                    total: total as u64,
                 };
-                write.execute(&mut *tx).await.map_err(map_err)?;
-                if let Some(option) = wanted {
-                    Self::add_to_count(&mut tx, id, option, 1).await?;
+                // The voters' choices, read under the poll's lock: on MySQL
+                // `rows_affected` cannot tell an insert from an unchanged upsert, so
+                // every change is derived from these rows.
+                let mut voters: Vec<&str> = batch.ballots.iter().map(|b| b.voter.as_str()).collect();
+                voters.sort_unstable();
+                voters.dedup();
+                let mut previous = std::collections::HashMap::new();
+                for chunk in padded_chunks(&voters) {
+                    let sql = self.batch_sql.get(Batched::SelectPrevious, chunk.len());
+                    let mut query = sqlx::query_as::<_, (String, i64)>(sql).bind(id);
+                    for voter in chunk {
+                        query = query.bind(*voter);
+                    }
+                    previous.extend(query.fetch_all(&mut *tx).await.map_err(|e| self.write_error(e))?);
                 }
-                if let Some(old) = previous {
-                    Self::add_to_count(&mut tx, id, old, -1).await?;
+                let plan = plan(option_count, &previous, &batch.ballots);
+                if plan.changes == 0 {
+                    // Repeats and refusals only: nothing to write.
+                    tx.commit().await.map_err(|e| self.write_error(e))?;
+                    return Ok(BatchOutcome { results: plan.results, tally: before });
                 }
-                let total_delta = i64::from(wanted.is_some()) - i64::from(previous.is_some());
+                for chunk in padded_chunks(&plan.deletes) {
+                    let mut query = sqlx::query(self.batch_sql.get(Batched::Delete, chunk.len())).bind(id);
+                    for voter in chunk {
+                        query = query.bind(voter);
+                    }
+                    query.execute(&mut *tx).await.map_err(|e| self.write_error(e))?;
+                }
+                for chunk in padded_chunks(&plan.upserts) {
+                    let mut query = sqlx::query(self.batch_sql.get(Batched::Upsert, chunk.len()));
+                    for (voter, option) in chunk {
+                        query = query.bind(id).bind(voter).bind(*option).bind(batch.node.as_str()).bind(now);
+                    }
+                    query.execute(&mut *tx).await.map_err(|e| self.write_error(e))?;
+                }
+                // One atomic statement for every option that moved, `count + delta`,
+                // never read-then-write.
+                let moved: Vec<(i64, i64)> = plan
+                    .deltas
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, delta)| **delta != 0)
+                    .map(|(option, delta)| (option as i64, *delta))
+                    .collect();
+                if !moved.is_empty() {
+                    let mut query = sqlx::query(self.batch_sql.get(Batched::AddToCounts, moved.len()));
+                    for (option, delta) in moved {
+                        query = query.bind(id).bind(option).bind(delta);
+                    }
+                    query.execute(&mut *tx).await.map_err(|e| self.write_error(e))?;
+                }
                 sqlx::query($sql.bump_version)
-                    .bind(total_delta)
+                    .bind(plan.changes as i64)
+                    .bind(plan.total_delta)
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(map_err)?;
-                let (version, total): (i64, i64) = sqlx::query_as($sql.select_version_total)
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                let tally = Self::read_tally(&mut tx, &cmd.poll, version, total).await?;
-                tx.commit().await.map_err(map_err)?;
-                Ok(VoteOutcome { changed: true, tally })
+                    .map_err(|e| self.write_error(e))?;
+                tx.commit().await.map_err(|e| self.write_error(e))?;
+                Ok(BatchOutcome { tally: plan.tally_after(&before), results: plan.results })
             }
         }
 
@@ -243,16 +275,16 @@ macro_rules! sql_store {
                         .bind(poll.closes_at.map($crate::store::to_millis))
                         .execute(&mut *tx)
                         .await
-                        .map_err(map_err)?;
+                        .map_err(|e| self.write_error(e))?;
                     for index in 0..poll.options.len() as i64 {
                         sqlx::query($sql.insert_tally_row)
                             .bind(poll.id.as_str())
                             .bind(index)
                             .execute(&mut *tx)
                             .await
-                            .map_err(map_err)?;
+                            .map_err(|e| self.write_error(e))?;
                     }
-                    tx.commit().await.map_err(map_err)
+                    tx.commit().await.map_err(|e| self.write_error(e))
                 })
             }
 
@@ -295,11 +327,11 @@ macro_rules! sql_store {
                 })
             }
 
-            fn vote(
+            fn vote_batch(
                 &self,
-                vote: $crate::store::VoteCommand,
-            ) -> $crate::BoxFuture<'_, Result<$crate::store::VoteOutcome, $crate::store::StoreError>> {
-                Box::pin(self.vote_tx(vote))
+                batch: $crate::store::VoteBatch,
+            ) -> $crate::BoxFuture<'_, Result<$crate::store::BatchOutcome, $crate::store::StoreError>> {
+                Box::pin(self.vote_batch_tx(batch))
             }
 
             fn close<'a>(
@@ -316,11 +348,11 @@ macro_rules! sql_store {
                         .bind(now_ms)
                         .execute(&mut *tx)
                         .await
-                        .map_err(map_err)?
+                        .map_err(|e| self.write_error(e))?
                         .rows_affected()
                         == 1;
                     let state = Self::read_state(&mut tx, id).await?;
-                    tx.commit().await.map_err(map_err)?;
+                    tx.commit().await.map_err(|e| self.write_error(e))?;
                     Ok((closed, state))
                 })
             }
@@ -367,7 +399,7 @@ macro_rules! sql_store {
                         .bind($crate::store::to_millis(now))
                         .execute(&self.writer)
                         .await
-                        .map_err(map_err)?;
+                        .map_err(|e| self.write_error(e))?;
                     Ok(())
                 })
             }

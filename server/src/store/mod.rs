@@ -10,6 +10,8 @@
 //! the primary, reads round robin to the healthy replicas, and a read that needs a
 //! newer version than a replica holds goes to the primary.
 
+mod batch;
+mod failover;
 mod flow;
 mod mysql;
 mod postgres;
@@ -101,7 +103,41 @@ pub struct PollState {
     pub tally: Tally,
 }
 
-/// "Set this voter's choice in this poll to `option`" (`None` withdraws it).
+/// One voter's "set my choice to `option`" (`None` withdraws it) in a [`VoteBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ballot {
+    /// The voter, from a verified token.
+    pub voter: String,
+    /// The option, or `None` to withdraw.
+    pub option: Option<u32>,
+}
+
+/// Ballots on one poll, handled by one node, committed in one transaction (group
+/// commit). They apply in order, as if committed one by one.
+#[derive(Debug, Clone)]
+pub struct VoteBatch {
+    /// The poll.
+    pub poll: PollId,
+    /// The node handling the ballots, kept with each vote for the audit.
+    pub node: NodeId,
+    /// The server's clock: ballots at or after `closes_at` are refused.
+    pub now: DateTime<Utc>,
+    /// The ballots, in the order they arrived.
+    pub ballots: Vec<Ballot>,
+}
+
+/// What a committed batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Per ballot, in order: whether it changed the voter's choice (false for a repeat,
+    /// which wrote nothing), or why it alone was refused (an option out of range).
+    pub results: Vec<Result<bool, StoreError>>,
+    /// The tally after the commit.
+    pub tally: Tally,
+}
+
+/// "Set this voter's choice in this poll to `option`" (`None` withdraws it): a batch
+/// of one, for callers that vote one at a time.
 #[derive(Debug, Clone)]
 pub struct VoteCommand {
     /// The poll.
@@ -167,8 +203,31 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&'a ListCursor>,
     ) -> BoxFuture<'a, Result<Vec<(PollRecord, u64)>, StoreError>>;
 
-    /// Sets (or withdraws) a voter's choice in one transaction with the tally.
-    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>>;
+    /// Sets (or withdraws) the choices of a batch of ballots on one poll, in one
+    /// transaction with the tally. A poll that is missing or closed refuses the whole
+    /// batch; a ballot with an option out of range is refused alone.
+    fn vote_batch(&self, batch: VoteBatch) -> BoxFuture<'_, Result<BatchOutcome, StoreError>>;
+
+    /// Sets (or withdraws) one voter's choice: [`Store::vote_batch`] with one ballot.
+    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>> {
+        Box::pin(async move {
+            let batch = VoteBatch {
+                poll: vote.poll,
+                node: vote.node,
+                now: vote.now,
+                ballots: vec![Ballot {
+                    voter: vote.voter,
+                    option: vote.option,
+                }],
+            };
+            let mut outcome = self.vote_batch(batch).await?;
+            let changed = outcome.results.pop().expect("one result per ballot")?;
+            Ok(VoteOutcome {
+                changed,
+                tally: outcome.tally,
+            })
+        })
+    }
 
     /// Closes a poll now; `Ok(false)` with the state when it was already closed.
     fn close<'a>(

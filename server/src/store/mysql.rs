@@ -2,13 +2,16 @@
 //! row lock (`SELECT .. FOR UPDATE`), at the default REPEATABLE READ isolation, where a
 //! locking read sees the latest committed row.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::mysql::MySqlPoolOptions;
+use sqlx::mysql::{MySqlDatabaseError, MySqlPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{MySql, MySqlPool, Transaction};
 
 use super::StoreError;
+use super::batch::{BatchSql, Params};
+use super::failover::{StaleConnections, evicting_stale};
 use super::flow::{Statements, sql_store};
 
 /// Connections per node: writes are short transactions, so a few go a long way.
@@ -30,14 +33,20 @@ const SQL: Statements = Statements {
         WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
           AND (created_at < ? OR (created_at = ? AND id < ?)) \
         ORDER BY created_at DESC, id DESC LIMIT ?",
-    lock_poll: "SELECT option_count, closed_at, closes_at FROM polls WHERE id = ? FOR UPDATE",
-    select_voter_option: "SELECT option_idx FROM votes WHERE poll_id = ? AND voter_id = ?",
-    insert_vote: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES (?, ?, ?, ?, ?)",
-    update_vote: "UPDATE votes SET option_idx = ?, node = ?, voted_at = ? WHERE poll_id = ? AND voter_id = ?",
-    delete_vote: "DELETE FROM votes WHERE poll_id = ? AND voter_id = ?",
-    add_to_count: "UPDATE tallies SET count = count + ? WHERE poll_id = ? AND option_idx = ?",
-    bump_version: "UPDATE polls SET version = version + 1, total = total + ? WHERE id = ?",
-    select_version_total: "SELECT version, total FROM polls WHERE id = ?",
+    lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count \
+        FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx FOR UPDATE",
+    params: Params::Question,
+    select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+    delete_votes: "DELETE FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+    // VALUES(col) rather than MySQL 8's row alias, which MariaDB does not know.
+    upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES {rows} \
+        ON DUPLICATE KEY UPDATE \
+        option_idx = VALUES(option_idx), node = VALUES(node), voted_at = VALUES(voted_at)",
+    // The rows exist (created with the poll, locked by `lock_poll`): the insert always
+    // takes the update path, `count + delta` in one statement.
+    add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
+        ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
+    bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
     close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
     select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
     ping: "SELECT 1",
@@ -49,20 +58,26 @@ const SQL: Statements = Statements {
 pub struct MySqlStore {
     writer: MySqlPool,
     readers: MySqlPool,
+    batch_sql: BatchSql,
+    stale: Arc<StaleConnections>,
 }
 
 impl MySqlStore {
     /// Connects to the primary at `url`, e.g. `mysql://root@127.0.0.1:3306/votewire`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let writer = MySqlPoolOptions::new()
+        let stale = Arc::new(StaleConnections::default());
+        let options = MySqlPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT);
+        let writer = evicting_stale(options, &stale)
             .connect(url)
             .await
             .map_err(map_err)?;
         Ok(Self {
             readers: writer.clone(),
             writer,
+            batch_sql: SQL.batch_sql(),
+            stale,
         })
     }
 
@@ -95,21 +110,42 @@ impl MySqlStore {
     async fn begin_write(&self) -> Result<Transaction<'static, MySql>, StoreError> {
         self.writer.begin().await.map_err(map_err)
     }
+
+    fn write_error(&self, e: sqlx::Error) -> StoreError {
+        if error_number(&e).is_some_and(|n| READ_ONLY_ERRORS.contains(&n)) {
+            self.stale.mark();
+        }
+        map_err(e)
+    }
 }
 
-/// Connection failures and a read-only server (a demoted primary after a failover:
-/// error 1290 or 1836) mean "try again later"; the rest are bugs.
+/// A read-only server refused a write: `--read-only` (1290), a read-only transaction
+/// (1792), `--super-read-only` (1836). After a failover, the demoted primary.
+const READ_ONLY_ERRORS: [u16; 3] = [1290, 1792, 1836];
+/// Another transaction won: a deadlock (1213) or a lock wait timeout (1205). The
+/// transaction was rolled back, so the request can simply be retried.
+const RETRYABLE_ERRORS: [u16; 2] = [1213, 1205];
+
+fn error_number(e: &sqlx::Error) -> Option<u16> {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map(|m| m.number()),
+        _ => None,
+    }
+}
+
+/// Connection failures, a read-only server and a lost lock race mean "try again
+/// later"; the rest are bugs.
 fn map_err(e: sqlx::Error) -> StoreError {
+    let transient = error_number(&e)
+        .is_some_and(|n| READ_ONLY_ERRORS.contains(&n) || RETRYABLE_ERRORS.contains(&n));
     match e {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
-        sqlx::Error::Database(ref db)
-            if db.message().contains("read-only") || db.message().contains("read only") =>
-        {
-            StoreError::Unavailable(e.to_string())
-        }
+        _ if transient => StoreError::Unavailable(e.to_string()),
         other => StoreError::Other(other.to_string()),
     }
 }

@@ -39,7 +39,7 @@ use health::Replica;
 pub use health::{HEARTBEAT_INTERVAL, ReplicaHealth, ReplicaState};
 
 use super::{
-    ListCursor, PollRecord, PollState, Store, StoreError, VoteCommand, VoteOutcome, check_url,
+    BatchOutcome, ListCursor, PollRecord, PollState, Store, StoreError, VoteBatch, check_url,
 };
 use crate::BoxFuture;
 use crate::metrics::Metrics;
@@ -264,10 +264,10 @@ impl Store for ReplicatedStore {
         })
     }
 
-    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>> {
+    fn vote_batch(&self, batch: VoteBatch) -> BoxFuture<'_, Result<BatchOutcome, StoreError>> {
         Box::pin(async move {
-            let poll = vote.poll.clone();
-            let outcome = self.primary.vote(vote).await?;
+            let poll = batch.poll.clone();
+            let outcome = self.primary.vote_batch(batch).await?;
             self.observe(&poll, &outcome.tally, false);
             Ok(outcome)
         })

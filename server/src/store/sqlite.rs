@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::StoreError;
+use super::batch::{BatchSql, Params};
 use super::flow::{Statements, sql_store};
 
 /// How long a connection waits for SQLite's lock before giving up.
@@ -35,14 +36,19 @@ const SQL: Statements = Statements {
           AND (created_at < ? OR (created_at = ? AND id < ?)) \
         ORDER BY created_at DESC, id DESC LIMIT ?",
     // BEGIN IMMEDIATE already holds the database's write lock: no FOR UPDATE in SQLite.
-    lock_poll: "SELECT option_count, closed_at, closes_at FROM polls WHERE id = ?",
-    select_voter_option: "SELECT option_idx FROM votes WHERE poll_id = ? AND voter_id = ?",
-    insert_vote: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES (?, ?, ?, ?, ?)",
-    update_vote: "UPDATE votes SET option_idx = ?, node = ?, voted_at = ? WHERE poll_id = ? AND voter_id = ?",
-    delete_vote: "DELETE FROM votes WHERE poll_id = ? AND voter_id = ?",
-    add_to_count: "UPDATE tallies SET count = count + ? WHERE poll_id = ? AND option_idx = ?",
-    bump_version: "UPDATE polls SET version = version + 1, total = total + ? WHERE id = ?",
-    select_version_total: "SELECT version, total FROM polls WHERE id = ?",
+    lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count \
+        FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx",
+    params: Params::Question,
+    select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+    delete_votes: "DELETE FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+    upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES {rows} \
+        ON CONFLICT (poll_id, voter_id) DO UPDATE \
+        SET option_idx = excluded.option_idx, node = excluded.node, voted_at = excluded.voted_at",
+    // The rows exist (created with the poll): the insert always takes the update path,
+    // `count + delta` in one statement.
+    add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
+        ON CONFLICT (poll_id, option_idx) DO UPDATE SET count = count + excluded.count",
+    bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
     close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
     select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
     ping: "SELECT 1",
@@ -54,6 +60,7 @@ const SQL: Statements = Statements {
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    batch_sql: BatchSql,
 }
 
 impl SqliteStore {
@@ -90,7 +97,11 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(map_err)?;
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            readers,
+            batch_sql: SQL.batch_sql(),
+        })
     }
 
     /// One node owns a SQLite file: nothing to keep out.
@@ -105,6 +116,11 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)
+    }
+
+    /// One process owns the file: no failover to notice.
+    fn write_error(&self, e: sqlx::Error) -> StoreError {
+        map_err(e)
     }
 }
 

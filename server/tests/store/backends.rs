@@ -138,6 +138,20 @@ impl Fixture {
             .expect("a second store opens")
     }
 
+    /// Makes new sessions on this PostgreSQL database read-only, or writable again,
+    /// as a failover would make the server behind a pooled connection: sessions
+    /// already open keep what they had.
+    pub async fn set_new_sessions_read_only(&self, read_only: bool) {
+        let (admin, name) = self.cleanup.as_ref().expect("a server database");
+        assert!(matches!(self.kind, Kind::Postgres), "PostgreSQL only");
+        let sql = if read_only {
+            format!("ALTER DATABASE {name} SET default_transaction_read_only = on")
+        } else {
+            format!("ALTER DATABASE {name} RESET default_transaction_read_only")
+        };
+        execute(self.kind, admin, &sql).await;
+    }
+
     /// Drops the database.
     pub async fn drop_database(self) {
         drop(self.store);

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use votewire_proto::{NodeId, PollId, PollStatus};
-use votewire_server::store::{ListCursor, PollRecord, Store, StoreError, VoteCommand};
+use votewire_server::store::{
+    Ballot, ListCursor, PollRecord, Store, StoreError, VoteBatch, VoteCommand,
+};
 
 use crate::backends::{Fixture, Kind};
 
@@ -245,6 +247,96 @@ async fn vote_until_done(store: &dyn Store, command: VoteCommand) {
     panic!("vote kept failing");
 }
 
+fn ballot(voter: &str, option: Option<u32>) -> Ballot {
+    Ballot {
+        voter: voter.to_owned(),
+        option,
+    }
+}
+
+async fn a_batch_applies_its_ballots_in_order_in_one_commit(kind: Kind) {
+    let Some(db) = Fixture::new(kind).await else {
+        return;
+    };
+    let p = poll("batch", 3, None);
+    db.store.create_poll(&p).await.unwrap();
+    db.store.vote(vote(&p, "old", Some(0), "n1")).await.unwrap();
+    db.store
+        .vote(vote(&p, "leaver", Some(1), "n1"))
+        .await
+        .unwrap();
+    let mut ballots = vec![
+        ballot("old", Some(0)), // a repeat
+        ballot("old", Some(2)), // a change
+        ballot("leaver", None), // a withdrawal
+        ballot("bad", Some(3)), // refused alone
+        ballot("twice", Some(0)),
+        ballot("twice", Some(1)),
+    ];
+    // More new voters than one statement takes, so the batch is cut into several.
+    const CROWD: usize = 700;
+    ballots.extend((0..CROWD).map(|i| ballot(&format!("crowd{i}"), Some((i % 3) as u32))));
+    let batch = VoteBatch {
+        poll: p.id.clone(),
+        node: NodeId::parse("n2").unwrap(),
+        now: now(),
+        ballots,
+    };
+    let outcome = db.store.vote_batch(batch).await.unwrap();
+    assert_eq!(
+        outcome.results[..6],
+        [
+            Ok(false),
+            Ok(true),
+            Ok(true),
+            Err(StoreError::OptionOutOfRange { options: 3 }),
+            Ok(true),
+            Ok(true)
+        ]
+    );
+    assert!(outcome.results[6..].iter().all(|r| *r == Ok(true)));
+    let crowd_on = |o: usize| (0..CROWD).filter(|i| i % 3 == o).count() as u64;
+    let expected = vec![crowd_on(0), crowd_on(1) + 1, crowd_on(2) + 1];
+    assert_eq!(
+        outcome.tally.version,
+        2 + 4 + CROWD as u64,
+        "the version rises by one per ballot that changed a choice"
+    );
+    assert_eq!(outcome.tally.counts, expected);
+    assert_eq!(outcome.tally.total, CROWD as u64 + 2);
+    assert_eq!(db.recount("batch", 3).await, expected);
+    assert_eq!(db.store.poll(&p.id).await.unwrap().tally, outcome.tally);
+    let (_, nodes) = db.store.audit(&p.id).await.unwrap();
+    let n2 = nodes.iter().find(|n| n.node.as_str() == "n2").unwrap();
+    assert_eq!(
+        n2.votes,
+        CROWD as u64 + 2,
+        "the batch's votes are the node's"
+    );
+    db.drop_database().await;
+}
+
+async fn a_batch_on_a_closed_poll_is_refused_whole(kind: Kind) {
+    let Some(db) = Fixture::new(kind).await else {
+        return;
+    };
+    let p = poll("shut", 2, None);
+    db.store.create_poll(&p).await.unwrap();
+    db.store.close(&p.id, now()).await.unwrap();
+    let batch = VoteBatch {
+        poll: p.id.clone(),
+        node: NodeId::parse("n1").unwrap(),
+        now: now(),
+        ballots: vec![ballot("a", Some(0)), ballot("b", Some(1))],
+    };
+    assert_eq!(
+        db.store.vote_batch(batch).await.unwrap_err(),
+        StoreError::PollClosed
+    );
+    assert_eq!(db.recount("shut", 2).await, vec![0, 0]);
+    db.drop_database().await;
+}
+
 async fn nodes_starting_together_migrate_without_racing(kind: Kind) {
     let Some(db) = Fixture::unmigrated(kind).await else {
         return;
@@ -283,6 +375,16 @@ macro_rules! stories_for {
             }
 
             #[tokio::test]
+            async fn a_batch_applies_its_ballots_in_order_in_one_commit() {
+                super::a_batch_applies_its_ballots_in_order_in_one_commit($kind).await
+            }
+
+            #[tokio::test]
+            async fn a_batch_on_a_closed_poll_is_refused_whole() {
+                super::a_batch_on_a_closed_poll_is_refused_whole($kind).await
+            }
+
+            #[tokio::test]
             async fn the_server_clock_closes_a_poll_at_its_closing_time() {
                 super::the_server_clock_closes_a_poll_at_its_closing_time($kind).await
             }
@@ -303,6 +405,41 @@ macro_rules! stories_for {
             }
         }
     };
+}
+
+/// After a failover a pooled connection may sit on a server that is now read-only
+/// while new connections reach a writable one: the write that meets it fails (503,
+/// nothing written), and the next write runs on a fresh connection.
+#[tokio::test]
+async fn postgres_a_write_on_a_read_only_connection_reconnects_the_writer_pool() {
+    let Some(db) = Fixture::new(Kind::Postgres).await else {
+        return;
+    };
+    let p = poll("failover", 2, None);
+    db.store.create_poll(&p).await.unwrap();
+    db.set_new_sessions_read_only(true).await;
+    let node = db.another_node().await;
+    // Concurrent reads fill the pool with several read-only connections.
+    let reads = (0..8).map(|_| node.poll(&p.id));
+    for read in futures_util::future::join_all(reads).await {
+        read.unwrap();
+    }
+    db.set_new_sessions_read_only(false).await;
+    let refused = node.vote(vote(&p, "v0", Some(0), "n1")).await.unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Unavailable(ref why) if why.contains("read-only")),
+        "{refused:?}"
+    );
+    for i in 1..=8 {
+        let accepted = node.vote(vote(&p, &format!("v{i}"), Some(0), "n1")).await;
+        assert!(
+            accepted.as_ref().is_ok_and(|o| o.changed),
+            "every stale connection was closed, the write ran on a new one: {accepted:?}"
+        );
+    }
+    assert_eq!(db.recount("failover", 2).await, vec![8, 0]);
+    drop(node);
+    db.drop_database().await;
 }
 
 stories_for!(sqlite, Kind::Sqlite);

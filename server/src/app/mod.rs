@@ -2,7 +2,10 @@
 //! shutdown signal; [`run`] serves it on a listener the caller bound.
 //!
 //! The vote path lives here because it is the one place that needs both the store and
-//! the fan-out: commit, then publish (DESIGN.md invariant 2).
+//! the fan-out: commit, then publish (DESIGN.md invariant 2). [`commit`] gathers the
+//! votes of a poll into group commits.
+
+mod commit;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -21,7 +24,7 @@ use crate::fanout::{Bus, Fanout, Hub, SocketId};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::shutdown::{Sessions, Shutdown};
-use crate::store::{self, PollState, Store, StoreError, VoteCommand, VoteOutcome};
+use crate::store::{self, PollState, Store, StoreError};
 use crate::token::TokenKeys;
 
 /// Everything a request handler or a session needs.
@@ -40,6 +43,8 @@ pub struct App {
     pub shutdown: Shutdown,
     /// Open WebSocket sessions.
     pub sessions: Sessions,
+    /// Votes waiting for their poll's next group commit.
+    votes: commit::VoteQueues,
     /// The address `run` serves on, once it does.
     pub address: OnceLock<SocketAddr>,
     next_socket: AtomicU64,
@@ -94,6 +99,7 @@ impl AppState {
             None => Arc::new(LocalBus::join(network.unwrap_or_default(), node, &hub)),
         };
         let fanout = Fanout::new(hub, bus, metrics.clone());
+        let votes = commit::VoteQueues::new(settings.limits.vote_batch_max);
         let app = Self(Arc::new(App {
             settings,
             store,
@@ -102,6 +108,7 @@ impl AppState {
             metrics,
             shutdown,
             sessions: Sessions::default(),
+            votes,
             address: OnceLock::new(),
             next_socket: AtomicU64::new(1),
         }));
@@ -179,49 +186,6 @@ impl AppState {
             }
         }
         tracing::debug!("resync task ended");
-    }
-
-    /// Commits a vote and publishes it. The work runs in its own task, so a client
-    /// that disconnects (and makes axum drop the handler) cannot cut it in half: a
-    /// committed vote is always published.
-    pub async fn cast_vote(&self, vote: VoteCommand) -> Result<VoteOutcome, StoreError> {
-        let app = self.clone();
-        let task = tokio::spawn(async move {
-            let poll = vote.poll.clone();
-            let option = vote.option;
-            let outcome = app.store.vote(vote).await;
-            match &outcome {
-                Ok(done) if done.changed => {
-                    app.metrics.votes_changed.fetch_add(1, Relaxed);
-                    app.publish(
-                        poll,
-                        PollStatus::Open,
-                        done.tally.clone(),
-                        PollEventKind::Vote { option },
-                    )
-                    .await;
-                }
-                Ok(done) => {
-                    app.metrics.votes_unchanged.fetch_add(1, Relaxed);
-                    // A repeat is often a retry (nginx, a client) of a vote whose node
-                    // committed it and died before publishing: publish the current tally,
-                    // which watchers that already have it ignore.
-                    app.publish(
-                        poll,
-                        PollStatus::Open,
-                        done.tally.clone(),
-                        PollEventKind::Resync,
-                    )
-                    .await;
-                }
-                Err(_) => {
-                    app.metrics.votes_rejected.fetch_add(1, Relaxed);
-                }
-            }
-            outcome
-        });
-        task.await
-            .unwrap_or_else(|e| Err(StoreError::Other(format!("the vote task failed: {e}"))))
     }
 
     /// Closes a poll and tells its watchers, in a task of its own like a vote.
