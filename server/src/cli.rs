@@ -135,6 +135,16 @@ struct ServeArgs {
     #[arg(long, env = "VOTEWIRE_TICK_MS", default_value_t = 50, global = true)]
     tick_ms: u64,
 
+    /// Longest coalescing tick in milliseconds: when the node sends more than
+    /// --max-frames-per-sec, the tick of every busy poll stretches up to this.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_TICK_MS",
+        default_value_t = 200,
+        global = true
+    )]
+    max_tick_ms: u64,
+
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting.
     #[arg(long, env = "VOTEWIRE_DRAIN_SECS", default_value_t = 10, global = true)]
     drain_secs: u64,
@@ -191,6 +201,16 @@ struct LimitArgs {
         global = true
     )]
     vote_batch_max: usize,
+    /// Frames per second this node aims to send at most, summed over its sockets. Above
+    /// it the coalescing tick stretches (up to --max-tick-ms): watchers of a viral poll
+    /// get fewer, fresher frames instead of a node, proxy and clients swamped by them.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_FRAMES_PER_SEC",
+        default_value_t = 20_000,
+        global = true
+    )]
+    max_frames_per_sec: u32,
     /// Largest WebSocket message (and frame) a client may send, in bytes.
     #[arg(long, env = "VOTEWIRE_WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024, global = true)]
     ws_max_message_bytes: usize,
@@ -271,9 +291,15 @@ impl ServeArgs {
         if self.tick_ms == 0 {
             return Err("--tick-ms must be at least 1".into());
         }
+        if self.max_tick_ms < self.tick_ms {
+            return Err("--max-tick-ms must be at least --tick-ms".into());
+        }
         let l = self.limits;
         if l.max_options < 2 {
             return Err("--max-options must be at least 2".into());
+        }
+        if l.max_frames_per_sec == 0 {
+            return Err("--max-frames-per-sec must be at least 1".into());
         }
         if !(1..=4096).contains(&l.vote_batch_max) {
             return Err("--vote-batch-max must be between 1 and 4096".into());
@@ -315,6 +341,7 @@ impl ServeArgs {
             allowed_origins: self.allowed_origins,
             web_dir: self.web_dir,
             tick: Duration::from_millis(self.tick_ms),
+            max_tick: Duration::from_millis(self.max_tick_ms),
             drain: Duration::from_secs(self.drain_secs),
             limits: Limits {
                 max_body_bytes: l.max_body_bytes,
@@ -323,6 +350,7 @@ impl ServeArgs {
                 max_options: l.max_options,
                 max_sockets: l.max_sockets,
                 vote_batch_max: l.vote_batch_max,
+                max_frames_per_sec: l.max_frames_per_sec,
                 ws_max_message_bytes: l.ws_max_message_bytes,
                 ws_write_buffer_bytes: l.ws_write_buffer_bytes,
                 ws_max_subscriptions: l.ws_max_subscriptions,
@@ -411,6 +439,14 @@ mod tests {
         let err = parse(&["--allowed-origin", "example.com"]).err().unwrap();
         assert!(err.contains("--allowed-origin"), "{err}");
         assert!(parse(&["--tick-ms", "0"]).is_err());
+        let err = parse(&["--tick-ms", "100", "--max-tick-ms", "50"])
+            .err()
+            .unwrap();
+        assert!(err.contains("--max-tick-ms"), "{err}");
+        let err = parse(&["--max-frames-per-sec", "0"]).err().unwrap();
+        assert!(err.contains("--max-frames-per-sec"), "{err}");
+        let err = parse(&["--vote-batch-max", "0"]).err().unwrap();
+        assert!(err.contains("--vote-batch-max"), "{err}");
         let err = parse(&["--replica", "redis://x"]).err().unwrap();
         assert!(err.contains("--replica"), "{err}");
         let err = parse(&["--replica-max-lag-ms", "10"]).err().unwrap();

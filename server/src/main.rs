@@ -38,9 +38,25 @@ async fn migrate(database_url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Connections the kernel queues before the node accepts them. The default of 128 (the
+/// standard library's) overflows when a proxy opens thousands of upstream sockets in a
+/// second, and an overflow costs the client a one-second SYN retry. The kernel caps it
+/// at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(address: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 async fn serve(settings: votewire_server::Settings) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
+    let listener = listen(settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let app = AppState::build(settings, None)
         .await

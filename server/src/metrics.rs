@@ -90,6 +90,8 @@ pub struct Metrics {
     pub bus_publish_errors: AtomicU64,
     /// From an event reaching the node's room to its frame being in every outbox.
     pub fanout_latency: Histogram,
+    /// The coalescing tick now, in microseconds (it stretches under load).
+    pub fanout_tick_micros: AtomicU64,
     /// Replica reads answered by the primary because the replica was behind the
     /// version the reader needed (or did not have the poll yet).
     pub replica_fallbacks_behind: AtomicU64,
@@ -229,6 +231,11 @@ impl Metrics {
             );
         }
         self.render_replicas(&mut out);
+        let _ = writeln!(
+            out,
+            "# HELP votewire_fanout_tick_seconds The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.\n# TYPE votewire_fanout_tick_seconds gauge\nvotewire_fanout_tick_seconds {}",
+            self.fanout_tick_micros.load(Relaxed) as f64 / 1e6
+        );
         let name = "votewire_fanout_latency_seconds";
         let _ = writeln!(
             out,
@@ -320,6 +327,7 @@ mod tests {
             "votewire_votes_total{result=\"changed\"}",
             "votewire_updates_skipped_total",
             "votewire_fanout_latency_seconds_count",
+            "votewire_fanout_tick_seconds ",
             "route=\"/api/polls\",status=\"2xx\"",
             "votewire_replica_lag_seconds{replica=\"0\"} 0.25",
             "votewire_replica_healthy{replica=\"0\"} 1",

@@ -29,8 +29,10 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// The built web client.
     pub web_dir: PathBuf,
-    /// The coalescing tick of the fan-out.
+    /// The coalescing tick of the fan-out, when the node sends few frames.
     pub tick: Duration,
+    /// The longest the tick stretches to keep within `limits.max_frames_per_sec`.
+    pub max_tick: Duration,
     /// How long shutdown may take.
     pub drain: Duration,
     /// Sizes, counts and rates.
@@ -52,6 +54,8 @@ pub struct Limits {
     pub max_sockets: usize,
     /// Most votes of one poll committed together in one transaction.
     pub vote_batch_max: usize,
+    /// Frames per second a node aims to send at most; the tick stretches to keep it.
+    pub max_frames_per_sec: u32,
     /// Largest WebSocket message from a client.
     pub ws_max_message_bytes: usize,
     /// Bytes buffered per socket before writes wait for the client.

@@ -2,10 +2,11 @@
 //! shutdown signal; [`run`] serves it on a listener the caller bound.
 //!
 //! The vote path lives here because it is the one place that needs both the store and
-//! the fan-out: commit, then publish (DESIGN.md invariant 2). [`commit`] gathers the
-//! votes of a poll into group commits.
+//! the fan-out: commit, then publish (DESIGN.md invariant 2). `commit` gathers the
+//! votes of a poll into group commits; `snapshots` shares the reads of subscribers.
 
 mod commit;
+mod snapshots;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -20,7 +21,7 @@ use votewire_proto::{NodeInfo, PollEvent, PollEventKind, PollId, PollStatus, Tal
 
 use crate::fanout::local::{LocalBus, LocalNetwork};
 use crate::fanout::redis::RedisBus;
-use crate::fanout::{Bus, Fanout, Hub, SocketId};
+use crate::fanout::{Bus, Fanout, Hub, Pacer, SocketId};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::shutdown::{Sessions, Shutdown};
@@ -45,6 +46,8 @@ pub struct App {
     pub sessions: Sessions,
     /// Votes waiting for their poll's next group commit.
     votes: commit::VoteQueues,
+    /// Snapshot reads in flight, shared by the subscribers of a poll.
+    snapshot_reads: snapshots::SnapshotReads,
     /// The address `run` serves on, once it does.
     pub address: OnceLock<SocketAddr>,
     next_socket: AtomicU64,
@@ -90,7 +93,13 @@ impl AppState {
         let store = open_store(&settings, &metrics, &shutdown).await?;
         let keys = TokenKeys::load_or_create(&settings.key_file)
             .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
-        let hub = Arc::new(Hub::new(settings.tick, metrics.clone()));
+        let pacer = Arc::new(Pacer::new(
+            settings.tick,
+            settings.max_tick,
+            settings.limits.max_frames_per_sec,
+            metrics.clone(),
+        ));
+        let hub = Arc::new(Hub::new(pacer, metrics.clone()));
         let node = settings.node_id.clone();
         let bus: Arc<dyn Bus> = match &settings.redis_url {
             Some(url) => RedisBus::connect(url, node, hub.clone(), shutdown.clone())
@@ -109,6 +118,7 @@ impl AppState {
             shutdown,
             sessions: Sessions::default(),
             votes,
+            snapshot_reads: snapshots::SnapshotReads::default(),
             address: OnceLock::new(),
             next_socket: AtomicU64::new(1),
         }));

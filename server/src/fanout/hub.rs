@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
@@ -14,6 +13,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use votewire_proto::{PollEvent, PollId};
 
+use super::pace::Pacer;
 use super::room::{Room, SocketId};
 use super::slot::Outbox;
 use crate::metrics::Metrics;
@@ -27,7 +27,7 @@ struct RoomEntry {
 /// Every room of this node.
 pub struct Hub {
     rooms: DashMap<PollId, RoomEntry>,
-    tick: Duration,
+    pacer: Arc<Pacer>,
     metrics: Arc<Metrics>,
 }
 
@@ -40,13 +40,18 @@ pub struct Joined {
 }
 
 impl Hub {
-    /// A hub whose rooms flush at most once per `tick` under load.
-    pub fn new(tick: Duration, metrics: Arc<Metrics>) -> Self {
+    /// A hub whose rooms flush at most once per tick of `pacer` under load.
+    pub fn new(pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
         Self {
             rooms: DashMap::new(),
-            tick,
+            pacer,
             metrics,
         }
+    }
+
+    /// The coalescing tick of this node's rooms.
+    pub fn pacer(&self) -> &Arc<Pacer> {
+        &self.pacer
     }
 
     /// Adds a socket's outbox to the room of `poll`, creating the room when needed.
@@ -58,10 +63,10 @@ impl Hub {
                 Joined { room, first: false }
             }
             Entry::Vacant(entry) => {
-                let room = Room::new(poll.clone(), self.metrics.clone());
+                let room = Room::new(poll.clone(), self.metrics.clone(), self.pacer.clone());
                 room.add_watcher(socket, outbox);
                 let stop = Arc::new(Notify::new());
-                let flusher = tokio::spawn(room.clone().run_flusher(self.tick, stop.clone()));
+                let flusher = tokio::spawn(room.clone().run_flusher(stop.clone()));
                 entry.insert(RoomEntry {
                     room: room.clone(),
                     stop,

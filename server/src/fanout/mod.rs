@@ -2,6 +2,7 @@
 //!
 //! - [`slot`]: a socket's outbox, one pending frame per poll (slow readers skip).
 //! - [`room`]: one watched poll: its latest state, coalescing, one frame per flush.
+//! - [`pace`]: the coalescing tick, stretched when the node sends too many frames.
 //! - [`hub`]: this node's rooms.
 //! - [`bus`]: the trait that carries events between nodes: [`local`] in-process,
 //!   [`redis`] for a cluster.
@@ -12,6 +13,7 @@
 pub mod bus;
 pub mod hub;
 pub mod local;
+pub mod pace;
 pub mod redis;
 pub mod room;
 pub mod slot;
@@ -23,6 +25,7 @@ use votewire_proto::{PollEvent, PollId};
 
 pub use bus::{Bus, BusError};
 pub use hub::Hub;
+pub use pace::Pacer;
 pub use room::{Room, Seed, SocketId};
 pub use slot::Outbox;
 

@@ -4,7 +4,9 @@
 //! reordering are harmless); the room's flusher then serializes one frame for all
 //! watchers. Coalescing is leading edge, then tick: the first change after a quiet
 //! period goes out at once, later ones at most once per tick, so the cost of a burst
-//! follows the number of watchers, not votes x watchers (DESIGN.md invariant 4).
+//! follows the number of watchers, not votes x watchers (DESIGN.md invariant 4). The
+//! tick is the node's [`Pacer`]'s, which stretches it when the node sends more frames
+//! per second than its budget.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering::Relaxed;
@@ -19,6 +21,7 @@ use votewire_proto::{
     PollEvent, PollEventKind, PollId, PollStatus, RecentVote, ServerMessage, Tally,
 };
 
+use super::pace::Pacer;
 use super::slot::Outbox;
 use crate::metrics::Metrics;
 
@@ -35,6 +38,7 @@ pub struct Room {
     wake: Notify,
     bus_ready: watch::Sender<bool>,
     metrics: Arc<Metrics>,
+    pacer: Arc<Pacer>,
 }
 
 #[derive(Default)]
@@ -64,13 +68,14 @@ pub struct Seed {
 }
 
 impl Room {
-    pub(super) fn new(poll: PollId, metrics: Arc<Metrics>) -> Arc<Self> {
+    pub(super) fn new(poll: PollId, metrics: Arc<Metrics>, pacer: Arc<Pacer>) -> Arc<Self> {
         Arc::new(Self {
             poll,
             state: Mutex::new(RoomState::default()),
             wake: Notify::new(),
             bus_ready: watch::Sender::new(false),
             metrics,
+            pacer,
         })
     }
 
@@ -92,6 +97,13 @@ impl Room {
         let mut state = self.lock();
         state.watchers.remove(&socket);
         state.watchers.is_empty()
+    }
+
+    /// The poll's status and latest tally as the room holds them, once it was seeded.
+    pub fn state(&self) -> Option<(PollStatus, Tally)> {
+        let state = self.lock();
+        let tally = state.tally.clone()?;
+        Some((state.status.unwrap_or(PollStatus::Open), tally))
     }
 
     /// The version of the latest tally the room holds, if it holds one yet.
@@ -161,7 +173,9 @@ impl Room {
 
     /// Brings the room up to a state read from the database by a new watcher. Other
     /// watchers get an update when the seed is newer than what the room had sent.
-    pub fn seed(&self, seed: Seed) {
+    /// Returns the room's state after the seed, the newer of the two: what the new
+    /// watcher's snapshot must show.
+    pub fn seed(&self, seed: Seed) -> (PollStatus, Tally) {
         let mut state = self.lock();
         state.closes_at = seed.closes_at;
         let had_state = state.tally.is_some();
@@ -183,9 +197,14 @@ impl Room {
         if due {
             state.pending_since.get_or_insert_with(Instant::now);
         }
+        let shown = (
+            state.status.unwrap_or(PollStatus::Open),
+            state.tally.clone().expect("seeded above"),
+        );
         drop(state);
         // Wake the flusher also to re-arm its closing timer.
         self.wake.notify_one();
+        shown
     }
 
     /// The poll's closing time, when it is still open and has one.
@@ -242,15 +261,16 @@ impl Room {
         self.metrics
             .updates_sent
             .fetch_add(watchers.len() as u64, Relaxed);
+        self.pacer.sent(watchers.len());
         if let Some(since) = since {
             self.metrics.fanout_latency.observe(since.elapsed());
         }
         true
     }
 
-    /// The room's flusher: leading edge at once, then at most one flush per tick while
-    /// changes keep coming. Ends when `stop` fires.
-    pub(super) async fn run_flusher(self: Arc<Self>, tick: Duration, stop: Arc<Notify>) {
+    /// The room's flusher: leading edge at once, then at most one flush per tick (the
+    /// pacer's, stretched under load) while changes keep coming. Ends when `stop` fires.
+    pub(super) async fn run_flusher(self: Arc<Self>, stop: Arc<Notify>) {
         loop {
             let deadline = self.close_deadline();
             tokio::select! {
@@ -264,7 +284,7 @@ impl Room {
             loop {
                 tokio::select! {
                     _ = stop.notified() => return,
-                    _ = tokio::time::sleep(tick) => {}
+                    _ = tokio::time::sleep(self.pacer.tick()) => {}
                 }
                 if !self.flush() {
                     break;

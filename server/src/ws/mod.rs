@@ -18,8 +18,8 @@ use votewire_proto::ErrorCode;
 use crate::app::AppState;
 use crate::error::AppError;
 
-/// Bytes read from a socket at a time.
-const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes read from a socket at a time, and its read buffer (see `upgrade`).
+const WS_READ_BUFFER_BYTES: usize = 512;
 
 /// The WebSocket route.
 pub fn routes() -> Router<AppState> {
@@ -76,8 +76,8 @@ async fn upgrade(
         .into_response();
     }
     // tungstenite reads into a 128 KiB buffer per socket by default: most of an idle
-    // socket's memory. Clients send a few small messages, so 4 KiB is plenty (a larger
-    // message still arrives; it takes more reads).
+    // socket's memory. Clients send a few small messages (a subscribe is under 100
+    // bytes), so 512 bytes is plenty; a larger message still arrives, in more reads.
     ws.read_buffer_size(WS_READ_BUFFER_BYTES)
         .max_message_size(limits.ws_max_message_bytes)
         .max_frame_size(limits.ws_max_message_bytes)

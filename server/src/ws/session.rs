@@ -20,7 +20,7 @@ use votewire_proto::{
 use super::limits::RateLimit;
 use crate::app::AppState;
 use crate::fanout::room::encode;
-use crate::fanout::{Outbox, Seed, SocketId};
+use crate::fanout::{Outbox, SocketId};
 use crate::store::StoreError;
 
 /// Why a session ended, for the log.
@@ -87,17 +87,19 @@ where
         if let Err(end) = self.send(Message::Text(encode(&hello))).await {
             return end;
         }
-        let limits = self.app.settings.limits.clone();
-        let mut ping = tokio::time::interval(limits.ws_ping);
+        let idle_after = self.app.settings.limits.ws_idle;
+        let mut ping = tokio::time::interval(self.app.settings.limits.ws_ping);
         ping.reset(); // the first tick would fire at once
         let shutdown = self.app.shutdown.clone();
         let end = loop {
             let step = tokio::select! {
                 _ = shutdown.wait() => Err(End::Shutdown),
-                message = self.socket.next() => self.receive(message).await,
+                // Boxed: a client message is rare, and its handling (a subscribe reads
+                // the database) would otherwise make every idle session's future as large.
+                message = self.socket.next() => Box::pin(self.receive(message)).await,
                 _ = self.outbox.ready() => self.flush_outbox().await,
                 _ = ping.tick() => {
-                    if self.last_heard.elapsed() > limits.ws_idle {
+                    if self.last_heard.elapsed() > idle_after {
                         Err(End::Idle)
                     } else {
                         self.send(Message::Ping(Default::default())).await
@@ -223,11 +225,8 @@ where
             .fanout
             .watch(&poll, self.id, self.outbox.clone())
             .await;
-        // A client resubscribing with `since` has seen that version, and the room may
-        // know a newer one: a lagging replica must not answer with anything older.
-        let known = since.max(room.version()).unwrap_or(0);
-        let state = match self.app.store.poll_at_least(&poll, known).await {
-            Ok(state) => state,
+        let (status, tally) = match self.app.snapshot(&room, since).await {
+            Ok(shown) => shown,
             Err(e) => {
                 if new {
                     self.app.fanout.unwatch(&poll, self.id).await;
@@ -244,20 +243,14 @@ where
             self.watching.insert(poll.clone());
             self.app.metrics.subscriptions.fetch_add(1, Relaxed);
         }
-        let status = state.poll.status(chrono::Utc::now());
-        room.seed(Seed {
-            status,
-            tally: state.tally.clone(),
-            closes_at: state.poll.closes_at,
-        });
-        if since == Some(state.tally.version) && status == PollStatus::Open {
+        if since == Some(tally.version) && status == PollStatus::Open {
             return Ok(());
         }
         self.app.metrics.updates_sent.fetch_add(1, Relaxed);
         self.send_message(&ServerMessage::Snapshot {
             poll,
             status,
-            tally: state.tally,
+            tally,
         })
         .await
     }
