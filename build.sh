@@ -4,7 +4,8 @@
 #   ./build.sh          fmt, clippy and every test, then the release binary
 #   ./build.sh test     fmt, clippy (-D warnings) and every test
 #   ./build.sh run ...  one node on http://127.0.0.1:8080 (extra arguments go to votewire)
-#   ./build.sh bench    the criterion micro-benchmarks
+#   ./build.sh bench    every benchmark (criterion, then loadgen against a local cluster
+#                       and a single node it starts) into BENCHMARKS.md; --quick: a check
 #   ./build.sh web      install the web client's packages and build web/dist
 #   ./build.sh cluster [--db mariadb|postgres]   every check, the release binary, then
 #                       the local cluster; cluster status|logs|down go to cluster/cluster.sh
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -32,6 +33,7 @@ check() {
     web_check
     infra_check
     cluster_e2e
+    bench_smoke
 }
 
 # Installs Debian packages that are missing (as root), or says which to install.
@@ -108,28 +110,19 @@ cluster_e2e() {
     echo "==> web: end-to-end on a local cluster"
     cluster/cluster.sh up --db mariadb
     local targets="node-1=http://127.0.0.1:18181,node-2=http://127.0.0.1:18182,node-3=http://127.0.0.1:18183"
-    loadgen_smoke http://127.0.0.1:18180
     (cd web && VOTEWIRE_E2E_TARGETS="$targets" npx --no-install vitest run --config vitest.e2e.config.ts e2e/cluster.e2e.ts)
     cluster_e2e_down
     trap - EXIT
 }
 
-# A few seconds of each load scenario through nginx, so loadgen cannot rot. Timing is
-# not judged here (benchmarks are not tests); correctness is: no vote error, every
-# socket on the final tally, the recount equal to the acknowledged votes.
-loadgen_smoke() {
-    local url=$1 out
-    echo "==> loadgen (smoke)"
-    cargo build --locked -q -p votewire-benches --bin loadgen
-    out=$(target/debug/loadgen --url "$url" fanout --sockets 60 --rate 50 --duration 2)
-    echo "$out"
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["vote_errors"]==0 and r["sockets_not_on_final_tally"]==0 and r["deliveries_missing"]==0, r' "$(tail -n 1 <<<"$out")"
-    out=$(target/debug/loadgen --url "$url" write --voters 8 --duration 2)
-    echo "$out"
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["vote_errors"]==0 and r["recount_equal"], r' "$(tail -n 1 <<<"$out")"
-    out=$(target/debug/loadgen --url "$url" idle --sockets 200 --hold 1)
-    echo "$out"
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sockets_failed"]==0, r' "$(tail -n 1 <<<"$out")"
+# A few seconds of each benchmark scenario on a cluster and a node of their own, through
+# the same script as `./build.sh bench`, so neither loadgen nor the report can rot. Speed
+# is not judged here (benchmarks are not tests); correctness is: no vote error, every
+# socket on the final tally, the recount equal to the acknowledged votes, every vote
+# visible on the replicas.
+bench_smoke() {
+    echo "==> benchmarks (quick: correctness only)"
+    benches/bench.sh --quick
 }
 
 cluster_e2e_down() {
@@ -158,7 +151,7 @@ case "$command" in
         ;;
     bench)
         need cargo "Install Rust from https://rustup.rs."
-        cargo bench --locked -p votewire-benches --bench fanout
+        exec benches/bench.sh "$@"
         ;;
     web)
         web_build

@@ -13,7 +13,7 @@ use votewire_proto::{
     NodeId, PollEvent, PollEventKind, PollId, PollStatus, RecentVote, ServerMessage, Tally,
 };
 use votewire_server::fanout::room::encode;
-use votewire_server::fanout::{Hub, Outbox};
+use votewire_server::fanout::{Hub, Outbox, Pacer};
 use votewire_server::metrics::Metrics;
 
 fn tally(version: u64) -> Tally {
@@ -51,7 +51,9 @@ fn room_flush(c: &mut Criterion) {
     let mut group = c.benchmark_group("room_flush");
     for sockets in [100u64, 1_000, 10_000] {
         let metrics = Arc::new(Metrics::default());
-        let hub = Hub::new(Duration::from_millis(50), metrics.clone());
+        let tick = Duration::from_millis(50);
+        let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000, metrics.clone()));
+        let hub = Hub::new(pacer, metrics.clone());
         let poll = PollId::parse("abcdefghijkl").unwrap();
         let outboxes: Vec<Arc<Outbox>> =
             (0..sockets).map(|_| Outbox::new(metrics.clone())).collect();

@@ -1,13 +1,18 @@
 //! The public contract, as a load generator uses it.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::json;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use votewire_proto::{CreatedPoll, ServerMessage, VoteResponse};
+
+use crate::ws_reader::WsReader;
 
 /// A socket connected to `/ws`.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -122,16 +127,98 @@ impl Api {
             }
         }
     }
+
+    /// [`Api::watch`] through the lean [`WsReader`] rather than tungstenite: for the
+    /// fan-out readers, which read every frame (see [`crate::ws_reader`] for why).
+    pub async fn watch_reader(&self, poll: &str) -> Result<(WsReader, u64), Failure> {
+        let mut socket = WsReader::connect(&self.base).await?;
+        let subscribe = json!({ "type": "subscribe", "poll": poll }).to_string();
+        socket.send_text(&subscribe).await?;
+        loop {
+            match socket.next_message().await? {
+                ServerMessage::Snapshot { tally, .. } => return Ok((socket, tally.version)),
+                ServerMessage::Error { code, message } => {
+                    return Err(format!("{code:?}: {message}"));
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
-/// The next server message on a socket.
+/// The next server message on a socket, fully parsed (for the few frames where every
+/// field matters, like the snapshot `watch` waits for).
 pub async fn next_message(socket: &mut Socket) -> Result<ServerMessage, Failure> {
+    let text = next_text(socket).await?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// What a fan-out reader needs from a frame ([`WsReader::next_frame`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A `snapshot`, `update` or `closed` frame: the version of its tally.
+    Tally(u64),
+    /// An `error` frame, in words.
+    Error(String),
+    /// Anything else (`hello`, or a type added to the contract later).
+    Other,
+}
+
+/// The fields of a server frame [`parse_frame`] reads; serde skips the others.
+#[derive(Deserialize)]
+struct FramePeek<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    tally: Option<TallyPeek>,
+    #[serde(borrow)]
+    code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct TallyPeek {
+    version: u64,
+    /// Named (rather than left unknown) to say that the counts are skipped on purpose.
+    #[serde(default, rename = "counts")]
+    _counts: IgnoredAny,
+}
+
+/// Parses one frame's text only as far as [`Frame`] needs.
+///
+/// Why: the fan-out readers see every update on every socket (100,000 frames a second
+/// and more) on the machine the servers run on, and a full [`ServerMessage`] allocates
+/// the counts, the `recent` votes and their node ids and timestamps only to drop them.
+/// Here only `type` and `tally.version` are kept; the rest is scanned past, never built.
+pub fn parse_frame(text: &str) -> Result<Frame, Failure> {
+    let peek: FramePeek = serde_json::from_str(text).map_err(|e| format!("a frame: {e}"))?;
+    match &*peek.kind {
+        "snapshot" | "update" | "closed" => match peek.tally {
+            Some(tally) => Ok(Frame::Tally(tally.version)),
+            None => Err(format!("a {} frame without a tally", peek.kind)),
+        },
+        "error" => Ok(Frame::Error(format!(
+            "{}: {}",
+            peek.code.as_deref().unwrap_or("no code"),
+            peek.message.as_deref().unwrap_or("")
+        ))),
+        _ => Ok(Frame::Other),
+    }
+}
+
+/// The next text frame; a close (with its code and reason) or the end of the stream is
+/// an error, pings and binary frames are skipped.
+async fn next_text(socket: &mut Socket) -> Result<impl std::ops::Deref<Target = str>, Failure> {
     loop {
         match socket.next().await {
-            Some(Ok(Message::Text(text))) => {
-                return serde_json::from_str(&text).map_err(|e| e.to_string());
+            Some(Ok(Message::Text(text))) => return Ok(text),
+            Some(Ok(Message::Close(Some(frame)))) => {
+                return Err(format!(
+                    "the socket closed: {} {}",
+                    frame.code, frame.reason
+                ));
             }
-            Some(Ok(Message::Close(_))) | None => return Err("the socket closed".into()),
+            Some(Ok(Message::Close(None))) | None => return Err("the socket closed".into()),
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(e.to_string()),
         }
@@ -145,5 +232,43 @@ pub fn version_of(message: &ServerMessage) -> Option<u64> {
         | ServerMessage::Update { tally, .. }
         | ServerMessage::Closed { tally, .. } => Some(tally.version),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_read_only_the_type_and_the_version() {
+        let update = r#"{"type":"update","poll":"p1","tally":{"version":42,"counts":[1,2],"total":3},"recent":[{"option":1,"node":"n1","at":"2024-01-01T00:00:00Z"}],"skipped":0}"#;
+        assert_eq!(parse_frame(update), Ok(Frame::Tally(42)));
+        let snapshot = r#"{"tally":{"total":0,"counts":[0],"version":0},"type":"snapshot","poll":"p","status":"open"}"#;
+        assert_eq!(parse_frame(snapshot), Ok(Frame::Tally(0)));
+        let closed = r#"{"type":"closed","poll":"p","tally":{"version":7,"counts":[7],"total":7}}"#;
+        assert_eq!(parse_frame(closed), Ok(Frame::Tally(7)));
+        let error =
+            r#"{"type":"error","code":"rate_limited","message":"at most \"5\" per second"}"#;
+        assert_eq!(
+            parse_frame(error),
+            Ok(Frame::Error(
+                r#"rate_limited: at most "5" per second"#.into()
+            ))
+        );
+        let hello = r#"{"type":"hello","node":"n1","protocol":1}"#;
+        assert_eq!(parse_frame(hello), Ok(Frame::Other));
+        assert!(parse_frame(r#"{"type":"update","poll":"p"}"#).is_err());
+        assert!(parse_frame(r#"{"type":"update","tally":{"version":-1}}"#).is_err());
+        assert!(parse_frame("not json").is_err());
+    }
+
+    #[test]
+    fn frames_agree_with_the_full_parse() {
+        let update = r#"{"type":"update","poll":"p1","tally":{"version":9,"counts":[4,5],"total":9},"recent":[],"skipped":3}"#;
+        let full: ServerMessage = serde_json::from_str(update).unwrap();
+        assert_eq!(
+            parse_frame(update),
+            Ok(Frame::Tally(version_of(&full).unwrap()))
+        );
     }
 }

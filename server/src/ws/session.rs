@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::task::Poll;
 use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
@@ -91,9 +92,11 @@ where
         let mut ping = tokio::time::interval(self.app.settings.limits.ws_ping);
         ping.reset(); // the first tick would fire at once
         let shutdown = self.app.shutdown.clone();
+        // One wait for the whole session, not a fresh one on every turn of the loop.
+        let mut shutting_down = std::pin::pin!(shutdown.wait());
         let end = loop {
             let step = tokio::select! {
-                _ = shutdown.wait() => Err(End::Shutdown),
+                _ = &mut shutting_down => Err(End::Shutdown),
                 // Boxed: a client message is rare, and its handling (a subscribe reads
                 // the database) would otherwise make every idle session's future as large.
                 message = self.socket.next() => Box::pin(self.receive(message)).await,
@@ -128,17 +131,29 @@ where
     }
 
     /// Writes one message, giving up after the write timeout or on shutdown.
+    ///
+    /// A write to a socket whose kernel buffer has room completes at once, which is
+    /// nearly every write: only one that has to wait arms the timer and the shutdown
+    /// watch. (Arming them for every frame was a measurable share of a busy node's
+    /// time per frame.)
     async fn send(&mut self, message: Message) -> Result<(), End> {
-        let timeout = self.app.settings.limits.ws_write_timeout;
-        let shutdown = self.app.shutdown.clone();
-        tokio::select! {
-            result = tokio::time::timeout(timeout, self.socket.send(message)) => match result {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err(End::Broken),
-                Err(_) => Err(End::WriteTimeout),
-            },
-            _ = shutdown.wait() => Err(End::Shutdown),
-        }
+        let mut write = std::pin::pin!(self.socket.send(message));
+        let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+        let result = match first {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                let timeout = self.app.settings.limits.ws_write_timeout;
+                let shutdown = self.app.shutdown.clone();
+                tokio::select! {
+                    result = tokio::time::timeout(timeout, write) => match result {
+                        Ok(result) => result,
+                        Err(_) => return Err(End::WriteTimeout),
+                    },
+                    _ = shutdown.wait() => return Err(End::Shutdown),
+                }
+            }
+        };
+        result.map_err(|_| End::Broken)
     }
 
     async fn send_message(&mut self, message: &ServerMessage) -> Result<(), End> {

@@ -135,6 +135,31 @@ impl Api {
         Voter::new(response.json::<VoterIssued>().await.unwrap().voter_token)
     }
 
+    /// The node that answers a write through this address now (`POST /api/voters`,
+    /// which nginx spreads over its write group at random), if one answers.
+    pub async fn write_node(&self) -> Option<String> {
+        let response = self.http.post(self.url("/api/voters")).send().await.ok()?;
+        let node = response.headers().get("x-votewire-node")?;
+        Some(node.to_str().ok()?.to_owned())
+    }
+
+    /// Waits until nginx sends writes to `node` again, returning how long that took.
+    /// Probes every 50 ms: nothing announces the end of nginx's passive health window.
+    pub async fn wait_for_write_node(&self, node: &str, within: Duration) -> Duration {
+        let started = Instant::now();
+        let mut probe = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            probe.tick().await;
+            if self.write_node().await.as_deref() == Some(node) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < within,
+                "nginx sent no write to {node} within {within:?}"
+            );
+        }
+    }
+
     pub async fn new_voters(&self, n: usize) -> Vec<Voter> {
         let tasks: Vec<_> = (0..n)
             .map(|_| {
@@ -365,25 +390,6 @@ impl Load {
         );
     }
 
-    /// Waits until `done` holds of the stats, returning how long that took.
-    pub async fn wait_for(
-        &self,
-        what: &str,
-        within: Duration,
-        done: impl Fn(&LoadStats) -> bool,
-    ) -> Duration {
-        let started = Instant::now();
-        let mut rx = self.stats.subscribe();
-        let reached = tokio::time::timeout(within, rx.wait_for(|s| done(s))).await;
-        assert!(
-            reached.is_ok(),
-            "not {what} within {within:?}: {:?}",
-            self.stats()
-        );
-        started.elapsed()
-    }
-
-    /// Stops the voters (each finishes the vote it is on) and returns their ledgers.
     pub async fn finish(self) -> (Vec<Voter>, LoadStats) {
         self.stop.store(true, Ordering::Relaxed);
         self.join().await

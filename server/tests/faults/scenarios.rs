@@ -607,10 +607,12 @@ pub async fn primary_down(name: &'static str, k: u16) {
 /// Scenario 7: A rolling restart (SIGTERM one node, `up`, its /readyz, the next) under steady
 /// voting through nginx: every vote request gets 200.
 ///
-/// The next node is stopped only once nginx sends votes to the restarted one again: its
+/// The next node is stopped only once nginx sends writes to the restarted one again: its
 /// passive health check (`max_fails=2 fail_timeout=5s`) keeps a node it saw fail out of
 /// rotation for 5 s whatever its /readyz says, and stopping the next node inside that
-/// window leaves nginx with no node at all for a moment (`503 no_node_available`).
+/// window leaves nginx with no node at all for a moment (`503 no_node_available`). The
+/// votes themselves all go to one node (writes have poll affinity), so the probe is a
+/// write nginx spreads at random.
 pub async fn rolling_restart(name: &'static str, k: u16) {
     let s = setup(name, k, Db::Mariadb).await;
     let watchers = s.nginx_watchers(6).await;
@@ -637,16 +639,12 @@ pub async fn rolling_restart(name: &'static str, k: u16) {
             "{part} is ready after `up`"
         );
         let ready = restart.elapsed();
-        let handled = load.stats().by_node.get(&part).copied().unwrap_or(0);
-        let rejoined = load
-            .wait_for(
-                &format!("{part} handling votes through nginx again"),
-                Duration::from_secs(20),
-                |stats| stats.by_node.get(&part).copied().unwrap_or(0) > handled,
-            )
+        let rejoined = s
+            .nginx
+            .wait_for_write_node(&part, Duration::from_secs(20))
             .await;
         eprintln!(
-            "[{name}] {part} ready {ready:.1?} after SIGTERM; nginx sent it votes again \
+            "[{name}] {part} ready {ready:.1?} after SIGTERM; nginx sent it writes again \
              {rejoined:.1?} later"
         );
     }

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The benchmarks behind BENCHMARKS.md: the criterion micro-benchmarks, then every loadgen
+# scenario of the performance targets, each run several times, against a local cluster
+# (3 nodes, nginx, Redis, MariaDB primary + 2 replicas) and a single SQLite node that
+# this script starts on ports of its own and always stops. Writes BENCHMARKS.md and the
+# plots in benches/results/.
+#
+#   benches/bench.sh            everything (about 15 minutes on 2 cores)
+#   benches/bench.sh --quick    one short run of each scenario, small sizes, debug
+#                               binaries: a check that the pipeline works, for CI (the
+#                               report goes to target/bench/, not BENCHMARKS.md)
+#
+# Settings (environment):
+#   VOTEWIRE_BENCH_RUNS         runs per scenario (3); the report gives their median
+#   VOTEWIRE_BENCH_NODE_ARGS    extra arguments for the cluster's nodes
+#                               ("--max-frames-per-sec 8000", see BENCHMARKS.md)
+#   VOTEWIRE_BENCH_PORT         first of the ports used (28080: nginx; nodes +1..+3;
+#                               Redis +100; MariaDB +200..+202; the SQLite node +10)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO=$PWD
+
+QUICK=0
+case "${1:-}" in
+    --quick) QUICK=1 ;;
+    "") ;;
+    *)
+        echo "bench.sh: unknown argument '$1' (use --quick or nothing)" >&2
+        exit 2
+        ;;
+esac
+
+RUNS=${VOTEWIRE_BENCH_RUNS:-3}
+[ "$QUICK" = 1 ] && RUNS=1
+case "$RUNS" in '' | *[!0-9]* | 0)
+    echo "bench.sh: VOTEWIRE_BENCH_RUNS must be a positive number" >&2
+    exit 2
+    ;;
+esac
+PORT=${VOTEWIRE_BENCH_PORT:-28080}
+NODE_ARGS=${VOTEWIRE_BENCH_NODE_ARGS:---max-frames-per-sec 8000}
+OUT=$REPO/target/bench
+RESULTS=$OUT/results.jsonl
+PROFILE=release
+[ "$QUICK" = 1 ] && PROFILE=debug
+LOADGEN=$REPO/target/$PROFILE/loadgen
+VOTEWIRE=$REPO/target/$PROFILE/votewire
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+CLUSTER_DIR=$(mktemp -d)
+chmod 755 "$CLUSTER_DIR" # the databases run as their own users
+SOLO_DIR=$(mktemp -d)
+SOLO_PID=
+export VOTEWIRE_CLUSTER_DIR=$CLUSTER_DIR VOTEWIRE_BIN=$VOTEWIRE \
+    VOTEWIRE_CLUSTER_HTTP_PORT=$PORT VOTEWIRE_CLUSTER_NODE_PORT=$((PORT + 1)) \
+    VOTEWIRE_CLUSTER_REDIS_PORT=$((PORT + 100)) VOTEWIRE_CLUSTER_MARIADB_PORT=$((PORT + 200)) \
+    VOTEWIRE_CLUSTER_NODE_ARGS=$NODE_ARGS
+
+cleanup() {
+    [ -n "$SOLO_PID" ] && kill "$SOLO_PID" 2>/dev/null && wait "$SOLO_PID" 2>/dev/null
+    cluster/cluster.sh down --purge >/dev/null 2>&1 || true
+    rm -rf "$CLUSTER_DIR" "$SOLO_DIR"
+}
+trap cleanup EXIT
+
+node_pids() {
+    local i
+    for i in 1 2 3; do printf -- '--pid %s ' "$(cat "$CLUSTER_DIR/run/node-$i.pid")"; done
+}
+
+# Fresh node processes, so a memory figure is not flattered by memory an earlier
+# scenario left in the allocator.
+restart_nodes() {
+    local i
+    for i in 1 2 3; do kill "$(cat "$CLUSTER_DIR/run/node-$i.pid")"; done
+    for i in 1 2 3; do
+        while kill -0 "$(cat "$CLUSTER_DIR/run/node-$i.pid")" 2>/dev/null; do sleep 0.1; done
+    done
+    cluster/cluster.sh up >/dev/null
+}
+
+# run_once NAME RUN TARGET-URL LOADGEN-ARGS...: one run, its result appended to RESULTS
+# with its command and its plot.
+run_once() {
+    local name=$1 run=$2 url=$3 out plot=$OUT/$1-$2.svg
+    shift 3
+    local cmd=("$LOADGEN" --url "$url" "$@")
+    case " $* " in *" idle "*) plot='' ;; *) cmd+=(--plot "$plot") ;; esac
+    say "$name, run $run of $RUNS: loadgen ${cmd[*]:1}"
+    if ! out=$("${cmd[@]}"); then
+        echo "bench.sh: $name run $run failed" >&2
+        exit 1
+    fi
+    printf '%s\n' "$out" >&2
+    python3 - "$name" "$run" "$(tail -n 1 <<<"$out")" "${cmd[*]:1}" "$plot" >>"$RESULTS" <<'EOF'
+import json, re, sys
+name, run, result, command, plot = sys.argv[1:]
+# The command as a reader would type it: no PIDs, no plot path.
+command = re.sub(r" --pid \d+| --plot \S+", "", command)
+print(json.dumps({"name": name, "run": int(run), "command": "loadgen " + command,
+                  "result": json.loads(result), "plot": plot}))
+EOF
+}
+
+# run NAME TARGET-URL LOADGEN-ARGS...: RUNS runs of one scenario.
+run() {
+    local name=$1 i
+    shift
+    for i in $(seq 1 "$RUNS"); do run_once "$name" "$i" "$@"; done
+}
+
+mkdir -p "$OUT"
+rm -f "$RESULTS" "$OUT"/*.svg
+
+say "cargo build ($PROFILE: votewire, loadgen)"
+if [ "$QUICK" = 1 ]; then
+    cargo build --locked -q -p votewire-server -p votewire-benches --bin votewire --bin loadgen
+else
+    cargo build --release --locked -q -p votewire-server -p votewire-benches --bin votewire --bin loadgen
+fi
+
+if [ "$QUICK" = 0 ]; then
+    say "criterion micro-benchmarks"
+    cargo bench --locked -q -p votewire-benches --bench fanout --bench store -- \
+        --warm-up-time 1 --measurement-time 3 >&2
+fi
+
+say "local cluster on 127.0.0.1:$PORT (nodes: $NODE_ARGS)"
+cluster/cluster.sh up --db mariadb >&2
+URL=http://127.0.0.1:$PORT
+REPLICAS=(--replica "mysql://root@127.0.0.1:$((PORT + 201))/votewire"
+    --replica "mysql://root@127.0.0.1:$((PORT + 202))/votewire")
+
+if [ "$QUICK" = 1 ]; then
+    run fanout-5000x1000 "$URL" $(node_pids) fanout --sockets 200 --rate 100 --duration 2
+    run write-64 "$URL" $(node_pids) write --voters 16 --duration 2
+    run replication-64 "$URL" replication --voters 16 --duration 2 "${REPLICAS[@]}"
+    restart_nodes
+    run_once idle-10000 1 "$URL" $(node_pids) idle --sockets 500 --hold 1
+else
+    run fanout-5000x1000 "$URL" $(node_pids) fanout --sockets 5000 --rate 1000 --duration 20
+    run fanout-1000x2000 "$URL" $(node_pids) fanout --sockets 1000 --rate 2000 --duration 20
+    run write-64 "$URL" $(node_pids) write --voters 64 --duration 10
+    run replication-64 "$URL" replication --voters 64 --duration 10 "${REPLICAS[@]}"
+    for i in $(seq 1 "$RUNS"); do
+        restart_nodes
+        run_once idle-10000 "$i" "$URL" $(node_pids) idle --sockets 10000 --hold 5
+    done
+fi
+cluster/cluster.sh down --purge >/dev/null
+
+say "one SQLite node on 127.0.0.1:$((PORT + 10))"
+"$VOTEWIRE" serve --listen "127.0.0.1:$((PORT + 10))" --data-dir "$SOLO_DIR" --node-id solo \
+    >"$OUT/solo.log" 2>&1 &
+SOLO_PID=$!
+for _ in $(seq 1 100); do
+    curl -fsS -m 1 "http://127.0.0.1:$((PORT + 10))/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+if [ "$QUICK" = 1 ]; then
+    run solo-fanout-1000x2000 "http://127.0.0.1:$((PORT + 10))" --pid "$SOLO_PID" \
+        fanout --sockets 100 --rate 200 --duration 2
+else
+    run solo-fanout-1000x2000 "http://127.0.0.1:$((PORT + 10))" --pid "$SOLO_PID" \
+        fanout --sockets 1000 --rate 2000 --duration 20
+fi
+
+if [ "$QUICK" = 1 ]; then
+    python3 benches/report.py --check "$RESULTS" "$OUT/no-criterion" "$NODE_ARGS" "$RUNS" \
+        "$OUT/plots" >"$OUT/BENCHMARKS.quick.md"
+    say "quick run done: $OUT/BENCHMARKS.quick.md"
+    exit 0
+fi
+say "writing BENCHMARKS.md and benches/results/"
+python3 benches/report.py "$RESULTS" "$REPO/target/criterion" "$NODE_ARGS" "$RUNS" \
+    "$REPO/benches/results" >"$REPO/BENCHMARKS.md"
+say "done: BENCHMARKS.md"

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md from the runs of benches/bench.sh.
+
+    report.py [--check] RESULTS.jsonl CRITERION-DIR NODE-ARGS RUNS PLOTS-DIR > BENCHMARKS.md
+
+RESULTS.jsonl has one line per loadgen run: {"name", "run", "command", "result" (loadgen's
+JSON line), "plot"}. Every figure in the report is the median over the runs of its
+scenario; the plot shown is the one of the median run. The plots are copied into
+PLOTS-DIR, which the report links to relatively (benches/results/).
+
+--check (CI's quick run): exit 1 when a correctness figure of any run misses its target
+(errors, sockets off the final tally, the recount, votes never visible). Speed figures
+are never checked: a benchmark is not a timed test.
+"""
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def get(result, path):
+    """A value of a loadgen result by dotted path: "vote_to_render.p99_ms"."""
+    value = result
+    for key in path.split("."):
+        value = value[key]
+    return value
+
+
+# What each scenario must reach (issue "Performance"): (label, path, comparison, bound).
+TARGETS = {
+    "fanout-5000x1000": [
+        ("vote-to-render p99", "vote_to_render.p99_ms", "<=", 250, "ms"),
+        ("sockets not on the final tally", "sockets_not_on_final_tally", "==", 0, ""),
+        ("vote errors", "vote_errors", "==", 0, ""),
+    ],
+    "fanout-1000x2000": [
+        ("vote-to-render p99", "vote_to_render.p99_ms", "<=", 250, "ms"),
+        ("sockets not on the final tally", "sockets_not_on_final_tally", "==", 0, ""),
+        ("vote errors", "vote_errors", "==", 0, ""),
+    ],
+    "write-64": [
+        ("acknowledged votes/s", "votes_per_s", ">=", 7000, ""),
+        ("HTTP p99", "http_vote.p99_ms", "<=", 50, "ms"),
+        ("recount equal", "recount_equal", "==", True, ""),
+    ],
+    "idle-10000": [
+        ("connect + subscribe 10,000", "connect_and_subscribe_s", "<=", 2, "s"),
+        ("RSS per socket on the nodes", "rss_per_socket_kb", "<=", 4, "KB"),
+        ("sockets failed", "sockets_failed", "==", 0, ""),
+    ],
+    "replication-64": [
+        ("time to visible on replicas p50", "time_to_visible.p50_ms", None, None, "ms"),
+        ("time to visible on replicas p99", "time_to_visible.p99_ms", None, None, "ms"),
+        ("never visible", "never_visible", "==", 0, ""),
+        ("acknowledged votes/s under it", "votes_per_s", None, None, ""),
+    ],
+    "solo-fanout-1000x2000": [
+        ("vote-to-render p99", "vote_to_render.p99_ms", "<=", 100, "ms"),
+        ("sockets not on the final tally", "sockets_not_on_final_tally", "==", 0, ""),
+        ("vote errors", "vote_errors", "==", 0, ""),
+    ],
+}
+
+TITLES = {
+    "fanout-5000x1000": "Cluster fan-out: 5,000 sockets, 1,000 votes/s for 20 s",
+    "fanout-1000x2000": "Cluster fan-out: 1,000 sockets, 2,000 votes/s for 20 s",
+    "write-64": "Cluster writes: 64 closed-loop voters, no sockets",
+    "idle-10000": "Cluster idle sockets: 10,000 through nginx",
+    "replication-64": "Replication: time until an acknowledged vote is visible on each replica",
+    "solo-fanout-1000x2000": "One node, SQLite, no nginx: 1,000 sockets, 2,000 votes/s for 20 s",
+}
+
+# The figures of the reference stack, as the issue gives them (same machine type,
+# same method): 3 x Express + Socket.IO 4.8 + @socket.io/redis-adapter, MariaDB, nginx.
+NODE_STACK = [
+    ("fan-out, 1,000 sockets", "p99 under 250 ms only up to about 50-60 votes/s; past that 10-38 s"),
+    ("fan-out, 5,000 sockets", "p99 under 250 ms only up to about 5-10 votes/s"),
+    ("writes", "655-714 votes/s, p99 250-294 ms"),
+    ("idle sockets", "10.8 KB RSS per socket; 4.5-4.9 s to connect 10,000 through nginx"),
+]
+
+
+def met(value, op, bound):
+    if op is None:
+        return ""
+    ok = {"<=": value <= bound, ">=": value >= bound, "==": value == bound}[op]
+    return "yes" if ok else "**no**"
+
+
+def fmt(value, unit=""):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3f}"
+    else:
+        text = f"{value:,}"
+    return f"{text} {unit}".strip()
+
+
+def median(values):
+    if all(isinstance(v, bool) for v in values):
+        return all(values)
+    return statistics.median(values)
+
+
+def target_text(op, bound, unit):
+    return "measured" if op is None else f"{op} {fmt(bound, unit)}".replace("== ", "")
+
+
+def median_run(runs, path):
+    """The run whose figure is the median (the lower middle one for an even count)."""
+    ordered = sorted(runs, key=lambda r: get(r["result"], path))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def criterion_rows(folder):
+    rows = []
+    for bench in sorted(Path(folder).glob("**/new/benchmark.json")):
+        meta = json.loads(bench.read_text())
+        estimates = json.loads((bench.parent / "estimates.json").read_text())
+        ns = estimates["median"]["point_estimate"]
+        per = ""
+        throughput = meta.get("throughput") or {}
+        elements = throughput.get("Elements")
+        if elements:
+            per = f"{ns / elements:,.0f} ns per element ({elements * 1e9 / ns:,.0f} per second)"
+        rows.append((meta["full_id"], ns, per))
+    return rows
+
+
+def duration(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:,.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:,.1f} µs"
+    return f"{ns:,.0f} ns"
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores ({cpu}), Linux {platform.release()}, commit {commit or 'unknown'}"
+
+
+def correctness_failures(runs):
+    """Every run whose correctness figure (an "==" target) misses it."""
+    failures = []
+    for run in runs:
+        for label, path, op, bound, _ in TARGETS.get(run["name"], []):
+            if op == "==" and get(run["result"], path) != bound:
+                failures.append(f"{run['name']} run {run['run']}: {label} is {get(run['result'], path)}")
+    return failures
+
+
+def main():
+    args = sys.argv[1:]
+    check = args[:1] == ["--check"]
+    if check:
+        args = args[1:]
+    results_path, criterion_dir, node_args, runs_wanted, plots_dir = args
+    runs = [json.loads(line) for line in Path(results_path).read_text().splitlines() if line.strip()]
+    if check:
+        failures = correctness_failures(runs)
+        for failure in failures:
+            print(f"report.py: {failure}", file=sys.stderr)
+        if failures:
+            sys.exit(1)
+    by_name = {}
+    for run in runs:
+        by_name.setdefault(run["name"], []).append(run)
+    os.makedirs(plots_dir, exist_ok=True)
+
+    out = []
+    w = out.append
+    w("# Benchmarks")
+    w("")
+    w(f"Written by `./build.sh bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: {machine()}. "
+      f"Every figure is the median of {runs_wanted} run{'' if runs_wanted == '1' else 's'}. Everything runs on this one machine: "
+      "loadgen, nginx, the three nodes, Redis and the three MariaDB servers share its cores, "
+      "so the figures are what the whole system does on it, load generator included.")
+    w("")
+    w(f"The cluster's nodes run with `{node_args}`: three nodes share two cores with nginx, "
+      "the databases and loadgen, so each gets a fraction of the frames per second a node on "
+      "its own machine can send (the default is 20,000). The coalescing tick stretches to keep "
+      "within it (`votewire_fanout_tick_seconds`).")
+    w("")
+    w("## Against the targets")
+    w("")
+    w("| Scenario | Figure | Target | Median | Runs | Met |")
+    w("| --- | --- | --- | --- | --- | --- |")
+    for name, targets in TARGETS.items():
+        scenario_runs = by_name.get(name, [])
+        if not scenario_runs:
+            continue
+        for label, path, op, bound, unit in targets:
+            values = [get(r["result"], path) for r in scenario_runs]
+            value = median(values)
+            all_runs = ", ".join(fmt(v) for v in values)
+            w(f"| {name} | {label} | {target_text(op, bound, unit)} | {fmt(value, unit)} | {all_runs} | {met(value, op, bound)} |")
+    w("")
+    w("The reference stack (3 × Express + Socket.IO 4.8 + @socket.io/redis-adapter, MariaDB, "
+      "nginx, WebSocket transport only) measured on this machine type with the same method:")
+    w("")
+    for what, figure in NODE_STACK:
+        w(f"- {what}: {figure}")
+    w("")
+
+    for name, scenario_runs in by_name.items():
+        w(f"## {TITLES.get(name, name)}")
+        w("")
+        w("```sh")
+        w(scenario_runs[0]["command"])
+        w("```")
+        w("")
+        result_keys = [k for k in scenario_runs[0]["result"] if k != "scenario"]
+        w("| Run | " + " | ".join(result_keys) + " |")
+        w("| --- " * (len(result_keys) + 1) + "|")
+        for run in scenario_runs:
+            cells = []
+            for key in result_keys:
+                value = run["result"].get(key)
+                if isinstance(value, dict) and "p99_ms" in value:
+                    cells.append(f"p50 {value['p50_ms']:.1f} / p99 {value['p99_ms']:.1f} / max {value['max_ms']:.1f} ms")
+                elif isinstance(value, dict):
+                    cells.append(", ".join(f"{k} {fmt(v)}" for k, v in value.items() if not isinstance(v, dict)))
+                else:
+                    cells.append(fmt(value) if value is not None else "")
+            w(f"| {run['run']} | " + " | ".join(cells) + " |")
+        w("")
+        main_path = TARGETS.get(name, [(None, "scenario")])[0][1]
+        chosen = median_run(scenario_runs, main_path) if main_path != "scenario" else scenario_runs[0]
+        if chosen.get("plot") and Path(chosen["plot"]).exists():
+            target = Path(plots_dir) / f"{name}.svg"
+            shutil.copyfile(chosen["plot"], target)
+            w(f"![{TITLES.get(name, name)} (run {chosen['run']}, the median)](benches/results/{name}.svg)")
+            w("")
+
+    rows = criterion_rows(criterion_dir)
+    if rows:
+        w("## Micro-benchmarks (criterion)")
+        w("")
+        w("```sh")
+        w("cargo bench -p votewire-benches --bench fanout --bench store")
+        w("```")
+        w("")
+        w("| Benchmark | Median | Per element |")
+        w("| --- | --- | --- |")
+        for full_id, ns, per in rows:
+            w(f"| {full_id} | {duration(ns)} | {per} |")
+        w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
