@@ -3,19 +3,12 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::json;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use votewire_proto::{CreatedPoll, ServerMessage, VoteResponse};
 
 use crate::ws_reader::WsReader;
-
-/// A socket connected to `/ws`.
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Why a call failed, in words.
 pub type Failure = String;
@@ -107,30 +100,10 @@ impl Api {
     }
 
     /// Opens a socket and subscribes it to `poll`, returning once the snapshot arrived.
-    pub async fn watch(&self, poll: &str) -> Result<(Socket, u64), Failure> {
-        let url = format!("{}/ws", self.base.replacen("http", "ws", 1));
-        let (mut socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .map_err(|e| e.to_string())?;
-        let subscribe = json!({ "type": "subscribe", "poll": poll }).to_string();
-        socket
-            .send(Message::text(subscribe))
-            .await
-            .map_err(|e| e.to_string())?;
-        loop {
-            match next_message(&mut socket).await? {
-                ServerMessage::Snapshot { tally, .. } => return Ok((socket, tally.version)),
-                ServerMessage::Error { code, message } => {
-                    return Err(format!("{code:?}: {message}"));
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// [`Api::watch`] through the lean [`WsReader`] rather than tungstenite: for the
-    /// fan-out readers, which read every frame (see [`crate::ws_reader`] for why).
-    pub async fn watch_reader(&self, poll: &str) -> Result<(WsReader, u64), Failure> {
+    /// The socket is the lean [`WsReader`] rather than tungstenite's: the fan-out
+    /// readers read every frame, and idle sockets are held by the ten thousand (see
+    /// [`crate::ws_reader`] for why).
+    pub async fn watch(&self, poll: &str) -> Result<(WsReader, u64), Failure> {
         let mut socket = WsReader::connect(&self.base).await?;
         let subscribe = json!({ "type": "subscribe", "poll": poll }).to_string();
         socket.send_text(&subscribe).await?;
@@ -144,13 +117,6 @@ impl Api {
             }
         }
     }
-}
-
-/// The next server message on a socket, fully parsed (for the few frames where every
-/// field matters, like the snapshot `watch` waits for).
-pub async fn next_message(socket: &mut Socket) -> Result<ServerMessage, Failure> {
-    let text = next_text(socket).await?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 /// What a fan-out reader needs from a frame ([`WsReader::next_frame`]).
@@ -203,25 +169,6 @@ pub fn parse_frame(text: &str) -> Result<Frame, Failure> {
             peek.message.as_deref().unwrap_or("")
         ))),
         _ => Ok(Frame::Other),
-    }
-}
-
-/// The next text frame; a close (with its code and reason) or the end of the stream is
-/// an error, pings and binary frames are skipped.
-async fn next_text(socket: &mut Socket) -> Result<impl std::ops::Deref<Target = str>, Failure> {
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(text))) => return Ok(text),
-            Some(Ok(Message::Close(Some(frame)))) => {
-                return Err(format!(
-                    "the socket closed: {} {}",
-                    frame.code, frame.reason
-                ));
-            }
-            Some(Ok(Message::Close(None))) | None => return Err("the socket closed".into()),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(e.to_string()),
-        }
     }
 }
 

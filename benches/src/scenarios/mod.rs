@@ -37,7 +37,7 @@ pub struct Outcome {
 }
 
 /// Opens `count` sockets watching `poll` with `watch` (tungstenite's [`Api::watch`], or
-/// [`Api::watch_reader`] for readers of every frame), `parallel` handshakes at a time.
+/// [`Api::watch`] for readers of every frame), `parallel` handshakes at a time.
 async fn open_sockets<S, F>(
     api: &Api,
     poll: &str,

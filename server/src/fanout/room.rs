@@ -1,25 +1,29 @@
 //! A room: one watched poll on this node, its latest state and its local watchers.
 //!
 //! Events fold into the room's state (the highest version wins, so duplicates and
-//! reordering are harmless); the room's flusher then serializes one frame for all
-//! watchers. Coalescing is leading edge, then tick: the first change after a quiet
-//! period goes out at once, later ones at most once per tick, so the cost of a burst
-//! follows the number of watchers, not votes x watchers (DESIGN.md invariant 4). The
-//! tick is the node's [`Pacer`]'s, which stretches it when the node sends more frames
-//! per second than its budget.
+//! reordering are harmless); the room's flusher ([`flush`]) then serializes frames
+//! shared by the watchers. Coalescing is leading edge, then tick: the first change
+//! after a quiet period goes out at once, later ones at most once per tick, so the cost
+//! of a burst follows the number of watchers, not votes x watchers (DESIGN.md
+//! invariant 4). The tick is the node's [`Pacer`]'s, which stretches it when the node
+//! sends more frames per second than its budget.
+//!
+//! Watchers are kept in slices, each with what it was last sent: a large room sends
+//! its slices in turn across the tick instead of all at once (see [`flush`]).
+
+mod flush;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
-use votewire_proto::{
-    PollEvent, PollEventKind, PollId, PollStatus, RecentVote, ServerMessage, Tally,
-};
+use votewire_proto::{PollEvent, PollEventKind, PollId, PollStatus, RecentVote, Tally};
+
+pub use flush::encode;
 
 use super::pace::Pacer;
 use super::slot::Outbox;
@@ -27,6 +31,9 @@ use crate::metrics::Metrics;
 
 /// Votes listed in one update's `recent`; more are counted in `skipped`.
 pub const RECENT_MAX: usize = 8;
+
+/// Slices of a room's watchers (a socket's slice is its number modulo this).
+const SLICES: usize = 8;
 
 /// A socket's number on this node, to find its outbox in rooms.
 pub type SocketId = u64;
@@ -46,15 +53,53 @@ struct RoomState {
     tally: Option<Tally>,
     status: Option<PollStatus>,
     closes_at: Option<DateTime<Utc>>,
-    recent: VecDeque<RecentVote>,
-    skipped: u64,
-    /// An update is due.
-    dirty: bool,
-    /// A `closed` frame is due.
-    closed_due: bool,
-    /// When the oldest change not yet flushed reached the room.
-    pending_since: Option<Instant>,
+    /// Votes folded into the room so far: the sequence numbers of `recent`.
+    votes_seen: u64,
+    /// The latest votes, with their sequence numbers, oldest first.
+    recent: VecDeque<(u64, RecentVote)>,
+    slices: [Slice; SLICES],
+    watchers: usize,
+}
+
+/// Some of a room's watchers, and what they were last sent.
+#[derive(Default)]
+struct Slice {
     watchers: HashMap<SocketId, Arc<Outbox>>,
+    /// The version of the last frame, `None` before the first.
+    sent_version: Option<u64>,
+    /// `votes_seen` when the last frame was made: later votes go in the next `recent`.
+    sent_votes: u64,
+    /// The last frame was a `closed`.
+    sent_closed: bool,
+    /// When the oldest change this slice was not sent yet reached the room.
+    pending_since: Option<Instant>,
+}
+
+impl RoomState {
+    fn is_closed(&self) -> bool {
+        self.status == Some(PollStatus::Closed)
+    }
+
+    /// True when `slice` was not sent the room's state yet.
+    fn is_due(&self, slice: usize) -> bool {
+        let Some(tally) = &self.tally else {
+            return false;
+        };
+        let slice = &self.slices[slice];
+        // A close does not move the version: it is due on its own.
+        slice.sent_version.is_none_or(|sent| sent < tally.version)
+            || (self.is_closed() && !slice.sent_closed)
+    }
+
+    /// Notes when the slices that now owe a frame started owing it.
+    fn mark_pending(&mut self) {
+        let now = Instant::now();
+        for index in 0..SLICES {
+            if self.is_due(index) {
+                self.slices[index].pending_since.get_or_insert(now);
+            }
+        }
+    }
 }
 
 /// What a subscriber read from the database, to bring the room up to date.
@@ -89,14 +134,21 @@ impl Room {
     }
 
     pub(super) fn add_watcher(&self, socket: SocketId, outbox: Arc<Outbox>) {
-        self.lock().watchers.insert(socket, outbox);
+        let mut state = self.lock();
+        let slice = &mut state.slices[socket as usize % SLICES];
+        if slice.watchers.insert(socket, outbox).is_none() {
+            state.watchers += 1;
+        }
     }
 
     /// Removes a watcher; true when none is left.
     pub(super) fn remove_watcher(&self, socket: SocketId) -> bool {
         let mut state = self.lock();
-        state.watchers.remove(&socket);
-        state.watchers.is_empty()
+        let slice = &mut state.slices[socket as usize % SLICES];
+        if slice.watchers.remove(&socket).is_some() {
+            state.watchers -= 1;
+        }
+        state.watchers == 0
     }
 
     /// The poll's status and latest tally as the room holds them, once it was seeded.
@@ -113,7 +165,7 @@ impl Room {
 
     /// How many sockets watch this poll here.
     pub fn watchers(&self) -> usize {
-        self.lock().watchers.len()
+        self.lock().watchers
     }
 
     /// Marks the bus subscription of this poll as confirmed.
@@ -140,33 +192,33 @@ impl Room {
                 state.tally = Some(event.tally.clone());
             }
             let closing = event.status == PollStatus::Closed || event.kind == PollEventKind::Closed;
-            let was_closed = state.status == Some(PollStatus::Closed);
-            if closing && !was_closed || was_closed && newer {
+            if closing && !state.is_closed() {
+                state.status = Some(PollStatus::Closed);
+            } else if state.is_closed() && newer {
                 // A vote committed just before the close may arrive after it: its
                 // tally goes out as a new `closed`, which clients order by version.
-                state.status = Some(PollStatus::Closed);
-                state.closed_due = true;
             } else if newer {
                 state.status = Some(event.status);
-                state.dirty = true;
                 if let PollEventKind::Votes { options, more } = &event.kind {
-                    state.skipped += more;
+                    state.votes_seen += more;
                     for option in options {
                         if state.recent.len() == RECENT_MAX {
                             state.recent.pop_front();
-                            state.skipped += 1;
                         }
-                        state.recent.push_back(RecentVote {
+                        state.votes_seen += 1;
+                        let seq = state.votes_seen;
+                        let vote = RecentVote {
                             option: *option,
                             node: event.node.clone(),
                             at: event.at,
-                        });
+                        };
+                        state.recent.push_back((seq, vote));
                     }
                 }
             } else {
                 return;
             }
-            state.pending_since.get_or_insert_with(Instant::now);
+            state.mark_pending();
         }
         self.wake.notify_one();
     }
@@ -185,17 +237,21 @@ impl Room {
             .is_none_or(|t| seed.tally.supersedes(t))
         {
             state.tally = Some(seed.tally);
-            state.dirty |= had_state;
         }
-        if seed.status == PollStatus::Closed {
-            state.closed_due |= had_state && state.status != Some(PollStatus::Closed);
-            state.status = Some(PollStatus::Closed);
-        } else if state.status.is_none() {
-            state.status = Some(PollStatus::Open);
+        if seed.status == PollStatus::Closed || state.status.is_none() {
+            state.status = Some(seed.status);
         }
-        let due = state.dirty || state.closed_due;
-        if due {
-            state.pending_since.get_or_insert_with(Instant::now);
+        if !had_state {
+            // The room's first state: every watcher gets it as its snapshot.
+            let version = state.tally.as_ref().map(|t| t.version);
+            let (votes_seen, closed) = (state.votes_seen, state.is_closed());
+            for slice in &mut state.slices {
+                slice.sent_version = version;
+                slice.sent_votes = votes_seen;
+                slice.sent_closed = closed;
+            }
+        } else if (0..SLICES).any(|slice| state.is_due(slice)) {
+            state.mark_pending();
         }
         let shown = (
             state.status.unwrap_or(PollStatus::Open),
@@ -210,102 +266,15 @@ impl Room {
     /// The poll's closing time, when it is still open and has one.
     fn close_deadline(&self) -> Option<DateTime<Utc>> {
         let state = self.lock();
-        state
-            .closes_at
-            .filter(|_| state.status != Some(PollStatus::Closed))
+        state.closes_at.filter(|_| !state.is_closed())
     }
 
     /// Closes the room's poll because its closing time has passed.
     fn close_by_time(&self) {
         let mut state = self.lock();
-        if state.status != Some(PollStatus::Closed) && state.tally.is_some() {
+        if !state.is_closed() && state.tally.is_some() {
             state.status = Some(PollStatus::Closed);
-            state.closed_due = true;
-            state.pending_since.get_or_insert_with(Instant::now);
+            state.mark_pending();
         }
-    }
-
-    /// Sends what is due to every watcher, serialized once. False when nothing was due.
-    /// The room's flusher calls it; it is public for the benchmarks.
-    pub fn flush(&self) -> bool {
-        let (frame, watchers, since) = {
-            let mut state = self.lock();
-            let Some(tally) = state.tally.clone() else {
-                return false;
-            };
-            let message = if state.closed_due {
-                state.recent.clear();
-                state.skipped = 0;
-                ServerMessage::Closed {
-                    poll: self.poll.clone(),
-                    tally,
-                }
-            } else if state.dirty {
-                ServerMessage::Update {
-                    poll: self.poll.clone(),
-                    tally,
-                    recent: state.recent.drain(..).collect(),
-                    skipped: std::mem::take(&mut state.skipped),
-                }
-            } else {
-                return false;
-            };
-            state.dirty = false;
-            state.closed_due = false;
-            let watchers: Vec<Arc<Outbox>> = state.watchers.values().cloned().collect();
-            (encode(&message), watchers, state.pending_since.take())
-        };
-        for outbox in &watchers {
-            outbox.push(&self.poll, frame.clone());
-        }
-        self.metrics
-            .updates_sent
-            .fetch_add(watchers.len() as u64, Relaxed);
-        self.pacer.sent(watchers.len());
-        if let Some(since) = since {
-            self.metrics.fanout_latency.observe(since.elapsed());
-        }
-        true
-    }
-
-    /// The room's flusher: leading edge at once, then at most one flush per tick (the
-    /// pacer's, stretched under load) while changes keep coming. Ends when `stop` fires.
-    pub(super) async fn run_flusher(self: Arc<Self>, stop: Arc<Notify>) {
-        loop {
-            let deadline = self.close_deadline();
-            tokio::select! {
-                _ = stop.notified() => return,
-                _ = self.wake.notified() => {}
-                _ = sleep_until_utc(deadline) => self.close_by_time(),
-            }
-            if !self.flush() {
-                continue;
-            }
-            loop {
-                tokio::select! {
-                    _ = stop.notified() => return,
-                    _ = tokio::time::sleep(self.pacer.tick()) => {}
-                }
-                if !self.flush() {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// Serializes a server message into a frame that sockets share (cloning is a refcount).
-pub fn encode(message: &ServerMessage) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(message).expect("server messages serialize"))
-}
-
-/// Sleeps until a wall-clock time, or forever when there is none.
-async fn sleep_until_utc(deadline: Option<DateTime<Utc>>) {
-    match deadline {
-        Some(at) => {
-            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            tokio::time::sleep(wait).await
-        }
-        None => std::future::pending().await,
     }
 }

@@ -6,7 +6,6 @@
 //! [`Outbox`] (latest per poll); replies to the client's own messages (snapshot,
 //! error) are written directly, in order.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::Poll;
@@ -40,7 +39,9 @@ struct Session<S> {
     app: AppState,
     id: SocketId,
     outbox: Arc<Outbox>,
-    watching: HashSet<PollId>,
+    /// The polls watched: a handful at most (`--ws-max-subscriptions`), so a list
+    /// costs an idle socket less memory than a hash set and is as quick to search.
+    watching: Vec<PollId>,
     rate: RateLimit,
     last_heard: Instant,
 }
@@ -59,7 +60,7 @@ where
         socket,
         id: app.next_socket_id(),
         outbox: Outbox::new(app.metrics.clone()),
-        watching: HashSet::new(),
+        watching: Vec::new(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
         last_heard: Instant::now(),
         app: app.clone(),
@@ -255,7 +256,7 @@ where
             }
         };
         if new {
-            self.watching.insert(poll.clone());
+            self.watching.push(poll.clone());
             self.app.metrics.subscriptions.fetch_add(1, Relaxed);
         }
         if since == Some(tally.version) && status == PollStatus::Open {
@@ -271,7 +272,8 @@ where
     }
 
     async fn unsubscribe(&mut self, poll: PollId) -> Result<(), End> {
-        if self.watching.remove(&poll) {
+        if let Some(index) = self.watching.iter().position(|p| *p == poll) {
+            self.watching.swap_remove(index);
             self.app.fanout.unwatch(&poll, self.id).await;
             self.outbox.forget(&poll);
             self.app.metrics.subscriptions.fetch_sub(1, Relaxed);

@@ -1,0 +1,142 @@
+//! The room's bookkeeping of what each slice of watchers was sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use votewire_proto::{NodeId, PollEvent, PollEventKind, PollId, PollStatus, ServerMessage, Tally};
+
+use super::{Room, SLICES, Seed};
+use crate::fanout::pace::Pacer;
+use crate::fanout::slot::Outbox;
+use crate::metrics::Metrics;
+
+fn room() -> (Arc<Room>, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::default());
+    let tick = Duration::from_millis(50);
+    let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000, metrics.clone()));
+    let room = Room::new(PollId::parse("p").unwrap(), metrics.clone(), pacer);
+    (room, metrics)
+}
+
+fn tally(version: u64) -> Tally {
+    Tally {
+        version,
+        counts: vec![version, 0],
+        total: version,
+    }
+}
+
+fn vote(version: u64, option: u32) -> PollEvent {
+    PollEvent {
+        poll: PollId::parse("p").unwrap(),
+        node: NodeId::parse("n1").unwrap(),
+        at: Utc::now(),
+        status: PollStatus::Open,
+        tally: tally(version),
+        kind: PollEventKind::Votes {
+            options: vec![Some(option)],
+            more: 0,
+        },
+    }
+}
+
+fn seeded(room: &Room, version: u64) {
+    room.seed(Seed {
+        status: PollStatus::Open,
+        tally: tally(version),
+        closes_at: None,
+    });
+}
+
+/// One watcher per slice, in slice order.
+fn watch_every_slice(room: &Room, metrics: &Arc<Metrics>) -> Vec<Arc<Outbox>> {
+    (0..SLICES as u64)
+        .map(|socket| {
+            let outbox = Outbox::new(metrics.clone());
+            room.add_watcher(socket, outbox.clone());
+            outbox
+        })
+        .collect()
+}
+
+fn received(outbox: &Outbox) -> Vec<ServerMessage> {
+    outbox
+        .take()
+        .into_iter()
+        .map(|(_, frame)| serde_json::from_str(frame.as_str()).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_first_seed_is_every_watchers_snapshot_so_no_update_repeats_it() {
+    let (room, metrics) = room();
+    let outboxes = watch_every_slice(&room, &metrics);
+    seeded(&room, 3);
+    assert!(!room.flush(), "nothing is due after the first seed");
+    assert!(outboxes.iter().all(|o| o.is_empty()));
+}
+
+#[test]
+fn each_slice_gets_the_votes_since_its_own_last_frame() {
+    let (room, metrics) = room();
+    let outboxes = watch_every_slice(&room, &metrics);
+    seeded(&room, 0);
+    room.deliver(&vote(1, 0));
+    assert!(room.flush_slices(std::iter::once(0)), "slice 0 alone");
+    room.deliver(&vote(2, 1));
+    assert!(room.flush());
+    let recent_of = |messages: Vec<ServerMessage>| -> Vec<Vec<Option<u32>>> {
+        messages
+            .into_iter()
+            .map(|m| match m {
+                ServerMessage::Update { recent, .. } => recent.iter().map(|r| r.option).collect(),
+                other => panic!("expected an update, got {other:?}"),
+            })
+            .collect()
+    };
+    // Slice 0 had vote 1 in its first frame; its outbox holds only the newest frame.
+    assert_eq!(recent_of(received(&outboxes[0])), vec![vec![Some(1)]]);
+    for outbox in &outboxes[1..] {
+        assert_eq!(recent_of(received(outbox)), vec![vec![Some(0), Some(1)]]);
+    }
+    assert!(!room.flush(), "every slice is up to date");
+}
+
+#[test]
+fn a_poll_closed_without_a_vote_still_sends_closed() {
+    let (room, metrics) = room();
+    let outboxes = watch_every_slice(&room, &metrics);
+    seeded(&room, 0);
+    room.deliver(&PollEvent {
+        status: PollStatus::Closed,
+        kind: PollEventKind::Closed,
+        ..vote(0, 0)
+    });
+    assert!(room.flush());
+    for outbox in &outboxes {
+        let messages = received(outbox);
+        assert!(
+            matches!(messages[..], [ServerMessage::Closed { ref tally, .. }] if tally.version == 0),
+            "{messages:?}"
+        );
+    }
+    // A vote committed just before the close goes out as a newer `closed`.
+    room.deliver(&vote(1, 0));
+    assert!(room.flush());
+    assert!(matches!(
+        received(&outboxes[3])[..],
+        [ServerMessage::Closed { ref tally, .. }] if tally.version == 1
+    ));
+}
+
+#[test]
+fn older_and_repeated_events_change_nothing() {
+    let (room, metrics) = room();
+    let outboxes = watch_every_slice(&room, &metrics);
+    seeded(&room, 5);
+    room.deliver(&vote(4, 0));
+    room.deliver(&vote(5, 0));
+    assert!(!room.flush());
+    assert!(outboxes.iter().all(|o| o.is_empty()));
+}
