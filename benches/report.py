@@ -120,8 +120,12 @@ def median_run(runs, path):
 
 
 def criterion_rows(folder):
+    def natural(path):
+        # room_flush/100 before room_flush/1000, vote_batch/64 before vote_batch/256.
+        return [int(part) if part.isdigit() else part for part in path.parent.parent.parts]
+
     rows = []
-    for bench in sorted(Path(folder).glob("**/new/benchmark.json")):
+    for bench in sorted(Path(folder).glob("**/new/benchmark.json"), key=natural):
         meta = json.loads(bench.read_text())
         estimates = json.loads((bench.parent / "estimates.json").read_text())
         ns = estimates["median"]["point_estimate"]
