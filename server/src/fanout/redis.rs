@@ -106,7 +106,7 @@ impl RedisBus {
             client.connect();
         }
         match tokio::time::timeout(Duration::from_secs(3), bus.publisher.wait_for_connect()).await {
-            Ok(Ok(())) => bus.detect_sharding(),
+            Ok(Ok(())) => bus.detect_sharding(&bus.publisher),
             _ => tracing::warn!(
                 url,
                 "Redis is not reachable yet; serving local sockets while reconnecting"
@@ -115,14 +115,22 @@ impl RedisBus {
         Ok(bus)
     }
 
-    /// Sharded pub/sub came with Redis 7.
-    fn detect_sharding(&self) {
-        let sharded = self
-            .publisher
-            .server_version()
-            .is_some_and(|v| v.major >= 7);
-        self.sharded.store(sharded, Ordering::Relaxed);
-        tracing::info!(sharded, "connected to Redis");
+    /// Sharded pub/sub came with Redis 7. Every node must use the same kind, since a
+    /// sharded publish reaches only sharded subscribers: the mode follows the server's
+    /// version once a connection knows it, and an unknown version (a client not
+    /// connected yet) changes nothing. (Reading it from the publisher while only the
+    /// subscriber had connected once turned a node back to plain pub/sub at start-up,
+    /// and its votes never reached the other nodes.) A change of mode resubscribes
+    /// every watched poll in the new one.
+    fn detect_sharding(&self, client: &impl ClientLike) {
+        let Some(version) = client.server_version() else {
+            return;
+        };
+        let sharded = version.major >= 7;
+        if self.sharded.swap(sharded, Ordering::Relaxed) != sharded {
+            tracing::info!(sharded, "Redis pub/sub mode");
+            self.ask_resync();
+        }
     }
 
     fn spawn_tasks(self: &Arc<Self>, hub: Arc<Hub>, shutdown: Shutdown) {
@@ -146,7 +154,7 @@ impl RedisBus {
                     reconnect = reconnects.recv() => match reconnect {
                         Ok(server) => {
                             tracing::info!(%server, "reconnected to Redis; resubscribing and resyncing");
-                            bus.detect_sharding();
+                            bus.detect_sharding(&bus.subscriber);
                             bus.ask_resync();
                         }
                         Err(broadcast::error::RecvError::Lagged(_)) => bus.ask_resync(),
@@ -265,5 +273,32 @@ impl Bus for RedisBus {
             live.sort_by(|a, b| a.id.cmp(&b.id));
             Ok(live)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bus() -> RedisBus {
+        let builder = Builder::from_config(Config::default());
+        RedisBus {
+            publisher: builder.build().unwrap(),
+            subscriber: builder.build_subscriber_client().unwrap(),
+            node: NodeId::parse("n1").unwrap(),
+            sharded: AtomicBool::new(true),
+            resync: watch::Sender::new(0),
+        }
+    }
+
+    #[test]
+    fn a_client_that_does_not_know_the_server_yet_leaves_the_mode_alone() {
+        let bus = bus();
+        let resyncs = bus.resyncs();
+        // Neither client has connected: their server version is unknown.
+        bus.detect_sharding(&bus.subscriber);
+        bus.detect_sharding(&bus.publisher);
+        assert!(bus.sharded.load(Ordering::Relaxed), "still sharded");
+        assert_eq!(*resyncs.borrow(), 0, "no mode change, no resync");
     }
 }
