@@ -49,9 +49,9 @@ export function TallyBars({ options, tally, myVote, onVote, pending = null, size
                 className={classes}
                 aria-pressed={mine}
                 aria-busy={pending === option}
-                // Not `disabled` while a vote is on its way: that would drop keyboard focus.
-                aria-disabled={pending !== null}
-                onClick={() => pending === null && onVote(option)}
+                // Always clickable: a choice made while another is on its way is sent
+                // after it, the latest one winning (see lib/choiceQueue).
+                onClick={() => onVote(option)}
                 aria-label={description}
               >
                 {body}

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { api } from "../api/client";
 import { ApiError, describeError } from "../api/errors";
 import { Link } from "../components/Link";
@@ -8,6 +8,7 @@ import { TallyBars } from "../components/TallyBars";
 import { VoteFeed } from "../components/VoteFeed";
 import { live } from "../live";
 import { usePoll } from "../live/usePoll";
+import { type Choice, ChoiceQueue } from "../lib/choiceQueue";
 import { remembered } from "../lib/remembered";
 import { tallySummary } from "../lib/summary";
 import { showToast } from "../lib/toasts";
@@ -17,8 +18,12 @@ import { LoadFailure, Loading } from "./Loading";
 export function PollPage({ id }: { id: string }) {
   const { poll, loadError, state } = usePoll(id);
   const [myVote, setMyVote] = useState(() => remembered.myVote(id));
-  const [pending, setPending] = useState<number | null>(null);
+  const [pending, setPending] = useState<Choice | undefined>(undefined);
   const [receipt, setReceipt] = useState("");
+  // The voter's choices go out one at a time, the latest winning; the queue outlives
+  // renders, so it calls the latest render's `send` through this ref.
+  const send = useRef<(choice: Choice) => Promise<void>>(async () => {});
+  const [choices] = useState(() => new ChoiceQueue((choice) => send.current(choice), setPending));
   useTitle(poll?.question ?? "Poll");
 
   if (loadError) return <LoadFailure message={loadError} />;
@@ -41,7 +46,6 @@ export function PollPage({ id }: { id: string }) {
   };
 
   const vote = async (option: number) => {
-    setPending(option);
     try {
       const answer = await api.vote(id, option);
       live.offer(id, { tally: answer.tally });
@@ -49,8 +53,6 @@ export function PollPage({ id }: { id: string }) {
       setReceipt(`Your vote for “${poll.options[answer.vote.option]}” was counted by node ${answer.vote.node}.`);
     } catch (error) {
       refuse(error);
-    } finally {
-      setPending(null);
     }
   };
 
@@ -64,6 +66,8 @@ export function PollPage({ id }: { id: string }) {
       refuse(error);
     }
   };
+
+  send.current = (choice) => (choice === null ? withdraw() : vote(choice));
 
   return (
     <div className="poll-layout">
@@ -80,15 +84,17 @@ export function PollPage({ id }: { id: string }) {
           options={poll.options}
           tally={state.tally}
           myVote={myVote}
-          pending={pending}
-          onVote={closed ? undefined : vote}
+          pending={typeof pending === "number" ? pending : null}
+          onVote={closed ? undefined : (option) => choices.choose(option)}
         />
         <p className="poll-total" data-testid="total" data-version={state.tally.version} aria-live="polite">
           {tallySummary(poll.options, state.tally, closed)}
         </p>
         <div className="poll-actions">
           {myVote !== null && !closed && (
-            <button type="button" className="button ghost" onClick={withdraw}>Withdraw my vote</button>
+            <button type="button" className="button ghost" onClick={() => choices.choose(null)}>
+              Withdraw my vote
+            </button>
           )}
           {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
         </div>
