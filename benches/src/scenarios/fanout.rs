@@ -46,8 +46,7 @@ pub async fn fanout(
     let api = Api::new(url);
     let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
     let connecting = Instant::now();
-    let watch = |api: Api, poll: String| async move { api.watch(&poll).await };
-    let (opened, failed_sockets) = open_sockets(&api, &poll, sockets, parallel, watch).await;
+    let (opened, failed_sockets) = open_sockets(&api, &poll, sockets, parallel).await;
     let connect_time = connecting.elapsed();
     let base = Instant::now();
     let readers = Readers::start(opened, base).await?;

@@ -20,8 +20,7 @@ pub async fn idle(
     let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
     let before = sample_all(pids);
     let connecting = Instant::now();
-    let watch = |api: Api, poll: String| async move { api.watch(&poll).await };
-    let (opened, failed) = open_sockets(&api, &poll, sockets, parallel, watch).await;
+    let (opened, failed) = open_sockets(&api, &poll, sockets, parallel).await;
     let connect_time = connecting.elapsed();
     // Holding them open is the scenario itself; the memory is read at the end.
     tokio::time::sleep(hold).await;

@@ -11,6 +11,7 @@ use crate::client::{Api, Failure};
 use crate::plot::Chart;
 use crate::procs::ProcSample;
 use crate::report::{Histogram, Report};
+use crate::ws_reader::WsReader;
 
 mod fanout;
 mod idle;
@@ -36,19 +37,13 @@ pub struct Outcome {
     pub charts: Vec<Chart>,
 }
 
-/// Opens `count` sockets watching `poll` with `watch` (tungstenite's [`Api::watch`], or
-/// [`Api::watch`] for readers of every frame), `parallel` handshakes at a time.
-async fn open_sockets<S, F>(
+/// Opens `count` sockets watching `poll`, `parallel` handshakes at a time.
+async fn open_sockets(
     api: &Api,
     poll: &str,
     count: usize,
     parallel: usize,
-    watch: fn(Api, String) -> F,
-) -> (Vec<S>, usize)
-where
-    S: Send + 'static,
-    F: Future<Output = Result<(S, u64), Failure>> + Send + 'static,
-{
+) -> (Vec<WsReader>, usize) {
     let permits = Arc::new(Semaphore::new(parallel.max(1)));
     let mut opening = JoinSet::new();
     for _ in 0..count {
@@ -58,7 +53,7 @@ where
                 .acquire_owned()
                 .await
                 .expect("the semaphore stays open");
-            watch(api, poll).await
+            api.watch(&poll).await
         });
     }
     let mut sockets = Vec::with_capacity(count);

@@ -49,11 +49,6 @@ impl Hub {
         }
     }
 
-    /// The coalescing tick of this node's rooms.
-    pub fn pacer(&self) -> &Arc<Pacer> {
-        &self.pacer
-    }
-
     /// Adds a socket's outbox to the room of `poll`, creating the room when needed.
     pub fn join(&self, poll: &PollId, socket: SocketId, outbox: Arc<Outbox>) -> Joined {
         match self.rooms.entry(poll.clone()) {

@@ -194,10 +194,9 @@ impl Room {
             let closing = event.status == PollStatus::Closed || event.kind == PollEventKind::Closed;
             if closing && !state.is_closed() {
                 state.status = Some(PollStatus::Closed);
-            } else if state.is_closed() && newer {
-                // A vote committed just before the close may arrive after it: its
-                // tally goes out as a new `closed`, which clients order by version.
-            } else if newer {
+            } else if !newer {
+                return;
+            } else if !state.is_closed() {
                 state.status = Some(event.status);
                 if let PollEventKind::Votes { options, more } = &event.kind {
                     state.votes_seen += more;
@@ -215,9 +214,10 @@ impl Room {
                         state.recent.push_back((seq, vote));
                     }
                 }
-            } else {
-                return;
             }
+            // (Newer but the poll already closed: a vote committed just before the close
+            // that arrived after it. Its tally goes out as a new `closed`, which clients
+            // order by version.)
             state.mark_pending();
         }
         self.wake.notify_one();
@@ -250,7 +250,7 @@ impl Room {
                 slice.sent_votes = votes_seen;
                 slice.sent_closed = closed;
             }
-        } else if (0..SLICES).any(|slice| state.is_due(slice)) {
+        } else {
             state.mark_pending();
         }
         let shown = (

@@ -12,8 +12,8 @@
 //!    tell an insert from an unchanged upsert, so changes are derived from these rows;
 //! 3. apply the ballots in order in Rust ([`super::batch::plan`]): per-ballot answers,
 //!    the net rows to write and the net change of each option's count;
-//! 4. write the vote rows, then move the tally with one atomic statement per option
-//!    (`count = count + ?`), never read-then-write;
+//! 4. write the vote rows, then move the tally with one atomic statement for every
+//!    option that moved (`count = count + delta`), never read-then-write;
 //! 5. raise the poll's version by the number of ballots that changed a choice, and
 //!    commit; the tally read in step 1 plus the plan's changes is the new tally.
 //!

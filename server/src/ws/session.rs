@@ -135,8 +135,7 @@ where
     ///
     /// A write to a socket whose kernel buffer has room completes at once, which is
     /// nearly every write: only one that has to wait arms the timer and the shutdown
-    /// watch. (Arming them for every frame was a measurable share of a busy node's
-    /// time per frame.)
+    /// watch, instead of a timer registration and a watch subscription per frame.
     async fn send(&mut self, message: Message) -> Result<(), End> {
         let mut write = std::pin::pin!(self.socket.send(message));
         let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;

@@ -24,7 +24,7 @@ use super::{Room, RoomState, SLICES};
 use crate::fanout::slot::Outbox;
 
 /// Rooms with at least this many watchers send their slices in turn.
-pub const STAGGER_FROM: usize = 256;
+const STAGGER_FROM: usize = 256;
 
 /// Serializes a server message into a frame that sockets share (cloning is a refcount).
 pub fn encode(message: &ServerMessage) -> Utf8Bytes {
