@@ -136,22 +136,6 @@ pub struct BatchOutcome {
     pub tally: Tally,
 }
 
-/// "Set this voter's choice in this poll to `option`" (`None` withdraws it): a batch
-/// of one, for callers that vote one at a time.
-#[derive(Debug, Clone)]
-pub struct VoteCommand {
-    /// The poll.
-    pub poll: PollId,
-    /// The voter, from a verified token.
-    pub voter: String,
-    /// The option, or `None` to withdraw.
-    pub option: Option<u32>,
-    /// The node handling the vote, kept with it for the audit.
-    pub node: NodeId,
-    /// The server's clock: votes at or after `closes_at` are refused.
-    pub now: DateTime<Utc>,
-}
-
 /// What a committed vote did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteOutcome {
@@ -207,27 +191,6 @@ pub trait Store: Send + Sync + 'static {
     /// transaction with the tally. A poll that is missing or closed refuses the whole
     /// batch; a ballot with an option out of range is refused alone.
     fn vote_batch(&self, batch: VoteBatch) -> BoxFuture<'_, Result<BatchOutcome, StoreError>>;
-
-    /// Sets (or withdraws) one voter's choice: [`Store::vote_batch`] with one ballot.
-    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>> {
-        Box::pin(async move {
-            let batch = VoteBatch {
-                poll: vote.poll,
-                node: vote.node,
-                now: vote.now,
-                ballots: vec![Ballot {
-                    voter: vote.voter,
-                    option: vote.option,
-                }],
-            };
-            let mut outcome = self.vote_batch(batch).await?;
-            let changed = outcome.results.pop().expect("one result per ballot")?;
-            Ok(VoteOutcome {
-                changed,
-                tally: outcome.tally,
-            })
-        })
-    }
 
     /// Closes a poll now; `Ok(false)` with the state when it was already closed.
     fn close<'a>(

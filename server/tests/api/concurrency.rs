@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use votewire_proto::{ServerMessage, VoteResponse};
 
-use crate::helpers::{spawn_app, version_of};
+use votewire_testkit::{spawn_app, version_of};
 
 const VOTERS: usize = 400;
 const TASKS: usize = 16;

@@ -6,7 +6,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use votewire_proto::{ErrorBody, ErrorCode, ServerMessage};
 
-use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_with};
+use votewire_testkit::{TestApp, WsClient, spawn_app, spawn_app_with};
 
 async fn expect_error(response: reqwest::Response, status: u16, code: ErrorCode) {
     assert_eq!(response.status(), status, "status for {code:?}");

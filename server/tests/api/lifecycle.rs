@@ -13,7 +13,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use votewire_proto::{PollView, VoteResponse};
 
-use crate::helpers::{EVENT_TIMEOUT, TempDir, WsClient, recount, spawn_app, spawn_app_in};
+use votewire_testkit::db::recount_sqlite as recount;
+use votewire_testkit::{EVENT_TIMEOUT, TempDir, WsClient, spawn_app, spawn_app_in};
 
 #[tokio::test]
 async fn polls_votes_and_voter_tokens_survive_a_restart() {

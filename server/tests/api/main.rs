@@ -3,7 +3,6 @@
 
 mod concurrency;
 mod errors;
-mod helpers;
 mod lifecycle;
 mod polls;
 mod replicas;

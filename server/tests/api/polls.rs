@@ -3,7 +3,7 @@
 use serde_json::json;
 use votewire_proto::{PollAudit, PollList, PollStatus, VoteResponse, WithdrawResponse};
 
-use crate::helpers::spawn_app;
+use votewire_testkit::spawn_app;
 
 #[tokio::test]
 async fn a_created_poll_reads_back_with_an_empty_tally() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use votewire_proto::ClusterView;
 
-use crate::helpers::spawn_app_with;
+use votewire_testkit::spawn_app_with;
 
 #[tokio::test]
 async fn a_node_with_a_replica_reports_its_lag_and_reads_its_own_votes() {

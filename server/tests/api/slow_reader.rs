@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio_tungstenite::MaybeTlsStream;
 use votewire_proto::{ErrorCode, ServerMessage, VoteResponse};
 
-use crate::helpers::{WsClient, spawn_app_with, version_of};
+use votewire_testkit::{WsClient, spawn_app_with, version_of};
 
 const VOTES: usize = 20_000;
 const VOTERS: usize = 200;

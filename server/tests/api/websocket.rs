@@ -3,7 +3,7 @@
 use serde_json::json;
 use votewire_proto::{ErrorCode, PollStatus, ServerMessage};
 
-use crate::helpers::{spawn_app, version_of};
+use votewire_testkit::{spawn_app, version_of};
 
 #[tokio::test]
 async fn two_sockets_on_a_poll_both_see_a_vote_with_the_tally_a_higher_version_and_the_node() {

@@ -4,65 +4,20 @@
 //! Redis is a `redis-server` of the test's own; PostgreSQL is the machine's (or
 //! `VOTEWIRE_TEST_POSTGRES_URL`). `VOTEWIRE_TEST_EXTERNAL=0` skips these tests.
 
-#[path = "../api/helpers.rs"]
-#[allow(dead_code, reason = "shared with the api tests, which use all of it")]
-mod helpers;
-mod redis_server;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, Executor};
 use votewire_proto::{ClusterView, ServerMessage, VoteResponse};
+use votewire_testkit::redis::RedisServer;
+use votewire_testkit::{
+    Kind, TempDir, TestApp, TestDatabase, external_enabled, spawn_app_in, version_of,
+};
 
-use helpers::{TempDir, TestApp, spawn_app_in, version_of};
-use redis_server::RedisServer;
-
-/// False when the tests were told to skip what needs servers outside the process.
-fn external_enabled() -> bool {
-    let enabled = std::env::var("VOTEWIRE_TEST_EXTERNAL")
-        .map(|v| v != "0")
-        .unwrap_or(true);
-    if !enabled {
-        eprintln!("skipping: VOTEWIRE_TEST_EXTERNAL=0");
-    }
-    enabled
-}
-
-/// A fresh PostgreSQL database on the machine's server, dropped at the end.
-struct Database {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    async fn create() -> Database {
-        let admin = std::env::var("VOTEWIRE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("votewire_c_{}_{}", std::process::id(), rand_suffix());
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("PostgreSQL is reachable");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-        Database { admin, name, url }
-    }
-
-    async fn drop(self) {
-        let mut conn = sqlx::PgConnection::connect(&self.admin).await.unwrap();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        conn.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
-    }
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
+/// A fresh PostgreSQL database on the machine's server.
+async fn postgres() -> TestDatabase {
+    TestDatabase::unmigrated(Kind::Postgres)
+        .await
+        .expect("external servers are enabled")
 }
 
 /// `count` nodes on one database and one Redis, sharing a signing key.
@@ -95,11 +50,11 @@ async fn spawn_nodes(count: usize, database: &str, redis: &str) -> Vec<TestApp> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_socket_on_node_3_sees_a_vote_cast_through_node_1_and_every_node_is_listed() {
-    if !external_enabled() {
+    if !external_enabled("the Redis cluster tests") {
         return;
     }
     let redis = RedisServer::start().await;
-    let db = Database::create().await;
+    let db = postgres().await;
     let nodes = spawn_nodes(3, &db.url, &redis.url()).await;
     let poll = nodes[0]
         .create_poll("Across nodes?", &["yes", "no"])
@@ -155,16 +110,16 @@ async fn a_socket_on_node_3_sees_a_vote_cast_through_node_1_and_every_node_is_li
     for node in nodes {
         node.stop().await;
     }
-    db.drop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_redis_down_votes_still_count_and_sockets_heal_within_two_seconds_of_its_return() {
-    if !external_enabled() {
+    if !external_enabled("the Redis cluster tests") {
         return;
     }
     let mut redis = RedisServer::start().await;
-    let db = Database::create().await;
+    let db = postgres().await;
     let nodes = spawn_nodes(2, &db.url, &redis.url()).await;
     let poll = nodes[0]
         .create_poll("Resilient?", &["a", "b", "c"])
@@ -222,5 +177,5 @@ async fn with_redis_down_votes_still_count_and_sockets_heal_within_two_seconds_o
     for node in nodes {
         node.stop().await;
     }
-    db.drop().await;
+    db.drop_database().await;
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
-use crate::helpers::TempDir;
+use votewire_testkit::TempDir;
 
 /// The database the cluster runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

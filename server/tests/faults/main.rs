@@ -13,10 +13,6 @@
 //!
 //! Run: `cargo test -p votewire-server --test faults -- --nocapture`.
 
-#[path = "../api/helpers.rs"]
-#[allow(dead_code, reason = "shared with the api tests, which use all of it")]
-mod helpers;
-
 mod api;
 mod checker;
 mod cluster;
@@ -27,17 +23,6 @@ use std::future::Future;
 use std::time::Instant;
 
 use cluster::Db;
-
-/// False when the tests were told to skip what needs servers outside the process.
-fn external_enabled() -> bool {
-    let enabled = std::env::var("VOTEWIRE_TEST_EXTERNAL")
-        .map(|v| v != "0")
-        .unwrap_or(true);
-    if !enabled {
-        eprintln!("skipping the cluster fault scenarios: VOTEWIRE_TEST_EXTERNAL=0");
-    }
-    enabled
-}
 
 /// One scenario at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -64,7 +49,7 @@ impl Drop for Timer {
 }
 
 async fn run(name: &'static str, scenario: impl Future<Output = ()>) {
-    if !external_enabled() {
+    if !votewire_testkit::external_enabled("the cluster fault scenarios") {
         return;
     }
     let _serial = SERIAL.lock().await;

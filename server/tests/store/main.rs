@@ -6,7 +6,5 @@
 //! in which the suite may create and drop databases). `VOTEWIRE_TEST_EXTERNAL=0` skips
 //! them, for builds without those servers (the Dockerfile's test stage).
 
-mod backends;
-mod proxy;
 mod replicas;
 mod stories;

@@ -11,16 +11,17 @@ use votewire_server::metrics::Metrics;
 use votewire_server::shutdown::Shutdown;
 use votewire_server::store::{ReplicaState, ReplicatedStore, Store};
 
-use crate::backends::{Fixture, Kind};
-use crate::proxy::{Proxy, target_of};
 use crate::stories::{poll, vote};
+use votewire_testkit::proxy::{Proxy, target_of};
+use votewire_testkit::votes::VoteOne;
+use votewire_testkit::{Kind, TestDatabase};
 
 const MAX_LAG: Duration = Duration::from_secs(5);
 
 /// A fresh replicated store over `primary` and `replicas`, probed once.
 async fn replicated(
-    primary: &Fixture,
-    replicas: &[&Fixture],
+    primary: &TestDatabase,
+    replicas: &[&TestDatabase],
 ) -> (Arc<ReplicatedStore>, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::default());
     let stores = replicas.iter().map(|r| r.store.clone()).collect();
@@ -35,7 +36,7 @@ async fn replicated(
 }
 
 /// A separate database only gets the heartbeat when the test copies it there.
-async fn beat(replica: &Fixture, age: Duration) {
+async fn beat(replica: &TestDatabase, age: Duration) {
     let at = Utc::now() - chrono::Duration::from_std(age).unwrap();
     replica.store.write_heartbeat(at).await.unwrap();
 }
@@ -51,9 +52,9 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 
 async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind) {
     let (Some(primary), Some(r1), Some(r2)) = (
-        Fixture::new(kind).await,
-        Fixture::new(kind).await,
-        Fixture::new(kind).await,
+        TestDatabase::new(kind).await,
+        TestDatabase::new(kind).await,
+        TestDatabase::new(kind).await,
     ) else {
         return;
     };
@@ -117,7 +118,8 @@ async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind)
 }
 
 async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind: Kind) {
-    let (Some(primary), Some(replica)) = (Fixture::new(kind).await, Fixture::new(kind).await)
+    let (Some(primary), Some(replica)) =
+        (TestDatabase::new(kind).await, TestDatabase::new(kind).await)
     else {
         return;
     };
@@ -166,7 +168,9 @@ async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind:
 }
 
 async fn the_heartbeat_gives_each_replica_its_lag(kind: Kind) {
-    let (Some(primary), Some(stale)) = (Fixture::new(kind).await, Fixture::new(kind).await) else {
+    let (Some(primary), Some(stale)) =
+        (TestDatabase::new(kind).await, TestDatabase::new(kind).await)
+    else {
         return;
     };
     // In step: the primary's own database, as a second node would open it.
@@ -212,7 +216,7 @@ async fn the_heartbeat_gives_each_replica_its_lag(kind: Kind) {
 /// Through a proxy to the primary's own database: cut, the replica leaves the
 /// rotation and reads still succeed; restored, the monitor brings it back.
 async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
-    let Some(primary) = Fixture::new(kind).await else {
+    let Some(primary) = TestDatabase::new(kind).await else {
         return;
     };
     let proxy = Proxy::start(target_of(&primary.url).await).await;
@@ -264,7 +268,7 @@ async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
 /// A replica that is down when the node starts does not stop it: reads use the primary.
 #[tokio::test]
 async fn a_replica_down_at_start_stays_out_and_reads_use_the_primary() {
-    let Some(primary) = Fixture::new(Kind::Sqlite).await else {
+    let Some(primary) = TestDatabase::new(Kind::Sqlite).await else {
         return;
     };
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

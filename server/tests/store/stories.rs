@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use votewire_proto::{NodeId, PollId, PollStatus};
-use votewire_server::store::{
-    Ballot, ListCursor, PollRecord, Store, StoreError, VoteBatch, VoteCommand,
-};
+use votewire_server::store::{Ballot, ListCursor, PollRecord, Store, StoreError, VoteBatch};
 
-use crate::backends::{Fixture, Kind};
+use votewire_testkit::votes::{VoteCommand, VoteOne};
+use votewire_testkit::{Kind, TestDatabase};
 
 pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
@@ -36,7 +35,7 @@ pub fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &str) -> 
 }
 
 async fn a_poll_reads_back_and_votes_set_change_repeat_and_withdraw(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let p = poll("story", 3, None);
@@ -96,7 +95,7 @@ async fn a_poll_reads_back_and_votes_set_change_repeat_and_withdraw(kind: Kind) 
 }
 
 async fn bad_votes_are_refused_and_change_nothing(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let p = poll("gate", 2, None);
@@ -140,7 +139,7 @@ async fn bad_votes_are_refused_and_change_nothing(kind: Kind) {
 }
 
 async fn the_server_clock_closes_a_poll_at_its_closing_time(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let closes_at = now() + Duration::seconds(60);
@@ -165,7 +164,7 @@ async fn the_server_clock_closes_a_poll_at_its_closing_time(kind: Kind) {
 }
 
 async fn open_polls_list_newest_first_in_pages(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let base = now();
@@ -193,7 +192,7 @@ async fn open_polls_list_newest_first_in_pages(kind: Kind) {
 }
 
 async fn concurrent_votes_from_two_nodes_equal_a_recount(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let p = Arc::new(poll("race", 4, None));
@@ -255,7 +254,7 @@ fn ballot(voter: &str, option: Option<u32>) -> Ballot {
 }
 
 async fn a_batch_applies_its_ballots_in_order_in_one_commit(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let p = poll("batch", 3, None);
@@ -317,7 +316,7 @@ async fn a_batch_applies_its_ballots_in_order_in_one_commit(kind: Kind) {
 }
 
 async fn a_batch_on_a_closed_poll_is_refused_whole(kind: Kind) {
-    let Some(db) = Fixture::new(kind).await else {
+    let Some(db) = TestDatabase::new(kind).await else {
         return;
     };
     let p = poll("shut", 2, None);
@@ -338,7 +337,7 @@ async fn a_batch_on_a_closed_poll_is_refused_whole(kind: Kind) {
 }
 
 async fn nodes_starting_together_migrate_without_racing(kind: Kind) {
-    let Some(db) = Fixture::unmigrated(kind).await else {
+    let Some(db) = TestDatabase::unmigrated(kind).await else {
         return;
     };
     // Three nodes start on an empty database and migrate at the same time.
@@ -412,7 +411,7 @@ macro_rules! stories_for {
 /// nothing written), and the next write runs on a fresh connection.
 #[tokio::test]
 async fn postgres_a_write_on_a_read_only_connection_reconnects_the_writer_pool() {
-    let Some(db) = Fixture::new(Kind::Postgres).await else {
+    let Some(db) = TestDatabase::new(Kind::Postgres).await else {
         return;
     };
     let p = poll("failover", 2, None);

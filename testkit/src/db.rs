@@ -1,41 +1,39 @@
-//! A fresh database per test, on each backend.
+//! A fresh database per test, on each backend, and what tests ask of it directly.
+//!
+//! PostgreSQL and MariaDB are the machine's own servers (127.0.0.1:5432 and :3306), or
+//! `VOTEWIRE_TEST_POSTGRES_URL` / `VOTEWIRE_TEST_MYSQL_URL` (a URL to an admin database
+//! in which tests may create and drop databases). SQLite is a file in the temp dir.
 
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::{Connection, Executor};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Executor};
 use votewire_server::store::{self, Store};
 
+use crate::dirs::unique_name;
+use crate::external::external_enabled;
+
 /// Which database a test runs against.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// A file of its own.
     Sqlite,
+    /// A database on the machine's PostgreSQL.
     Postgres,
+    /// A database on the machine's MariaDB (or MySQL).
     MySql,
 }
 
-/// A fresh database and the store on it; dropped with the test.
-pub struct Fixture {
+/// A fresh database and a store on it; dropped by [`TestDatabase::drop_database`].
+pub struct TestDatabase {
+    /// A store opened on it.
     pub store: Arc<dyn Store>,
+    /// Its URL, as a node's `--database`.
     pub url: String,
     kind: Kind,
-    cleanup: Option<(String, String)>,
-}
-
-fn unique(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// False when the suite was told to skip PostgreSQL and MySQL.
-pub fn external_enabled() -> bool {
-    std::env::var("VOTEWIRE_TEST_EXTERNAL")
-        .map(|v| v != "0")
-        .unwrap_or(true)
+    /// The admin URL and the database's name, on a server.
+    server: Option<(String, String)>,
 }
 
 fn admin_url(kind: Kind) -> String {
@@ -54,28 +52,28 @@ fn with_database(url: &str, database: &str) -> String {
     format!("{base}/{database}")
 }
 
-impl Fixture {
+impl TestDatabase {
     /// A fresh, migrated database of `kind`; `None` when external backends are skipped.
-    pub async fn new(kind: Kind) -> Option<Fixture> {
-        let fixture = Self::unmigrated(kind).await?;
-        fixture.store.migrate().await.expect("migrations run");
-        Some(fixture)
+    pub async fn new(kind: Kind) -> Option<TestDatabase> {
+        let db = Self::unmigrated(kind).await?;
+        db.store.migrate().await.expect("migrations run");
+        Some(db)
     }
 
     /// A fresh, empty database of `kind`, not migrated yet.
-    pub async fn unmigrated(kind: Kind) -> Option<Fixture> {
-        let (url, cleanup) = match kind {
+    pub async fn unmigrated(kind: Kind) -> Option<TestDatabase> {
+        let (url, server) = match kind {
             Kind::Sqlite => {
-                let path = std::env::temp_dir().join(format!("{}.db", unique("votewire_store")));
+                let path =
+                    std::env::temp_dir().join(format!("{}.db", unique_name("votewire_store")));
                 (format!("sqlite://{}", path.display()), None)
             }
             Kind::Postgres | Kind::MySql => {
-                if !external_enabled() {
-                    eprintln!("skipping {kind:?}: VOTEWIRE_TEST_EXTERNAL=0");
+                if !external_enabled(&format!("{kind:?}")) {
                     return None;
                 }
                 let admin = admin_url(kind);
-                let name = unique("votewire_t");
+                let name = unique_name("votewire_t");
                 execute(kind, &admin, &format!("CREATE DATABASE {name}")).await;
                 (with_database(&admin, &name), Some((admin, name)))
             }
@@ -83,11 +81,11 @@ impl Fixture {
         let store = store::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e:?}"));
-        Some(Fixture {
+        Some(TestDatabase {
             store,
             url,
             kind,
-            cleanup,
+            server,
         })
     }
 
@@ -101,34 +99,22 @@ impl Fixture {
         let sql = format!(
             "SELECT option_idx, COUNT(*) FROM votes WHERE poll_id = '{poll}' GROUP BY option_idx"
         );
+        let sql = sqlx::AssertSqlSafe(sql);
         let rows: Vec<(i64, i64)> = match self.kind {
             Kind::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(&mut c)
-                    .await
-                    .unwrap()
+                sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
             }
             Kind::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(&mut c)
-                    .await
-                    .unwrap()
+                sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
             }
             Kind::MySql => {
                 let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(&mut c)
-                    .await
-                    .unwrap()
+                sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
             }
         };
-        let mut counts = vec![0; options];
-        for (option, count) in rows {
-            counts[option as usize] = count as u64;
-        }
-        counts
+        counts_by_option(rows, options)
     }
 
     /// Another store on the same database, as a second node would open it.
@@ -142,8 +128,8 @@ impl Fixture {
     /// as a failover would make the server behind a pooled connection: sessions
     /// already open keep what they had.
     pub async fn set_new_sessions_read_only(&self, read_only: bool) {
-        let (admin, name) = self.cleanup.as_ref().expect("a server database");
-        assert!(matches!(self.kind, Kind::Postgres), "PostgreSQL only");
+        let (admin, name) = self.server.as_ref().expect("a server database");
+        assert_eq!(self.kind, Kind::Postgres, "PostgreSQL only");
         let sql = if read_only {
             format!("ALTER DATABASE {name} SET default_transaction_read_only = on")
         } else {
@@ -155,7 +141,7 @@ impl Fixture {
     /// Drops the database.
     pub async fn drop_database(self) {
         drop(self.store);
-        if let Some((admin, name)) = self.cleanup {
+        if let Some((admin, name)) = self.server {
             let sql = match self.kind {
                 Kind::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
                 _ => format!("DROP DATABASE IF EXISTS {name}"),
@@ -181,4 +167,32 @@ async fn execute(kind: Kind, url: &str, sql: &str) {
     if let Err(e) = result {
         panic!("{kind:?} at {url}: {e} (set VOTEWIRE_TEST_EXTERNAL=0 to skip this backend)");
     }
+}
+
+/// Counts the votes of `poll` in the SQLite file at `db`, without a store (a node may
+/// be running on it).
+pub async fn recount_sqlite(db: &Path, poll: &str, options: usize) -> Vec<u64> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true)
+        .connect()
+        .await
+        .expect("the node's SQLite file opens");
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT option_idx, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY option_idx",
+    )
+    .bind(poll)
+    .fetch_all(&mut conn)
+    .await
+    .expect("the votes table reads");
+    conn.close().await.expect("the connection closes");
+    counts_by_option(rows, options)
+}
+
+fn counts_by_option(rows: Vec<(i64, i64)>, options: usize) -> Vec<u64> {
+    let mut counts = vec![0; options];
+    for (option, count) in rows {
+        counts[option as usize] = count as u64;
+    }
+    counts
 }

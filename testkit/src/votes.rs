@@ -1,0 +1,50 @@
+//! One vote through a [`Store`], for the stories that vote one at a time. The node
+//! itself only commits batches ([`Store::vote_batch`]): this is a batch of one.
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use votewire_proto::{NodeId, PollId};
+use votewire_server::store::{Ballot, Store, StoreError, VoteBatch, VoteOutcome};
+
+/// "Set this voter's choice in this poll to `option`" (`None` withdraws it).
+#[derive(Debug, Clone)]
+pub struct VoteCommand {
+    /// The poll.
+    pub poll: PollId,
+    /// The voter.
+    pub voter: String,
+    /// The option, or `None` to withdraw.
+    pub option: Option<u32>,
+    /// The node handling the vote, kept with it for the audit.
+    pub node: NodeId,
+    /// The server's clock: votes at or after `closes_at` are refused.
+    pub now: DateTime<Utc>,
+}
+
+/// Voting one ballot at a time on any store.
+pub trait VoteOne {
+    /// Sets (or withdraws) one voter's choice: [`Store::vote_batch`] with one ballot.
+    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>>;
+}
+
+impl<S: Store + ?Sized> VoteOne for S {
+    fn vote(&self, vote: VoteCommand) -> BoxFuture<'_, Result<VoteOutcome, StoreError>> {
+        Box::pin(async move {
+            let batch = VoteBatch {
+                poll: vote.poll,
+                node: vote.node,
+                now: vote.now,
+                ballots: vec![Ballot {
+                    voter: vote.voter,
+                    option: vote.option,
+                }],
+            };
+            let mut outcome = self.vote_batch(batch).await?;
+            let changed = outcome.results.pop().expect("one result per ballot")?;
+            Ok(VoteOutcome {
+                changed,
+                tally: outcome.tally,
+            })
+        })
+    }
+}
