@@ -12,9 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use votewire_proto::{
     NodeId, PollEvent, PollEventKind, PollId, PollStatus, RecentVote, ServerMessage, Tally,
 };
-use votewire_server::fanout::room::encode;
-use votewire_server::fanout::{Hub, Outbox, Pacer};
-use votewire_server::metrics::Metrics;
+use votewire_server::fanout::{FanoutStats, Hub, Outbox, Pacer, encode};
 
 fn tally(version: u64) -> Tally {
     Tally {
@@ -50,13 +48,12 @@ fn room_flush(c: &mut Criterion) {
         .unwrap();
     let mut group = c.benchmark_group("room_flush");
     for sockets in [100u64, 1_000, 10_000] {
-        let metrics = Arc::new(Metrics::default());
+        let stats = Arc::new(FanoutStats::default());
         let tick = Duration::from_millis(50);
-        let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000, metrics.clone()));
-        let hub = Hub::new(pacer, metrics.clone());
+        let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000));
+        let hub = Hub::new(pacer, stats.clone());
         let poll = PollId::parse("abcdefghijkl").unwrap();
-        let outboxes: Vec<Arc<Outbox>> =
-            (0..sockets).map(|_| Outbox::new(metrics.clone())).collect();
+        let outboxes: Vec<Arc<Outbox>> = (0..sockets).map(|_| Outbox::new(stats.clone())).collect();
         runtime.block_on(async {
             for (socket, outbox) in outboxes.iter().enumerate() {
                 hub.join(&poll, socket as u64, outbox.clone());

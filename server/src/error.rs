@@ -1,39 +1,58 @@
-//! One error type for every route: [`AppError`] carries an [`ErrorCode`] and words, and
-//! renders as `{"error":{"code","message"}}` with the code's status.
+//! One vocabulary of refusals for REST and WebSocket alike: a [`Refusal`] carries an
+//! [`ErrorCode`] and words; REST renders it as `{"error":{"code","message"}}` with the
+//! code's status, a socket as an `error` message. Storage errors become refusals here,
+//! and only here.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use votewire_proto::{ErrorBody, ErrorCode, ErrorDetail};
+use votewire_proto::{ErrorBody, ErrorCode, ErrorDetail, PollId, ServerMessage};
 
 use crate::store::StoreError;
 
-/// A refused request.
+/// A refused request or client message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppError {
+pub(crate) struct Refusal {
     /// What went wrong, from the shared vocabulary.
-    pub code: ErrorCode,
+    pub(crate) code: ErrorCode,
     /// What went wrong, for people.
-    pub message: String,
+    pub(crate) message: String,
 }
 
-impl AppError {
-    /// An error with its own words.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+impl Refusal {
+    /// A refusal with its own words.
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
         }
     }
+
+    /// Names the poll in the words of a `poll_not_found`, for a socket that may watch
+    /// several polls.
+    pub(crate) fn naming(mut self, poll: &PollId) -> Self {
+        if self.code == ErrorCode::PollNotFound {
+            self.message = format!("no poll has the id {poll}");
+        }
+        self
+    }
+
+    /// The refusal as a WebSocket `error` message.
+    pub(crate) fn into_message(self) -> ServerMessage {
+        ServerMessage::Error {
+            code: self.code,
+            message: self.message,
+        }
+    }
 }
 
-impl std::fmt::Display for AppError {
+impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.message)
     }
 }
 
-impl IntoResponse for AppError {
+impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -47,7 +66,7 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<StoreError> for AppError {
+impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::PollNotFound => Self::new(ErrorCode::PollNotFound, "no poll has this id"),

@@ -1,46 +1,68 @@
 //! # votewire-server: the `votewire` node
 //!
-//! One axum process that serves the REST API, the WebSocket and the web client.
+//! One axum process that serves the REST API, the WebSocket and the web client, alone
+//! (SQLite, in-process fan-out) or as one of several nodes (PostgreSQL or MySQL with
+//! read replicas, Redis between the nodes).
 //!
+//! ## The map
 //! - [`cli`], [`settings`]: flags and `VOTEWIRE_*` variables, validated once.
-//! - [`app`]: the [`app::App`] state, the vote path, and [`app::run`].
-//! - [`http`]: REST routes, one module per resource, layers applied once.
-//! - [`ws`]: one WebSocket session: subscribe/unsubscribe, bounded send, ping.
-//! - [`fanout`]: rooms per poll, coalescing, outboxes, the [`fanout::Bus`] seam.
+//! - [`server`]: [`Node::build`] assembles the parts, [`Node::serve`] serves them on a
+//!   listener the caller bound until the [`Shutdown`] the caller owns fires; it owns
+//!   every background task.
+//! - `state`: [`AppState`](state), the plain container handlers and sessions share.
+//! - `votes`: the vote path (group commit, then publish) and closing a poll.
+//! - `watch`: a socket subscribes to a poll in one call (join its room, get its
+//!   snapshot); the resync after a bus gap.
+//! - `presence`: this node as the cluster sees it.
+//! - `http`: REST routes, one module per resource, layers applied once; `ws`: one
+//!   WebSocket session; `error`: one vocabulary of refusals for both.
+//! - [`fanout`]: rooms per poll, coalescing, outboxes, the [`fanout::Bus`] seam
+//!   (in-process and Redis).
 //! - [`store`]: the [`store::Store`] seam, its SQLite, PostgreSQL and MySQL backends,
 //!   and [`store::ReplicatedStore`]: writes to the primary, reads from read replicas.
-//! - [`token`]: signed voter and owner tokens. [`metrics`]: Prometheus.
-//! - [`shutdown`]: the shutdown signal and the count of open sessions.
+//! - `sessions`, `shutdown`, `token` (signed voter and owner tokens), `metrics`
+//!   (Prometheus primitives; each series is owned by the part that counts it).
 //!
 //! ## A vote going in
-//! `POST /api/polls/{id}/votes` -> [`http`] parses and authenticates ->
-//! [`app::AppState::cast_vote`] spawns the commit: [`store::Store::vote`] (one
-//! transaction: vote row, tally rows, version) -> [`fanout::Fanout::publish`]: the
-//! local room at once, then the bus to the other nodes.
+//! `POST /api/polls/{id}/votes` -> `http` parses and authenticates -> `Votes::cast`
+//! queues the ballot for its poll's committer task -> [`store::Store::vote_batch`]
+//! (one transaction for every ballot that arrived meanwhile: vote rows, tally rows,
+//! version) -> `Fanout::publish`: the local room at once, then the bus to the other
+//! nodes -> each request gets its own answer.
 //!
 //! ## An update going out
 //! A [`fanout::Room`] folds events (highest version wins) -> its flusher coalesces
 //! (leading edge, then one per tick) -> serializes once -> pushes the frame into each
-//! watcher's [`fanout::Outbox`] (one slot per poll) -> the [`ws`] session writes it.
+//! watcher's [`fanout::Outbox`] (one slot per poll) -> the `ws` session writes it.
 //!
-//! `store` and `fanout` never import each other, `http` or `ws`; `app` is where they meet.
+//! ## Who may import whom
+//! `store` and `fanout` import neither each other nor any service, `http`, `ws` or
+//! `state`; the services (`votes`, `watch`, `presence`) are where they meet; `state`
+//! holds the services and imports neither `http` nor `ws`; only `server` builds the
+//! router. `tests/architecture.rs` checks that no module imports in a circle.
 
-pub mod app;
 pub mod cli;
-pub mod error;
+mod error;
 pub mod fanout;
-pub mod http;
+mod http;
+// TRANSITIONAL: public until the replicated store owns its counters.
 pub mod metrics;
+mod presence;
+pub mod server;
+mod sessions;
 pub mod settings;
-pub mod shutdown;
+mod shutdown;
+mod state;
 pub mod store;
 pub mod telemetry;
-pub mod token;
-pub mod ws;
+mod token;
+mod votes;
+mod watch;
+mod ws;
 
-pub use app::{AppState, run};
-pub use settings::Settings;
+pub use server::{Node, StartError};
+pub use settings::{Limits, Settings};
+pub use shutdown::{Shutdown, os_signal};
 
-/// A boxed future, so the [`store::Store`] and [`fanout::Bus`] seams can be used as
-/// trait objects.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+/// TRANSITIONAL: the store's macro still names it; the store refactor removes it.
+pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;

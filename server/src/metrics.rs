@@ -1,12 +1,17 @@
-//! Prometheus metrics, kept in atomics and rendered in the text format on `/metrics`.
+//! Prometheus primitives: a latency [`Histogram`], latencies by HTTP route
+//! ([`RouteLatencies`]), and the text format ([`Exposition`]).
 //!
-//! Hand-rolled rather than a metrics crate: a dozen series, no labels beyond the HTTP
-//! route, and the hot path (a flush to thousands of sockets) only bumps atomics.
+//! Hand-rolled rather than a metrics crate: a couple of dozen series, no labels beyond
+//! the HTTP route and a few fixed words, and the hot path (a flush to thousands of
+//! sockets) only bumps atomics. Each series belongs to the part that counts it (the
+//! fan-out, the vote path, the sessions, the replicated store); `/metrics`
+//! (`http/metrics.rs`) reads them all when it renders. Nothing decides anything from a
+//! metric.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt::{Display, Write};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Latency buckets in seconds, from 100 µs to 10 s.
@@ -16,8 +21,8 @@ const BUCKETS: [f64; 16] = [
 ];
 
 /// A latency histogram with fixed buckets.
-#[derive(Default)]
-pub struct Histogram {
+#[derive(Debug, Default)]
+pub(crate) struct Histogram {
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
@@ -25,7 +30,7 @@ pub struct Histogram {
 
 impl Histogram {
     /// Records one observation.
-    pub fn observe(&self, d: Duration) {
+    pub(crate) fn observe(&self, d: Duration) {
         let secs = d.as_secs_f64();
         if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
             self.buckets[i].fetch_add(1, Relaxed);
@@ -33,86 +38,18 @@ impl Histogram {
         self.count.fetch_add(1, Relaxed);
         self.sum_micros.fetch_add(d.as_micros() as u64, Relaxed);
     }
-
-    /// How many observations were recorded.
-    pub fn count(&self) -> u64 {
-        self.count.load(Relaxed)
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut cumulative = 0;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            cumulative += self.buckets[i].load(Relaxed);
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
-            );
-        }
-        let count = self.count.load(Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
-        let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{braces} {sum}");
-        let _ = writeln!(out, "{name}_count{braces} {count}");
-    }
 }
 
-/// Every metric of a node.
-#[derive(Default)]
-pub struct Metrics {
-    /// Open WebSocket connections.
-    pub sockets: AtomicI64,
-    /// Polls watched, summed over sockets.
-    pub subscriptions: AtomicI64,
-    /// Polls with at least one local watcher.
-    pub rooms: AtomicI64,
-    /// Frames waiting in socket outboxes (at most one per socket and poll).
-    pub outbox_frames: AtomicI64,
-    /// The most frames one outbox has held at once since start: bounded by the number
-    /// of polls a socket may watch, whatever the votes per second.
-    pub outbox_peak: AtomicI64,
-    /// Votes that changed a tally.
-    pub votes_changed: AtomicU64,
-    /// Votes that repeated the voter's current choice.
-    pub votes_unchanged: AtomicU64,
-    /// Votes refused (closed poll, bad option, database down).
-    pub votes_rejected: AtomicU64,
-    /// Update, snapshot and closed frames handed to sockets.
-    pub updates_sent: AtomicU64,
-    /// Frames replaced in an outbox before the socket took them (a slow reader).
-    pub updates_skipped: AtomicU64,
-    /// Publishes to the bus that failed (the vote still counted).
-    pub bus_publish_errors: AtomicU64,
-    /// From an event reaching the node's room to its frame being in every outbox.
-    pub fanout_latency: Histogram,
-    /// The coalescing tick now, in microseconds (it stretches under load).
-    pub fanout_tick_micros: AtomicU64,
-    /// Replica reads answered by the primary because the replica was behind the
-    /// version the reader needed (or did not have the poll yet).
-    pub replica_fallbacks_behind: AtomicU64,
-    /// Replica reads answered by the primary because the replica failed.
-    pub replica_fallbacks_failed: AtomicU64,
-    http: Mutex<BTreeMap<(String, &'static str), Histogram>>,
-    replicas: Mutex<Vec<ReplicaSample>>,
+/// HTTP request latencies by route pattern and status class.
+#[derive(Debug, Default)]
+pub(crate) struct RouteLatencies {
+    /// A std mutex, held to find a route's histogram, never across an `.await`.
+    routes: Mutex<BTreeMap<(String, &'static str), Histogram>>,
 }
 
-/// One read replica as the last health probe found it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplicaSample {
-    /// In the read rotation.
-    pub healthy: bool,
-    /// How far behind the primary it is (a heartbeat's age; see `store::replicas`).
-    pub lag: Duration,
-}
-
-impl Metrics {
-    /// Records one HTTP request's latency under its route pattern and status class.
-    pub fn observe_http(&self, route: &str, status: u16, d: Duration) {
+impl RouteLatencies {
+    /// Records one request's latency under its route pattern and status class.
+    pub(crate) fn observe(&self, route: &str, status: u16, d: Duration) {
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -120,180 +57,77 @@ impl Metrics {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let mut http = self.http.lock().expect("metrics lock is never poisoned");
-        http.entry((route.to_owned(), class))
+        let mut routes = self.routes.lock().expect("never poisoned");
+        routes
+            .entry((route.to_owned(), class))
             .or_default()
             .observe(d);
     }
+}
 
-    /// Records the read replicas' health, in `--replica` order, after each probe.
-    pub fn set_replicas(&self, samples: Vec<ReplicaSample>) {
-        *self
-            .replicas
-            .lock()
-            .expect("metrics lock is never poisoned") = samples;
+/// The Prometheus text format, written series by series.
+#[derive(Debug, Default)]
+pub(crate) struct Exposition {
+    out: String,
+}
+
+impl Exposition {
+    /// The `# HELP` and `# TYPE` lines of a family whose samples follow.
+    pub(crate) fn family(&mut self, name: &str, kind: &str, help: &str) -> &mut Self {
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        self
     }
 
-    /// Each read replica's lag in milliseconds, in `--replica` order, for `/api/cluster`.
-    pub fn replica_lag_ms(&self) -> Vec<u64> {
-        self.replicas
-            .lock()
-            .expect("metrics lock is never poisoned")
-            .iter()
-            .map(|r| r.lag.as_millis().try_into().unwrap_or(u64::MAX))
-            .collect()
+    /// One sample of the family just opened; `labels` as `key="value"` pairs.
+    pub(crate) fn sample(&mut self, name: &str, labels: &str, value: impl Display) -> &mut Self {
+        if labels.is_empty() {
+            let _ = writeln!(self.out, "{name} {value}");
+        } else {
+            let _ = writeln!(self.out, "{name}{{{labels}}} {value}");
+        }
+        self
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
-        let mut out = String::with_capacity(8 * 1024);
-        let gauges = [
-            (
-                "votewire_sockets",
-                "Open WebSocket connections.",
-                &self.sockets,
-            ),
-            (
-                "votewire_subscriptions",
-                "Polls watched, summed over sockets.",
-                &self.subscriptions,
-            ),
-            (
-                "votewire_rooms",
-                "Polls with at least one watcher on this node.",
-                &self.rooms,
-            ),
-            (
-                "votewire_outbox_frames",
-                "Frames waiting in socket outboxes.",
-                &self.outbox_frames,
-            ),
-        ];
-        for (name, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
-                value.load(Relaxed)
+    /// A family of one unlabelled sample.
+    pub(crate) fn single(&mut self, name: &str, kind: &str, help: &str, value: impl Display) {
+        self.family(name, kind, help).sample(name, "", value);
+    }
+
+    /// A histogram's samples, in the family just opened.
+    pub(crate) fn histogram(&mut self, name: &str, labels: &str, h: &Histogram) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            cumulative += h.buckets[i].load(Relaxed);
+            self.sample(
+                &format!("{name}_bucket"),
+                &format!("{labels}{sep}le=\"{bound}\""),
+                cumulative,
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP votewire_votes_total Votes handled by this node, by result."
+        let count = h.count.load(Relaxed);
+        self.sample(
+            &format!("{name}_bucket"),
+            &format!("{labels}{sep}le=\"+Inf\""),
+            count,
         );
-        let _ = writeln!(out, "# TYPE votewire_votes_total counter");
-        for (result, value) in [
-            ("changed", &self.votes_changed),
-            ("unchanged", &self.votes_unchanged),
-            ("rejected", &self.votes_rejected),
-        ] {
-            let _ = writeln!(
-                out,
-                "votewire_votes_total{{result=\"{result}\"}} {}",
-                value.load(Relaxed)
-            );
-        }
-        let counters = [
-            (
-                "votewire_updates_sent_total",
-                "Frames handed to sockets.",
-                &self.updates_sent,
-            ),
-            (
-                "votewire_updates_skipped_total",
-                "Frames replaced by a newer one before a slow socket took them.",
-                &self.updates_skipped,
-            ),
-            (
-                "votewire_bus_publish_errors_total",
-                "Failed publishes to the bus (votes still counted).",
-                &self.bus_publish_errors,
-            ),
-        ];
-        for (name, help, value) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                value.load(Relaxed)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP votewire_replica_fallbacks_total Replica reads the primary answered, by reason.\n# TYPE votewire_replica_fallbacks_total counter"
-        );
-        for (reason, value) in [
-            ("behind", &self.replica_fallbacks_behind),
-            ("failed", &self.replica_fallbacks_failed),
-        ] {
-            let _ = writeln!(
-                out,
-                "votewire_replica_fallbacks_total{{reason=\"{reason}\"}} {}",
-                value.load(Relaxed)
-            );
-        }
-        self.render_replicas(&mut out);
-        let _ = writeln!(
-            out,
-            "# HELP votewire_fanout_tick_seconds The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.\n# TYPE votewire_fanout_tick_seconds gauge\nvotewire_fanout_tick_seconds {}",
-            self.fanout_tick_micros.load(Relaxed) as f64 / 1e6
-        );
-        let name = "votewire_fanout_latency_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} From an event reaching the node to its frame in every outbox.\n# TYPE {name} histogram"
-        );
-        self.fanout_latency.render(&mut out, name, "");
-        let name = "votewire_http_request_duration_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} HTTP request latency by route and status class.\n# TYPE {name} histogram"
-        );
-        for ((route, class), histogram) in self
-            .http
-            .lock()
-            .expect("metrics lock is never poisoned")
-            .iter()
-        {
+        let sum = h.sum_micros.load(Relaxed) as f64 / 1e6;
+        self.sample(&format!("{name}_sum"), labels, sum);
+        self.sample(&format!("{name}_count"), labels, count);
+    }
+
+    /// Every route's histogram, labelled by route and status class.
+    pub(crate) fn route_latencies(&mut self, name: &str, latencies: &RouteLatencies) {
+        let routes = latencies.routes.lock().expect("never poisoned");
+        for ((route, class), histogram) in routes.iter() {
             let labels = format!("route=\"{route}\",status=\"{class}\"");
-            histogram.render(&mut out, name, &labels);
-        }
-        out
-    }
-
-    /// Per-replica gauges, labelled by the replica's index in `--replica` order (not
-    /// its URL, which may hold a password).
-    fn render_replicas(&self, out: &mut String) {
-        let replicas = self
-            .replicas
-            .lock()
-            .expect("metrics lock is never poisoned")
-            .clone();
-        let _ = writeln!(
-            out,
-            "# HELP votewire_replica_lag_seconds How far each read replica lags behind the primary (heartbeat age).\n# TYPE votewire_replica_lag_seconds gauge"
-        );
-        for (index, r) in replicas.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "votewire_replica_lag_seconds{{replica=\"{index}\"}} {}",
-                r.lag.as_secs_f64()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP votewire_replica_healthy 1 when the read replica is in the read rotation.\n# TYPE votewire_replica_healthy gauge"
-        );
-        for (index, r) in replicas.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "votewire_replica_healthy{{replica=\"{index}\"}} {}",
-                u8::from(r.healthy)
-            );
+            self.histogram(name, &labels, histogram);
         }
     }
 
-    /// Votes this node handled (changed or unchanged), for `/api/cluster`.
-    pub fn votes_handled(&self) -> u64 {
-        self.votes_changed.load(Relaxed) + self.votes_unchanged.load(Relaxed)
+    /// The text.
+    pub(crate) fn finish(self) -> String {
+        self.out
     }
 }
 
@@ -306,34 +140,56 @@ mod tests {
         let h = Histogram::default();
         h.observe(Duration::from_micros(50));
         h.observe(Duration::from_millis(3));
-        let mut out = String::new();
-        h.render(&mut out, "x", "");
+        let mut out = Exposition::default();
+        out.histogram("x", "", &h);
+        let out = out.finish();
         assert!(out.contains("x_bucket{le=\"0.0001\"} 1"), "{out}");
         assert!(out.contains("x_bucket{le=\"0.005\"} 2"), "{out}");
         assert!(out.contains("x_count 2"), "{out}");
     }
 
     #[test]
-    fn render_has_every_series() {
-        let m = Metrics::default();
-        m.observe_http("/api/polls", 201, Duration::from_millis(1));
-        m.set_replicas(vec![ReplicaSample {
-            healthy: true,
-            lag: Duration::from_millis(250),
-        }]);
-        let text = m.render();
-        for series in [
-            "votewire_sockets ",
-            "votewire_votes_total{result=\"changed\"}",
-            "votewire_updates_skipped_total",
-            "votewire_fanout_latency_seconds_count",
-            "votewire_fanout_tick_seconds ",
-            "route=\"/api/polls\",status=\"2xx\"",
-            "votewire_replica_lag_seconds{replica=\"0\"} 0.25",
-            "votewire_replica_healthy{replica=\"0\"} 1",
-            "votewire_replica_fallbacks_total{reason=\"behind\"} 0",
-        ] {
-            assert!(text.contains(series), "missing {series}");
-        }
+    fn routes_are_labelled_by_pattern_and_status_class() {
+        let latencies = RouteLatencies::default();
+        latencies.observe("/api/polls", 201, Duration::from_millis(1));
+        latencies.observe("/api/polls", 422, Duration::from_millis(1));
+        let mut out = Exposition::default();
+        out.route_latencies("t", &latencies);
+        let out = out.finish();
+        assert!(
+            out.contains("t_count{route=\"/api/polls\",status=\"2xx\"} 1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("t_count{route=\"/api/polls\",status=\"4xx\"} 1"),
+            "{out}"
+        );
+    }
+}
+
+/// TRANSITIONAL: where [`crate::store::ReplicatedStore`] writes its fallback counters
+/// and replica health until it owns them (the store refactor removes this).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Replica reads the primary answered because the replica was behind.
+    pub replica_fallbacks_behind: AtomicU64,
+    /// Replica reads the primary answered because the replica failed.
+    pub replica_fallbacks_failed: AtomicU64,
+    replicas: Mutex<Vec<ReplicaSample>>,
+}
+
+/// TRANSITIONAL: one replica as its last probe found it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplicaSample {
+    /// In the read rotation.
+    pub healthy: bool,
+    /// Its heartbeat's age.
+    pub lag: Duration,
+}
+
+impl Metrics {
+    /// Records the replicas' health.
+    pub fn set_replicas(&self, samples: Vec<ReplicaSample>) {
+        *self.replicas.lock().expect("never poisoned") = samples;
     }
 }

@@ -1,18 +1,13 @@
-//! Shutdown: one signal that every part of the node watches, and a count of the
-//! WebSocket sessions still open.
+//! Shutdown: one signal that every part of the node watches, fired once by SIGTERM,
+//! SIGINT or a test.
 //!
-//! axum's graceful shutdown waits for HTTP requests but not for upgraded connections
-//! (tokio-rs/axum#3003), so sessions register here, watch [`Shutdown::wait`] in their
-//! `select!` loop, close with 1001, and [`Sessions::all_closed`] tells `run` when the
-//! last one is gone.
+//! The caller that runs a node owns its shutdown (mini-redis's `run(listener,
+//! shutdown)`): `main` fires it on a signal, a test when it is done.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// The node's shutdown signal: cheap to clone, fired once.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Shutdown {
     fired: watch::Sender<bool>,
 }
@@ -71,55 +66,4 @@ pub fn os_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
-}
-
-/// Counts open WebSocket sessions.
-#[derive(Clone, Default)]
-pub struct Sessions {
-    inner: Arc<SessionsInner>,
-}
-
-#[derive(Default)]
-struct SessionsInner {
-    open: AtomicUsize,
-    closed: Notify,
-}
-
-/// Held by a session while it runs; dropping it counts the session closed.
-pub struct SessionGuard {
-    inner: Arc<SessionsInner>,
-}
-
-impl Sessions {
-    /// Counts a new session until the guard drops.
-    pub fn open(&self) -> SessionGuard {
-        self.inner.open.fetch_add(1, Ordering::SeqCst);
-        SessionGuard {
-            inner: self.inner.clone(),
-        }
-    }
-
-    /// Sessions open now.
-    pub fn count(&self) -> usize {
-        self.inner.open.load(Ordering::SeqCst)
-    }
-
-    /// Resolves when no session is open.
-    pub async fn all_closed(&self) {
-        loop {
-            let closed = self.inner.closed.notified();
-            if self.count() == 0 {
-                return;
-            }
-            closed.await;
-        }
-    }
-}
-
-impl Drop for SessionGuard {
-    fn drop(&mut self) {
-        if self.inner.open.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.inner.closed.notify_waiters();
-        }
-    }
 }

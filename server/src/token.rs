@@ -23,13 +23,13 @@ const KEY_BYTES: usize = 32;
 
 /// The deployment's signing key.
 #[derive(Clone)]
-pub struct TokenKeys {
+pub(crate) struct TokenKeys {
     key: Vec<u8>,
 }
 
 /// A voter, proven by a valid token: the id is what the database keys votes by.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Voter {
+pub(crate) struct Voter {
     /// The voter's id, 32 hex characters.
     pub id: String,
     /// The token that proves it.
@@ -38,12 +38,12 @@ pub struct Voter {
 
 impl TokenKeys {
     /// Uses `key` as the signing key.
-    pub fn new(key: Vec<u8>) -> Self {
+    pub(crate) fn new(key: Vec<u8>) -> Self {
         Self { key }
     }
 
     /// Reads the key file, or creates it (mode 0600) with a random key when it is missing.
-    pub fn load_or_create(path: &Path) -> io::Result<Self> {
+    pub(crate) fn load_or_create(path: &Path) -> io::Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let key = text.trim().as_bytes().to_vec();
@@ -80,7 +80,7 @@ impl TokenKeys {
     }
 
     /// A new voter with a fresh random id.
-    pub fn issue_voter(&self) -> Voter {
+    pub(crate) fn issue_voter(&self) -> Voter {
         let id = hex(&random_bytes(VOTER_ID_BYTES));
         let sig = self.mac("voter", &id).finalize().into_bytes();
         let token = format!("{id}.{}", hex(&sig[..VOTER_SIG_BYTES]));
@@ -88,7 +88,7 @@ impl TokenKeys {
     }
 
     /// The voter a token proves, or `None` when it is malformed or forged.
-    pub fn verify_voter(&self, token: &str) -> Option<Voter> {
+    pub(crate) fn verify_voter(&self, token: &str) -> Option<Voter> {
         let (id, sig) = token.split_once('.')?;
         if id.len() != VOTER_ID_BYTES * 2 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
@@ -102,18 +102,18 @@ impl TokenKeys {
     }
 
     /// The token that closes `poll`.
-    pub fn owner_token(&self, poll: &PollId) -> String {
+    pub(crate) fn owner_token(&self, poll: &PollId) -> String {
         hex(&self.mac("owner", poll.as_str()).finalize().into_bytes())
     }
 
     /// True when `token` is the owner token of `poll` (compared in constant time).
-    pub fn verify_owner(&self, poll: &PollId, token: &str) -> bool {
+    pub(crate) fn verify_owner(&self, poll: &PollId, token: &str) -> bool {
         unhex(token).is_some_and(|sig| self.mac("owner", poll.as_str()).verify_slice(&sig).is_ok())
     }
 }
 
 /// A new random poll id: 12 characters of [0-9a-z], about 62 bits.
-pub fn new_poll_id() -> PollId {
+pub(crate) fn new_poll_id() -> PollId {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let id: String = random_bytes(12)
         .iter()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use votewire_proto::{CreatedPoll, PollView, VoterIssued};
-use votewire_server::{AppState, Settings};
+use votewire_server::{Node, Settings, Shutdown};
 
 use crate::db::recount_sqlite;
 use crate::dirs::TempDir;
@@ -16,8 +16,10 @@ use crate::ws::WsClient;
 pub struct TestApp {
     /// Where it listens.
     pub address: SocketAddr,
-    /// Its state, to fire its shutdown or read its settings.
-    pub app: AppState,
+    /// Its settings.
+    pub settings: Settings,
+    /// Fires its shutdown.
+    pub shutdown: Shutdown,
     /// A client for its REST API.
     pub http: reqwest::Client,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -44,13 +46,15 @@ pub async fn spawn_app_in(dir: Arc<TempDir>, configure: impl FnOnce(&mut Setting
         .await
         .expect("a free port");
     let address = listener.local_addr().expect("a bound address");
-    let app = AppState::build(settings, None)
+    let shutdown = Shutdown::new();
+    let node = Node::build(settings.clone(), shutdown.clone())
         .await
         .expect("the node starts");
-    let server = tokio::spawn(votewire_server::run(listener, app.clone()));
+    let server = tokio::spawn(node.serve(listener));
     TestApp {
         address,
-        app,
+        settings,
+        shutdown,
         http: reqwest::Client::new(),
         server,
         dir,
@@ -65,7 +69,7 @@ impl TestApp {
 
     /// Fires the shutdown and waits for the server to finish draining.
     pub async fn stop(self) -> Arc<TempDir> {
-        self.app.shutdown.fire();
+        self.shutdown.fire();
         self.server
             .await
             .expect("the server task ends")

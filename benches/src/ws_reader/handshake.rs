@@ -13,10 +13,10 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use crate::client::Failure;
 
 /// The most the upgrade answer's head may take.
-pub const MAX_RESPONSE_HEAD: usize = 16 << 10;
+pub(super) const MAX_RESPONSE_HEAD: usize = 16 << 10;
 
 /// The upgrade request for `url` with `key`.
-pub fn request(url: &Url, key: &str) -> String {
+pub(super) fn request(url: &Url, key: &str) -> String {
     let target = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
@@ -34,7 +34,7 @@ pub fn request(url: &Url, key: &str) -> String {
 
 /// The length of the answer's head (status line and headers, with the blank line),
 /// once all of it is in `bytes`.
-pub fn head_len(bytes: &[u8]) -> Option<usize> {
+pub(super) fn head_len(bytes: &[u8]) -> Option<usize> {
     find(bytes, b"\r\n\r\n").map(|at| at + 4)
 }
 
@@ -44,7 +44,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Checks an upgrade answer's head (status line and headers) against the request's key.
-pub fn check_upgrade(head: &[u8], key: &str) -> Result<(), Failure> {
+pub(super) fn check_upgrade(head: &[u8], key: &str) -> Result<(), Failure> {
     let head = std::str::from_utf8(head).map_err(|_| "an upgrade answer that is not text")?;
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap_or("");
@@ -74,7 +74,7 @@ pub fn check_upgrade(head: &[u8], key: &str) -> Result<(), Failure> {
 
 /// A masking key. Masking protects proxies from frames a script chose (RFC 6455 10.3);
 /// loadgen's frames are its own, so any varying key does: a counter through splitmix64.
-pub fn mask() -> [u8; 4] {
+pub(super) fn mask() -> [u8; 4] {
     static SEED: OnceLock<u64> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let seed = *SEED.get_or_init(|| {

@@ -6,10 +6,9 @@
 //! [`super::Hub`] and drops the node's own echo. Implementations:
 //! [`super::local::LocalBus`] (in-process) and [`super::redis::RedisBus`].
 
+use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 use votewire_proto::{NodeInfo, PollEvent, PollId};
-
-use crate::BoxFuture;
 
 /// Why a bus call failed. A failed publish never fails a vote: events carry whole
 /// tallies, so the next one (or a resync) heals any gap.
@@ -34,7 +33,7 @@ pub trait Bus: Send + Sync + 'static {
     /// Stops receiving events of `poll`.
     fn unsubscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>>;
 
-    /// True when the bus can carry events now (for `/readyz`).
+    /// True when the bus can carry events now.
     fn is_connected(&self) -> bool;
 
     /// Changes whenever events may have been missed (a reconnect, a lag): the node

@@ -5,7 +5,7 @@
 //! while a watcher is being added to it.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
@@ -16,7 +16,7 @@ use votewire_proto::{PollEvent, PollId};
 use super::pace::Pacer;
 use super::room::{Room, SocketId};
 use super::slot::Outbox;
-use crate::metrics::Metrics;
+use super::stats::FanoutStats;
 
 struct RoomEntry {
     room: Arc<Room>,
@@ -27,38 +27,48 @@ struct RoomEntry {
 /// Every room of this node.
 pub struct Hub {
     rooms: DashMap<PollId, RoomEntry>,
+    /// Watchers summed over rooms: a socket counts once per poll it watches.
+    watchers: AtomicUsize,
     pacer: Arc<Pacer>,
-    metrics: Arc<Metrics>,
+    stats: Arc<FanoutStats>,
 }
 
-/// What joining a room found.
+/// What joining a room did.
 pub struct Joined {
     /// The room joined.
     pub room: Arc<Room>,
     /// True when this watcher created the room: it must subscribe on the bus.
     pub first: bool,
+    /// False when the socket was watching the room already.
+    pub added: bool,
 }
 
 impl Hub {
-    /// A hub whose rooms flush at most once per tick of `pacer` under load.
-    pub fn new(pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
+    /// A hub whose rooms flush at most once per tick of `pacer` under load and count
+    /// what they send in `stats`.
+    pub fn new(pacer: Arc<Pacer>, stats: Arc<FanoutStats>) -> Self {
         Self {
             rooms: DashMap::new(),
+            watchers: AtomicUsize::new(0),
             pacer,
-            metrics,
+            stats,
         }
     }
 
     /// Adds a socket's outbox to the room of `poll`, creating the room when needed.
     pub fn join(&self, poll: &PollId, socket: SocketId, outbox: Arc<Outbox>) -> Joined {
-        match self.rooms.entry(poll.clone()) {
+        let joined = match self.rooms.entry(poll.clone()) {
             Entry::Occupied(entry) => {
                 let room = entry.get().room.clone();
-                room.add_watcher(socket, outbox);
-                Joined { room, first: false }
+                let added = room.add_watcher(socket, outbox);
+                Joined {
+                    room,
+                    first: false,
+                    added,
+                }
             }
             Entry::Vacant(entry) => {
-                let room = Room::new(poll.clone(), self.metrics.clone(), self.pacer.clone());
+                let room = Room::new(poll.clone(), self.stats.clone(), self.pacer.clone());
                 room.add_watcher(socket, outbox);
                 let stop = Arc::new(Notify::new());
                 let flusher = tokio::spawn(room.clone().run_flusher(stop.clone()));
@@ -67,32 +77,41 @@ impl Hub {
                     stop,
                     flusher,
                 });
-                self.metrics.rooms.fetch_add(1, Relaxed);
-                Joined { room, first: true }
+                Joined {
+                    room,
+                    first: true,
+                    added: true,
+                }
             }
+        };
+        if joined.added {
+            self.watchers.fetch_add(1, Relaxed);
         }
+        joined
     }
 
     /// Removes a socket from the room of `poll`; true when that emptied and removed
     /// the room, so the bus subscription can go too.
-    pub fn leave(&self, poll: &PollId, socket: SocketId) -> bool {
+    pub(crate) fn leave(&self, poll: &PollId, socket: SocketId) -> bool {
         let Entry::Occupied(entry) = self.rooms.entry(poll.clone()) else {
             return false;
         };
-        if !entry.get().room.remove_watcher(socket) {
+        let removed = entry.get().room.remove_watcher(socket);
+        if removed.was_watching {
+            self.watchers.fetch_sub(1, Relaxed);
+        }
+        if !removed.empty {
             return false;
         }
-        let removed = entry.remove();
-        removed.stop.notify_one();
-        drop(removed.flusher); // it ends at once on `stop`; nothing to wait for
-        self.metrics.rooms.fetch_sub(1, Relaxed);
+        let gone = entry.remove();
+        gone.stop.notify_one();
+        drop(gone.flusher); // it ends at once on `stop`; nothing to wait for
         true
     }
 
     /// Folds an event into the room of its poll, if this node has one.
-    pub fn deliver(&self, event: &PollEvent) {
-        let room = self.rooms.get(&event.poll).map(|entry| entry.room.clone());
-        if let Some(room) = room {
+    pub(crate) fn deliver(&self, event: &PollEvent) {
+        if let Some(room) = self.room(&event.poll) {
             room.deliver(event);
         }
     }
@@ -103,18 +122,18 @@ impl Hub {
     }
 
     /// Every poll with a room here: what the bus must be subscribed to.
-    pub fn polls(&self) -> Vec<PollId> {
+    pub(crate) fn polls(&self) -> Vec<PollId> {
         self.rooms.iter().map(|entry| entry.key().clone()).collect()
     }
 
     /// How many rooms exist.
-    pub fn len(&self) -> usize {
+    pub(crate) fn rooms(&self) -> usize {
         self.rooms.len()
     }
 
-    /// True when no poll is watched here.
-    pub fn is_empty(&self) -> bool {
-        self.rooms.is_empty()
+    /// Watchers summed over rooms.
+    pub(crate) fn watchers(&self) -> usize {
+        self.watchers.load(Relaxed)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The in-process bus: nodes in one process share a [`LocalNetwork`].
 //!
 //! A single node is a network of one, where publishing reaches nobody else. Several
-//! nodes in one process (tests) see each other's events and presence, as over Redis.
+//! nodes in one process see each other's events and presence, as over Redis: the bus
+//! conformance suite (`server/tests/bus`) runs the same stories on both.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -11,7 +12,7 @@ use votewire_proto::{NodeId, NodeInfo, PollEvent, PollId};
 
 use super::bus::{Bus, BusError};
 use super::hub::Hub;
-use crate::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// The nodes that hear each other's events.
 #[derive(Default)]
@@ -36,6 +37,11 @@ pub struct LocalBus {
 }
 
 impl LocalBus {
+    /// A node alone: what it publishes reaches nobody else.
+    pub(crate) fn alone(node: NodeId, hub: &Arc<Hub>) -> Self {
+        Self::join(LocalNetwork::new(), node, hub)
+    }
+
     /// Joins `node`, whose rooms live in `hub`, to `network`.
     pub fn join(network: Arc<LocalNetwork>, node: NodeId, hub: &Arc<Hub>) -> Self {
         network

@@ -6,58 +6,80 @@
 //! - [`hub`]: this node's rooms.
 //! - [`bus`]: the trait that carries events between nodes: [`local`] in-process,
 //!   [`redis`] for a cluster.
+//! - [`stats`]: what the fan-out counts, for `/metrics`.
 //!
-//! [`Fanout`] ties them: `watch` joins a room and confirms the bus subscription,
-//! `publish` delivers to local rooms at once and then to the other nodes.
+//! [`Fanout`] ties them and is what the rest of the node uses: it offers verbs (watch,
+//! seed, publish, refresh, ..) and keeps the hub and the bus to itself.
 
-pub mod bus;
-pub mod hub;
-pub mod local;
-pub mod pace;
-pub mod redis;
-pub mod room;
-pub mod slot;
+mod bus;
+mod hub;
+mod local;
+mod pace;
+mod redis;
+mod room;
+mod slot;
+mod stats;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
-use votewire_proto::{PollEvent, PollId};
+use chrono::Utc;
+use tokio::sync::watch;
+use votewire_proto::{NodeId, NodeInfo, PollEvent, PollEventKind, PollId, PollStatus, Tally};
 
 pub use bus::{Bus, BusError};
 pub use hub::Hub;
+pub use local::{LocalBus, LocalNetwork};
 pub use pace::Pacer;
-pub use room::{Room, Seed, SocketId};
+pub use redis::RedisBus;
+pub(crate) use room::RECENT_MAX;
+pub use room::{Room, Seed, SocketId, encode};
 pub use slot::Outbox;
+pub use stats::FanoutStats;
 
-use crate::metrics::Metrics;
+/// A socket as the fan-out knows it: its number on this node and its outbox.
+#[derive(Clone)]
+pub(crate) struct Watcher {
+    /// Unique on this node.
+    pub(crate) id: SocketId,
+    /// Where the socket's frames wait for its writer.
+    pub(crate) outbox: Arc<Outbox>,
+}
 
-/// The hub and the bus, used together.
-pub struct Fanout {
+/// This node's rooms and the bus to the other nodes, used together.
+pub(crate) struct Fanout {
+    node: NodeId,
     hub: Arc<Hub>,
     bus: Arc<dyn Bus>,
-    metrics: Arc<Metrics>,
+    pacer: Arc<Pacer>,
+    stats: Arc<FanoutStats>,
 }
 
 impl Fanout {
-    /// Fan-out over `bus` into `hub`.
-    pub fn new(hub: Arc<Hub>, bus: Arc<dyn Bus>, metrics: Arc<Metrics>) -> Self {
-        Self { hub, bus, metrics }
+    /// Fan-out for `node` over `bus` into `hub`, whose rooms pace with `pacer` and
+    /// count in `stats`.
+    pub(crate) fn new(
+        node: NodeId,
+        hub: Arc<Hub>,
+        bus: Arc<dyn Bus>,
+        pacer: Arc<Pacer>,
+        stats: Arc<FanoutStats>,
+    ) -> Self {
+        Self {
+            node,
+            hub,
+            bus,
+            pacer,
+            stats,
+        }
     }
 
-    /// This node's rooms.
-    pub fn hub(&self) -> &Arc<Hub> {
-        &self.hub
-    }
-
-    /// The bus to the other nodes.
-    pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.bus
-    }
-
-    /// Makes `outbox` receive the updates of `poll`. Resolves once the bus carries the
-    /// poll's events, so a snapshot read afterwards misses nothing.
-    pub async fn watch(&self, poll: &PollId, socket: SocketId, outbox: Arc<Outbox>) -> Arc<Room> {
-        let joined = self.hub.join(poll, socket, outbox);
+    /// Makes `watcher` receive the updates of `poll`. Resolves once the bus carries the
+    /// poll's events, so a snapshot read afterwards misses nothing. False when the
+    /// socket was watching the poll already.
+    pub(crate) async fn watch(&self, poll: &PollId, watcher: &Watcher) -> bool {
+        let joined = self.hub.join(poll, watcher.id, watcher.outbox.clone());
         if joined.first {
             if let Err(e) = self.bus.subscribe(poll).await {
                 // Local updates still flow; the bus resubscribes when it reconnects.
@@ -67,12 +89,15 @@ impl Fanout {
         } else {
             joined.room.bus_ready().await;
         }
-        joined.room
+        joined.added
     }
 
-    /// Stops sending the updates of `poll` to `socket`.
-    pub async fn unwatch(&self, poll: &PollId, socket: SocketId) {
-        if !self.hub.leave(poll, socket) {
+    /// Stops sending the updates of `poll` to `watcher`, dropping its pending frame.
+    pub(crate) async fn unwatch(&self, poll: &PollId, watcher: &Watcher) {
+        let emptied = self.hub.leave(poll, watcher.id);
+        // After leaving: no frame of the poll can arrive once it is forgotten.
+        watcher.outbox.forget(poll);
+        if !emptied {
             return;
         }
         if let Err(e) = self.bus.unsubscribe(poll).await {
@@ -80,27 +105,140 @@ impl Fanout {
         }
         // A socket may have joined while the unsubscribe was in flight, its subscribe
         // racing ours: make sure a watched poll ends subscribed.
-        if self.hub.room(poll).is_some()
-            && let Err(e) = self.bus.subscribe(poll).await
-        {
-            tracing::warn!(%poll, error = %e, "bus resubscribe failed");
+        if self.hub.room(poll).is_some() {
+            self.resubscribe(poll).await;
         }
     }
 
-    /// Delivers a committed event to this node's watchers at once, then to the other
-    /// nodes. A failed publish is counted and logged, never returned: the vote is
+    /// The poll's status and tally as its room holds them, when they are current: the
+    /// room was seeded and the bus is connected, so every committed event reaches it
+    /// (an event the bus may have lost makes the node refresh every room).
+    pub(crate) fn current(&self, poll: &PollId) -> Option<(PollStatus, Tally)> {
+        if !self.bus.is_connected() {
+            return None;
+        }
+        self.hub.room(poll)?.state()
+    }
+
+    /// The version of the tally the room of `poll` holds, if it holds one: what a read
+    /// for its watchers must at least show.
+    pub(crate) fn shown_version(&self, poll: &PollId) -> Option<u64> {
+        self.hub.room(poll)?.version()
+    }
+
+    /// Brings the room of `poll` up to a state a new watcher read from the database;
+    /// returns what that watcher must be shown, the newer of the two. Other watchers get
+    /// an update when the read is newer than what they were sent.
+    pub(crate) fn seed(&self, poll: &PollId, seed: Seed) -> (PollStatus, Tally) {
+        match self.hub.room(poll) {
+            Some(room) => room.seed(seed),
+            // The watcher left meanwhile: nobody else to bring up to date.
+            None => (seed.status, seed.tally),
+        }
+    }
+
+    /// Delivers what this node committed to its own watchers at once, then to the
+    /// other nodes. A failed publish is counted and logged, never returned: the vote is
     /// committed whatever the bus does.
-    pub async fn publish(&self, event: PollEvent) {
+    pub(crate) async fn publish(
+        &self,
+        poll: PollId,
+        status: PollStatus,
+        tally: Tally,
+        kind: PollEventKind,
+    ) {
+        let event = self.event(poll, status, tally, kind);
         self.hub.deliver(&event);
         // With the bus down, do not make the vote wait for a publish that must time out:
         // the resync after the reconnect brings every node's watchers up to date.
         if !self.bus.is_connected() {
-            self.metrics.bus_publish_errors.fetch_add(1, Relaxed);
+            self.stats.publish_errors.fetch_add(1, Relaxed);
             return;
         }
         if let Err(e) = self.bus.publish(&event).await {
-            self.metrics.bus_publish_errors.fetch_add(1, Relaxed);
+            self.stats.publish_errors.fetch_add(1, Relaxed);
             tracing::warn!(poll = %event.poll, error = %e, "bus publish failed");
+        }
+    }
+
+    /// Brings this node's watchers of `poll` up to a state read from the database
+    /// (after a bus gap), without telling the other nodes.
+    pub(crate) fn refresh(&self, poll: PollId, status: PollStatus, tally: Tally) {
+        self.hub
+            .deliver(&self.event(poll, status, tally, PollEventKind::Resync));
+    }
+
+    /// Subscribes the bus to `poll` again (after a reconnect), logging a failure.
+    pub(crate) async fn resubscribe(&self, poll: &PollId) {
+        if let Err(e) = self.bus.subscribe(poll).await {
+            tracing::warn!(%poll, error = %e, "bus resubscribe failed");
+        }
+    }
+
+    /// Every poll watched on this node.
+    pub(crate) fn watched_polls(&self) -> Vec<PollId> {
+        self.hub.polls()
+    }
+
+    /// Changes whenever the bus may have missed events (a reconnect, a lag).
+    pub(crate) fn bus_gaps(&self) -> watch::Receiver<u64> {
+        self.bus.resyncs()
+    }
+
+    /// True when the bus can carry events now.
+    pub(crate) fn bus_connected(&self) -> bool {
+        self.bus.is_connected()
+    }
+
+    /// Announces this node to the others.
+    pub(crate) async fn announce(&self, info: &NodeInfo) -> Result<(), BusError> {
+        self.bus.announce(info).await
+    }
+
+    /// The nodes that announced themselves recently.
+    pub(crate) async fn live_nodes(&self) -> Result<Vec<NodeInfo>, BusError> {
+        self.bus.live_nodes().await
+    }
+
+    /// What the fan-out counted.
+    pub(crate) fn stats(&self) -> &FanoutStats {
+        &self.stats
+    }
+
+    /// Polls with at least one watcher here.
+    pub(crate) fn rooms(&self) -> usize {
+        self.hub.rooms()
+    }
+
+    /// Watchers summed over rooms.
+    pub(crate) fn watchers(&self) -> usize {
+        self.hub.watchers()
+    }
+
+    /// The coalescing tick now.
+    pub(crate) fn tick(&self) -> Duration {
+        self.pacer.current_tick()
+    }
+
+    /// A new outbox that counts in the fan-out's stats.
+    pub(crate) fn outbox(&self) -> Arc<Outbox> {
+        Outbox::new(self.stats.clone())
+    }
+
+    fn event(
+        &self,
+        poll: PollId,
+        status: PollStatus,
+        tally: Tally,
+        kind: PollEventKind,
+    ) -> PollEvent {
+        PollEvent {
+            poll,
+            node: self.node.clone(),
+            at: Utc::now(),
+            status,
+            tally,
+            kind,
         }
     }
 }

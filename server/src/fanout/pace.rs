@@ -18,44 +18,47 @@
 //! node: a hundred busy rooms would each stay within the budget.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use tokio::time::Instant;
-
-use crate::metrics::Metrics;
+use votewire_proto::PollId;
 
 /// The node's coalescing tick and the rooms that are busy.
+#[derive(Debug)]
 pub struct Pacer {
     base: Duration,
     max: Duration,
     frames_per_sec: f64,
     busy: Mutex<Busy>,
-    metrics: Arc<Metrics>,
+    /// The tick the last [`Pacer::tick`] gave, for `/metrics`.
+    current_micros: AtomicU64,
 }
 
-/// Rooms that flushed within the horizon: their watchers and when they last flushed.
-#[derive(Default)]
+/// Rooms that flushed within the horizon, by poll: their watchers and when they last
+/// flushed.
+#[derive(Debug, Default)]
 struct Busy {
-    rooms: HashMap<usize, (usize, Instant)>,
+    rooms: HashMap<PollId, (usize, Instant)>,
     watchers: usize,
 }
 
 impl Pacer {
-    /// A tick of at least `base` and at most `max`, aiming at `frames_per_sec`; the
-    /// current tick is in `metrics`.
-    pub fn new(base: Duration, max: Duration, frames_per_sec: u32, metrics: Arc<Metrics>) -> Self {
-        metrics
-            .fanout_tick_micros
-            .store(base.as_micros() as u64, Relaxed);
+    /// A tick of at least `base` and at most `max`, aiming at `frames_per_sec`.
+    pub fn new(base: Duration, max: Duration, frames_per_sec: u32) -> Self {
         Self {
             base,
             max: max.max(base),
             frames_per_sec: f64::from(frames_per_sec.max(1)),
             busy: Mutex::new(Busy::default()),
-            metrics,
+            current_micros: AtomicU64::new(base.as_micros() as u64),
         }
+    }
+
+    /// The tick now (the last one a room asked for), stretched under load.
+    pub(crate) fn current_tick(&self) -> Duration {
+        Duration::from_micros(self.current_micros.load(Relaxed))
     }
 
     /// A room stays busy this long after its last flush: two of the longest ticks, so
@@ -64,19 +67,22 @@ impl Pacer {
         self.max * 2
     }
 
-    /// Records that `room` (any number that tells it from the node's other rooms)
-    /// flushed to some of its `watchers`.
-    pub fn flushed(&self, room: usize, watchers: usize) {
+    /// Records that the room of `poll` flushed to some of its `watchers`.
+    pub(crate) fn flushed(&self, poll: &PollId, watchers: usize) {
         let mut busy = self.busy.lock().expect("never poisoned");
-        let before = busy
-            .rooms
-            .insert(room, (watchers, Instant::now()))
-            .map_or(0, |(w, _)| w);
+        let now = Instant::now();
+        let before = match busy.rooms.get_mut(poll) {
+            Some(room) => std::mem::replace(room, (watchers, now)).0,
+            None => {
+                busy.rooms.insert(poll.clone(), (watchers, now));
+                0
+            }
+        };
         busy.watchers = busy.watchers + watchers - before;
     }
 
     /// How long a busy room waits before its next flush.
-    pub fn tick(&self) -> Duration {
+    pub(crate) fn tick(&self) -> Duration {
         let horizon = self.horizon();
         let mut busy = self.busy.lock().expect("never poisoned");
         let mut gone = 0;
@@ -90,9 +96,7 @@ impl Pacer {
         busy.watchers -= gone;
         let wanted = Duration::from_secs_f64(busy.watchers as f64 / self.frames_per_sec);
         let tick = wanted.clamp(self.base, self.max);
-        self.metrics
-            .fanout_tick_micros
-            .store(tick.as_micros() as u64, Relaxed);
+        self.current_micros.store(tick.as_micros() as u64, Relaxed);
         tick
     }
 }
@@ -103,25 +107,25 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_tick_stretches_with_the_busy_watchers_and_comes_back() {
-        let metrics = Arc::new(Metrics::default());
         let (base, max) = (Duration::from_millis(50), Duration::from_millis(200));
-        let pacer = Pacer::new(base, max, 10_000, metrics.clone());
+        let pacer = Pacer::new(base, max, 10_000);
+        let poll = |id: &str| PollId::parse(id).unwrap();
         assert_eq!(pacer.tick(), base, "nothing busy");
-        pacer.flushed(1, 300);
+        pacer.flushed(&poll("a"), 300);
         assert_eq!(pacer.tick(), base, "300 watchers: 6,000 frames/s at 50 ms");
         // A viral room: 1,000 watchers need a 100 ms tick to stay within 10,000/s.
-        pacer.flushed(2, 1_000);
+        pacer.flushed(&poll("b"), 1_000);
         assert_eq!(
             pacer.tick(),
             Duration::from_millis(130),
             "1,300 / 10,000 per s"
         );
-        assert_eq!(metrics.fanout_tick_micros.load(Relaxed), 130_000);
+        assert_eq!(pacer.current_tick(), Duration::from_millis(130));
         // The same room flushing again counts once.
-        pacer.flushed(2, 1_000);
+        pacer.flushed(&poll("b"), 1_000);
         assert_eq!(pacer.tick(), Duration::from_millis(130));
         // More than the longest tick allows: the cap holds.
-        pacer.flushed(3, 5_000);
+        pacer.flushed(&poll("c"), 5_000);
         assert_eq!(pacer.tick(), max);
         // Quiet for longer than the horizon: back to the base tick.
         tokio::time::advance(max * 2).await;

@@ -18,6 +18,7 @@
 //! shard of a Redis Cluster, and sharded pub/sub (SPUBLISH/SSUBSCRIBE) is used when the
 //! server has it (Redis 7), so a message travels only within its shard.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,12 +26,12 @@ use std::time::Duration;
 use fred::clients::SubscriberClient;
 use fred::prelude::*;
 use fred::types::config::UnresponsiveConfig;
+use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch};
 use votewire_proto::{NodeId, NodeInfo, PollEvent, PollId};
 
 use super::bus::{Bus, BusError};
 use super::hub::Hub;
-use crate::BoxFuture;
 use crate::shutdown::Shutdown;
 
 /// A command that gets no answer in this time fails; votes never wait longer on Redis.
@@ -42,7 +43,7 @@ const RECEIVE_BUFFER: usize = 16 * 1024;
 /// Where nodes announce themselves: one hash field per node, its `NodeInfo` as JSON.
 const NODES_KEY: &str = "votewire:nodes";
 /// A node that has not announced itself for this long is gone.
-pub const NODE_EXPIRY: Duration = Duration::from_secs(6);
+const NODE_EXPIRY: Duration = Duration::from_secs(6);
 
 fn channel(poll: &PollId) -> String {
     format!("votewire:{{{poll}}}")
@@ -62,15 +63,16 @@ pub struct RedisBus {
 }
 
 impl RedisBus {
-    /// Connects to Redis at `url` and starts delivering other nodes' events into `hub`.
-    /// A Redis that is down at start is not fatal: the clients keep reconnecting and
-    /// the node serves its own sockets meanwhile.
+    /// Connects to Redis at `url`. Returns the bus and its receive loop, which delivers
+    /// other nodes' events into `hub` until `shutdown` and which the caller must run
+    /// (the node's task set owns it). A Redis that is down at start is not fatal: the
+    /// clients keep reconnecting and the node serves its own sockets meanwhile.
     pub async fn connect(
         url: &str,
         node: NodeId,
         hub: Arc<Hub>,
         shutdown: Shutdown,
-    ) -> Result<Arc<Self>, BusError> {
+    ) -> Result<(Arc<Self>, impl Future<Output = ()> + Send + 'static), BusError> {
         let config = Config::from_url(url)
             .map_err(|e| BusError(format!("invalid Redis URL {url:?}: {e}")))?;
         let builder = {
@@ -101,18 +103,20 @@ impl RedisBus {
             sharded: AtomicBool::new(false),
             resync: watch::Sender::new(0),
         });
-        bus.spawn_tasks(hub, shutdown);
+        // The receivers exist before the clients connect, so the loop misses no
+        // connection event even though it starts later.
+        let receiving = bus.clone().receive_loop(hub, shutdown);
         for client in [bus.publisher.clone(), bus.subscriber.to_client()] {
             client.connect();
         }
         match tokio::time::timeout(Duration::from_secs(3), bus.publisher.wait_for_connect()).await {
             Ok(Ok(())) => bus.detect_sharding(&bus.publisher),
+            // Not the URL: it may hold a password.
             _ => tracing::warn!(
-                url,
                 "Redis is not reachable yet; serving local sockets while reconnecting"
             ),
         }
-        Ok(bus)
+        Ok((bus, receiving))
     }
 
     /// Sharded pub/sub came with Redis 7. Every node must use the same kind, since a
@@ -133,13 +137,19 @@ impl RedisBus {
         }
     }
 
-    fn spawn_tasks(self: &Arc<Self>, hub: Arc<Hub>, shutdown: Shutdown) {
+    /// Hands other nodes' events to `hub` and asks for a resync after every reconnect
+    /// or lag, until `shutdown`; then closes both clients.
+    fn receive_loop(
+        self: Arc<Self>,
+        hub: Arc<Hub>,
+        shutdown: Shutdown,
+    ) -> impl Future<Output = ()> + Send + 'static {
         // fred's own resubscription of the channels it tracks.
         let managed = self.subscriber.manage_subscriptions();
-        let bus = self.clone();
-        let mut messages = self.subscriber.message_rx();
-        let mut reconnects = self.subscriber.reconnect_rx();
-        tokio::spawn(async move {
+        let bus = self;
+        let mut messages = bus.subscriber.message_rx();
+        let mut reconnects = bus.subscriber.reconnect_rx();
+        async move {
             let ended = loop {
                 tokio::select! {
                     _ = shutdown.wait() => break "shutdown",
@@ -166,7 +176,7 @@ impl RedisBus {
             let _ = bus.subscriber.quit().await;
             let _ = bus.publisher.quit().await;
             tracing::info!(ended, "Redis receive loop ended");
-        });
+        }
     }
 
     fn receive(&self, hub: &Hub, message: &fred::types::Message) {

@@ -13,22 +13,22 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
 use votewire_proto::PollId;
 
-use crate::metrics::Metrics;
+use super::stats::FanoutStats;
 
 /// One socket's pending frames and the bell that wakes its writer.
 pub struct Outbox {
     pending: Mutex<Vec<(PollId, Utf8Bytes)>>,
     ready: Notify,
-    metrics: Arc<Metrics>,
+    stats: Arc<FanoutStats>,
 }
 
 impl Outbox {
-    /// An empty outbox that reports to `metrics`.
-    pub fn new(metrics: Arc<Metrics>) -> Arc<Self> {
+    /// An empty outbox that counts in `stats`.
+    pub fn new(stats: Arc<FanoutStats>) -> Arc<Self> {
         Arc::new(Self {
             pending: Mutex::new(Vec::new()),
             ready: Notify::new(),
-            metrics,
+            stats,
         })
     }
 
@@ -39,12 +39,12 @@ impl Outbox {
             match pending.iter_mut().find(|(p, _)| p == poll) {
                 Some(slot) => {
                     slot.1 = frame;
-                    self.metrics.updates_skipped.fetch_add(1, Relaxed);
+                    self.stats.updates_skipped.fetch_add(1, Relaxed);
                 }
                 None => {
                     pending.push((poll.clone(), frame));
-                    self.metrics.outbox_frames.fetch_add(1, Relaxed);
-                    self.metrics
+                    self.stats.outbox_frames.fetch_add(1, Relaxed);
+                    self.stats
                         .outbox_peak
                         .fetch_max(pending.len() as i64, Relaxed);
                 }
@@ -57,7 +57,7 @@ impl Outbox {
     pub fn take(&self) -> Vec<(PollId, Utf8Bytes)> {
         let taken =
             std::mem::take(&mut *self.pending.lock().expect("outbox lock is never poisoned"));
-        self.metrics
+        self.stats
             .outbox_frames
             .fetch_sub(taken.len() as i64, Relaxed);
         taken
@@ -68,7 +68,7 @@ impl Outbox {
         let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
         let before = pending.len();
         pending.retain(|(p, _)| p != poll);
-        self.metrics
+        self.stats
             .outbox_frames
             .fetch_sub((before - pending.len()) as i64, Relaxed);
     }
@@ -95,7 +95,7 @@ impl Outbox {
 impl Drop for Outbox {
     fn drop(&mut self) {
         let left = self.pending.get_mut().map(|p| p.len()).unwrap_or(0);
-        self.metrics.outbox_frames.fetch_sub(left as i64, Relaxed);
+        self.stats.outbox_frames.fetch_sub(left as i64, Relaxed);
     }
 }
 
@@ -109,27 +109,27 @@ mod tests {
 
     #[test]
     fn a_newer_frame_replaces_the_untaken_one_and_counts_as_skipped() {
-        let metrics = Arc::new(Metrics::default());
-        let outbox = Outbox::new(metrics.clone());
+        let stats = Arc::new(FanoutStats::default());
+        let outbox = Outbox::new(stats.clone());
         for i in 0..1000 {
             outbox.push(&poll("a"), Utf8Bytes::from(format!("v{i}")));
         }
         outbox.push(&poll("b"), Utf8Bytes::from("b1"));
         assert_eq!(outbox.len(), 2);
-        assert_eq!(metrics.outbox_frames.load(Relaxed), 2);
-        assert_eq!(metrics.updates_skipped.load(Relaxed), 999);
+        assert_eq!(stats.outbox_frames.load(Relaxed), 2);
+        assert_eq!(stats.updates_skipped.load(Relaxed), 999);
         let frames = outbox.take();
         assert_eq!(frames[0].1.as_str(), "v999");
         assert_eq!(frames[1].1.as_str(), "b1");
-        assert_eq!(metrics.outbox_frames.load(Relaxed), 0);
+        assert_eq!(stats.outbox_frames.load(Relaxed), 0);
     }
 
     #[test]
     fn dropping_an_outbox_releases_its_frames_from_the_gauge() {
-        let metrics = Arc::new(Metrics::default());
-        let outbox = Outbox::new(metrics.clone());
+        let stats = Arc::new(FanoutStats::default());
+        let outbox = Outbox::new(stats.clone());
         outbox.push(&poll("a"), Utf8Bytes::from("x"));
         drop(outbox);
-        assert_eq!(metrics.outbox_frames.load(Relaxed), 0);
+        assert_eq!(stats.outbox_frames.load(Relaxed), 0);
     }
 }

@@ -9,19 +9,19 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use votewire_proto::{ErrorCode, PollId};
 
-use crate::error::AppError;
+use crate::error::Refusal;
 use crate::token::{TokenKeys, Voter};
 
 /// The name of the voter cookie.
-pub const VOTER_COOKIE: &str = "votewire_voter";
+pub(super) const VOTER_COOKIE: &str = "votewire_voter";
 
 /// A JSON request body; `application/json` only (415 otherwise).
-pub struct Json<T>(pub T);
+pub(super) struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
-    type Rejection = AppError;
+    type Rejection = Refusal;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Refusal> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(json_rejection(rejection)),
@@ -29,57 +29,57 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> AppError {
+fn json_rejection(rejection: JsonRejection) -> Refusal {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => AppError::new(
+        JsonRejection::MissingJsonContentType(_) => Refusal::new(
             ErrorCode::UnsupportedMediaType,
             "request bodies must be JSON with Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(e) => AppError::new(
+        JsonRejection::JsonSyntaxError(e) => Refusal::new(
             ErrorCode::MalformedJson,
             format!("the body is not valid JSON: {}", e.body_text()),
         ),
-        JsonRejection::JsonDataError(e) => AppError::new(
+        JsonRejection::JsonDataError(e) => Refusal::new(
             ErrorCode::InvalidBody,
             format!("the body does not fit: {}", e.body_text()),
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(
+            Refusal::new(
                 ErrorCode::PayloadTooLarge,
                 "the body is larger than the configured limit",
             )
         }
-        other => AppError::new(ErrorCode::InvalidBody, other.body_text()),
+        other => Refusal::new(ErrorCode::InvalidBody, other.body_text()),
     }
 }
 
 /// The poll id of a `/api/polls/{id}/..` route.
-pub struct PollPath(pub PollId);
+pub(super) struct PollPath(pub PollId);
 
 impl<S: Send + Sync> FromRequestParts<S> for PollPath {
-    type Rejection = AppError;
+    type Rejection = Refusal;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|e| AppError::new(ErrorCode::InvalidPollId, e.body_text()))?;
+            .map_err(|e| Refusal::new(ErrorCode::InvalidPollId, e.body_text()))?;
         PollId::parse(raw)
             .map(PollPath)
-            .map_err(|e| AppError::new(ErrorCode::InvalidPollId, e.to_string()))
+            .map_err(|e| Refusal::new(ErrorCode::InvalidPollId, e.to_string()))
     }
 }
 
 /// A query string.
-pub struct Query<T>(pub T);
+pub(super) struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = AppError;
+    type Rejection = Refusal;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
-            .map_err(|e: QueryRejection| AppError::new(ErrorCode::InvalidQuery, e.body_text()))
+            .map_err(|e: QueryRejection| Refusal::new(ErrorCode::InvalidQuery, e.body_text()))
     }
 }
 
@@ -103,13 +103,13 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The voter of a request: `Authorization: Voter <token>`, else the cookie.
 /// `Ok(None)` when there is neither; an error when the one given is not valid.
-pub fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Voter>, AppError> {
+pub(super) fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Voter>, Refusal> {
     let Some(token) = authorization(headers, "Voter").or_else(|| cookie(headers, VOTER_COOKIE))
     else {
         return Ok(None);
     };
     keys.verify_voter(token).map(Some).ok_or_else(|| {
-        AppError::new(
+        Refusal::new(
             ErrorCode::InvalidVoterToken,
             "the voter token is malformed or was not issued here",
         )
@@ -117,9 +117,9 @@ pub fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Voter>, App
 }
 
 /// Checks `Authorization: Bearer <owner_token>` for `poll`.
-pub fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Result<(), AppError> {
+pub(super) fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Result<(), Refusal> {
     let token = authorization(headers, "Bearer").ok_or_else(|| {
-        AppError::new(
+        Refusal::new(
             ErrorCode::OwnerTokenRequired,
             "send the poll's owner token as Authorization: Bearer <owner_token>",
         )
@@ -127,7 +127,7 @@ pub fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Result<(),
     if keys.verify_owner(poll, token) {
         Ok(())
     } else {
-        Err(AppError::new(
+        Err(Refusal::new(
             ErrorCode::InvalidOwnerToken,
             "this owner token does not belong to this poll",
         ))

@@ -1,23 +1,21 @@
-//! Health, readiness, metrics and the cluster view.
+//! Health, readiness and the cluster view.
 
 use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use votewire_proto::{ClusterView, HealthReport};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The health routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/api/cluster", get(cluster))
 }
 
@@ -45,7 +43,7 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
         Ok(()) => "ok".to_owned(),
         Err(e) => format!("{e:?}"),
     };
-    let bus = if app.fanout.bus().is_connected() {
+    let bus = if app.fanout.bus_connected() {
         "ok"
     } else {
         "disconnected"
@@ -68,32 +66,8 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     )
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "health", description = "Prometheus text format.",
-    responses((status = 200, content_type = "text/plain")))]
-async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
-}
-
 #[utoipa::path(get, path = "/api/cluster", tag = "health", description = "The live nodes; a single node lists itself.",
     responses((status = 200, body = ClusterView)))]
 async fn cluster(State(app): State<AppState>) -> axum::Json<ClusterView> {
-    let mut nodes = match app.fanout.bus().live_nodes().await {
-        Ok(nodes) => nodes,
-        Err(e) => {
-            tracing::debug!(error = %e, "cannot list the live nodes; listing this one");
-            Vec::new()
-        }
-    };
-    // This node's own line is always fresh, and present even when the bus is down.
-    let me = app.node_info();
-    nodes.retain(|node| node.id != me.id);
-    nodes.push(me);
-    nodes.sort_by(|a, b| a.id.cmp(&b.id));
-    axum::Json(ClusterView {
-        node: app.settings.node_id.clone(),
-        nodes,
-    })
+    axum::Json(app.presence.cluster_view().await)
 }

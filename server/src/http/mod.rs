@@ -3,7 +3,8 @@
 
 mod extract;
 mod health;
-pub mod openapi;
+mod metrics;
+mod openapi;
 mod polls;
 mod voters;
 mod votes;
@@ -18,16 +19,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use votewire_proto::ErrorCode;
 
-pub use polls::validate as validate_poll;
-
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::Refusal;
+use crate::state::AppState;
 
 /// The response header that names the node that answered.
-pub const NODE_HEADER: &str = "x-votewire-node";
+const NODE_HEADER: &str = "x-votewire-node";
 
 /// Every route of the node, with its layers.
-pub fn router(app: AppState) -> Router {
+pub(crate) fn router(app: AppState) -> Router {
     let node =
         HeaderValue::from_str(app.settings.node_id.as_str()).expect("node ids are header-safe");
     Router::new()
@@ -35,6 +34,7 @@ pub fn router(app: AppState) -> Router {
         .merge(votes::routes())
         .merge(voters::routes())
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(openapi::routes())
         .merge(crate::ws::routes())
         .fallback(web::fallback)
@@ -44,8 +44,8 @@ pub fn router(app: AppState) -> Router {
         .with_state(app)
 }
 
-async fn method_not_allowed() -> AppError {
-    AppError::new(
+async fn method_not_allowed() -> Refusal {
+    Refusal::new(
         ErrorCode::MethodNotAllowed,
         "this route does not take this method",
     )
@@ -64,8 +64,8 @@ async fn observe(
         .unwrap_or_else(|| "unmatched".to_owned());
     let started = Instant::now();
     let mut response = next.run(request).await.into_response();
-    app.metrics
-        .observe_http(&route, response.status().as_u16(), started.elapsed());
+    app.requests
+        .observe(&route, response.status().as_u16(), started.elapsed());
     response.headers_mut().insert(NODE_HEADER, node);
     response
 }

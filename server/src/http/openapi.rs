@@ -6,7 +6,7 @@ use axum::routing::get;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,7 +16,7 @@ use crate::app::AppState;
         super::polls::close_poll, super::polls::audit_poll,
         super::votes::cast_vote, super::votes::withdraw_vote,
         super::voters::issue_voter,
-        super::health::healthz, super::health::readyz, super::health::metrics, super::health::cluster,
+        super::health::healthz, super::health::readyz, super::health::cluster, super::metrics::metrics,
     ),
     components(schemas(votewire_proto::ClientMessage, votewire_proto::ServerMessage)),
     modifiers(&OwnerToken),
@@ -36,14 +36,14 @@ impl utoipa::Modify for OwnerToken {
 }
 
 /// The document as JSON.
-pub fn document() -> String {
+pub(super) fn document() -> String {
     ApiDoc::openapi()
         .to_json()
         .expect("the OpenAPI document serializes")
 }
 
 /// The OpenAPI route.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route(
         "/api/openapi.json",
         get(|| async {

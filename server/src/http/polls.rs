@@ -12,9 +12,9 @@ use votewire_proto::{
 };
 
 use super::extract::{self, Json, PollPath, Query};
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
+use crate::state::AppState;
 use crate::store::{ListCursor, PollRecord};
 use crate::token::new_poll_id;
 
@@ -23,7 +23,7 @@ const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
 
 /// The poll routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/polls", post(create_poll).get(list_polls))
         .route("/api/polls/{id}", get(get_poll))
@@ -33,22 +33,22 @@ pub fn routes() -> Router<AppState> {
 
 /// A poll that passed validation: trimmed texts within the limits.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ValidPoll {
+pub(super) struct ValidPoll {
     question: String,
     options: Vec<String>,
     closes_at: Option<DateTime<Utc>>,
 }
 
 /// Checks a new poll against the limits, at the server's `now`.
-pub fn validate(
+pub(super) fn validate(
     body: CreatePoll,
     limits: &Limits,
     now: DateTime<Utc>,
-) -> Result<ValidPoll, AppError> {
+) -> Result<ValidPoll, Refusal> {
     let question = body.question.trim().to_owned();
     let question_chars = question.chars().count();
     if question_chars == 0 || question_chars > limits.max_question_chars {
-        return Err(AppError::new(
+        return Err(Refusal::new(
             ErrorCode::InvalidQuestion,
             format!(
                 "the question must have 1 to {} characters",
@@ -57,7 +57,7 @@ pub fn validate(
         ));
     }
     if body.options.len() < MIN_OPTIONS || body.options.len() > limits.max_options {
-        return Err(AppError::new(
+        return Err(Refusal::new(
             ErrorCode::InvalidOptions,
             format!(
                 "a poll needs {MIN_OPTIONS} to {} options, not {}",
@@ -71,7 +71,7 @@ pub fn validate(
         let option = option.trim();
         let chars = option.chars().count();
         if chars == 0 || chars > limits.max_option_chars {
-            return Err(AppError::new(
+            return Err(Refusal::new(
                 ErrorCode::InvalidOptions,
                 format!(
                     "option {i} must have 1 to {} characters",
@@ -83,7 +83,7 @@ pub fn validate(
             .iter()
             .any(|o| o.to_lowercase() == option.to_lowercase())
         {
-            return Err(AppError::new(
+            return Err(Refusal::new(
                 ErrorCode::InvalidOptions,
                 format!("option {i} repeats an earlier option"),
             ));
@@ -91,7 +91,7 @@ pub fn validate(
         options.push(option.to_owned());
     }
     if body.closes_at.is_some_and(|at| at <= now) {
-        return Err(AppError::new(
+        return Err(Refusal::new(
             ErrorCode::InvalidClosesAt,
             "closes_at must be in the future",
         ));
@@ -108,7 +108,7 @@ pub fn validate(
 async fn create_poll(
     app: axum::extract::State<AppState>,
     Json(body): Json<CreatePoll>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, Refusal> {
     // Whole milliseconds, as every store keeps times: the answer equals a later read.
     let now = DateTime::from_timestamp_millis(Utc::now().timestamp_millis())
         .expect("now is representable");
@@ -146,9 +146,9 @@ fn encode_cursor(poll: &PollRecord) -> String {
     format!("{}.{}", poll.created_at.timestamp_millis(), poll.id)
 }
 
-fn decode_cursor(text: &str) -> Result<ListCursor, AppError> {
+fn decode_cursor(text: &str) -> Result<ListCursor, Refusal> {
     let invalid = || {
-        AppError::new(
+        Refusal::new(
             ErrorCode::InvalidQuery,
             "before: pass the `next` value of the previous page",
         )
@@ -168,10 +168,10 @@ fn decode_cursor(text: &str) -> Result<ListCursor, AppError> {
 async fn list_polls(
     app: axum::extract::State<AppState>,
     Query(params): Query<ListParams>,
-) -> Result<axum::Json<PollList>, AppError> {
+) -> Result<axum::Json<PollList>, Refusal> {
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::new(
+        return Err(Refusal::new(
             ErrorCode::InvalidQuery,
             format!("limit must be 1 to {MAX_PAGE}"),
         ));
@@ -196,7 +196,7 @@ async fn list_polls(
 async fn get_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
-) -> Result<axum::Json<PollView>, AppError> {
+) -> Result<axum::Json<PollView>, Refusal> {
     let state = app.store.poll(&id).await?;
     Ok(axum::Json(PollView {
         poll: state.poll.to_poll(Utc::now()),
@@ -211,9 +211,9 @@ async fn close_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
     headers: HeaderMap,
-) -> Result<axum::Json<PollView>, AppError> {
+) -> Result<axum::Json<PollView>, Refusal> {
     extract::owner(&headers, &app.keys, &id)?;
-    let state = app.close_poll(id).await?;
+    let state = app.votes.close(id).await?;
     Ok(axum::Json(PollView {
         poll: state.poll.to_poll(Utc::now()),
         tally: state.tally,
@@ -225,7 +225,7 @@ async fn close_poll(
 async fn audit_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
-) -> Result<axum::Json<PollAudit>, AppError> {
+) -> Result<axum::Json<PollAudit>, Refusal> {
     let (tally, nodes) = app.store.audit(&id).await?;
     Ok(axum::Json(PollAudit {
         poll: id,
@@ -251,7 +251,7 @@ mod tests {
         }
     }
 
-    fn code(result: Result<ValidPoll, AppError>) -> ErrorCode {
+    fn code(result: Result<ValidPoll, Refusal>) -> ErrorCode {
         result.expect_err("expected a refusal").code
     }
 

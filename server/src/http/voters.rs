@@ -9,10 +9,10 @@ use axum::routing::post;
 use votewire_proto::VoterIssued;
 
 use super::votes::voter_cookie;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The voter routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/api/voters", post(issue_voter))
 }
 

@@ -9,13 +9,13 @@ use axum::routing::post;
 use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
 
 use super::extract::{self, Json, PollPath, VOTER_COOKIE};
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::Refusal;
+use crate::state::AppState;
 use crate::store::Ballot;
 use crate::token::Voter;
 
 /// The vote routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route(
         "/api/polls/{id}/votes",
         post(cast_vote).delete(withdraw_vote),
@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The `Set-Cookie` that hands a voter its token: a year, HttpOnly, SameSite=Lax, and
 /// Secure when the request came over HTTPS (as the proxy in front says).
-pub fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
+pub(super) fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
     let https = headers
         .get("x-forwarded-proto")
         .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
@@ -47,7 +47,7 @@ async fn cast_vote(
     PollPath(poll): PollPath,
     headers: HeaderMap,
     Json(body): Json<CastVote>,
-) -> Result<Response, AppError> {
+) -> Result<Response, Refusal> {
     let (voter, issued) = match extract::voter(&headers, &app.keys)? {
         Some(voter) => (voter, false),
         None => (app.keys.issue_voter(), true),
@@ -56,7 +56,7 @@ async fn cast_vote(
         voter: voter.id.clone(),
         option: Some(body.option),
     };
-    let outcome = app.cast_vote(poll.clone(), ballot).await?;
+    let outcome = app.votes.cast(poll.clone(), ballot).await?;
     let receipt = VoteReceipt {
         poll,
         option: body.option,
@@ -84,9 +84,9 @@ async fn withdraw_vote(
     State(app): State<AppState>,
     PollPath(poll): PollPath,
     headers: HeaderMap,
-) -> Result<axum::Json<WithdrawResponse>, AppError> {
+) -> Result<axum::Json<WithdrawResponse>, Refusal> {
     let voter = extract::voter(&headers, &app.keys)?.ok_or_else(|| {
-        AppError::new(
+        Refusal::new(
             ErrorCode::VoterRequired,
             "withdrawing needs the voter's cookie or Authorization: Voter <voter_token>",
         )
@@ -95,7 +95,7 @@ async fn withdraw_vote(
         voter: voter.id,
         option: None,
     };
-    let outcome = app.cast_vote(poll.clone(), ballot).await?;
+    let outcome = app.votes.cast(poll.clone(), ballot).await?;
     Ok(axum::Json(WithdrawResponse {
         poll,
         withdrawn: outcome.changed,

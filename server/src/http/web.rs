@@ -8,18 +8,18 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use votewire_proto::ErrorCode;
 
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::Refusal;
+use crate::state::AppState;
 
 const NO_CLIENT: &str = "<!doctype html><meta charset=utf-8><title>votewire</title>\
 <h1>votewire is running</h1><p>The web client is not built: run <code>./build.sh web</code>, \
 or use the API (<a href=/api/openapi.json>/api/openapi.json</a>).</p>";
 
 /// Answers every request no route matched.
-pub async fn fallback(State(app): State<AppState>, request: Request) -> Response {
+pub(super) async fn fallback(State(app): State<AppState>, request: Request) -> Response {
     let path = request.uri().path();
     let not_found =
-        || AppError::new(ErrorCode::NotFound, format!("no route for {path}")).into_response();
+        || Refusal::new(ErrorCode::NotFound, format!("no route for {path}")).into_response();
     if path.starts_with("/api/") || path == "/api" {
         return not_found();
     }

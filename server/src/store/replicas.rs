@@ -41,8 +41,8 @@ pub use health::{HEARTBEAT_INTERVAL, ReplicaHealth, ReplicaState};
 use super::{
     BatchOutcome, ListCursor, PollRecord, PollState, Store, StoreError, VoteBatch, check_url,
 };
-use crate::BoxFuture;
 use crate::metrics::Metrics;
+use futures_util::future::BoxFuture;
 
 /// Longest a read may wait for a replica before the primary is asked instead: reads
 /// take milliseconds, and a replica that hangs (a cut network) must not hang requests.
@@ -123,6 +123,14 @@ impl ReplicatedStore {
         };
         store.publish_health();
         store
+    }
+
+    /// TRANSITIONAL: replica reads the primary answered, (behind, failed).
+    pub fn fallbacks(&self) -> (u64, u64) {
+        (
+            self.metrics.replica_fallbacks_behind.load(Relaxed),
+            self.metrics.replica_fallbacks_failed.load(Relaxed),
+        )
     }
 
     /// The next replica in the rotation, round robin.

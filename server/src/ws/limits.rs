@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// Allows `rate` messages per second on average and bursts of `2 * rate`.
-pub struct RateLimit {
+pub(super) struct RateLimit {
     rate: f64,
     capacity: f64,
     tokens: f64,
@@ -12,7 +12,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// A full bucket for `rate` messages per second.
-    pub fn per_second(rate: u32) -> Self {
+    pub(super) fn per_second(rate: u32) -> Self {
         let capacity = f64::from(rate) * 2.0;
         Self {
             rate: f64::from(rate),
@@ -23,7 +23,7 @@ impl RateLimit {
     }
 
     /// Takes a token at `now`; false when the bucket is empty.
-    pub fn allow(&mut self, now: Instant) -> bool {
+    pub(super) fn allow(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
         self.refilled = now;

@@ -1,10 +1,8 @@
 //! `GET /ws`: the WebSocket. The upgrade handler checks the Origin and the socket limit
 //! before accepting; [`session`] runs one connection.
 
-pub mod limits;
-pub mod session;
-
-use std::sync::atomic::Ordering::Relaxed;
+mod limits;
+mod session;
 
 use axum::Router;
 use axum::extract::State;
@@ -15,14 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use votewire_proto::ErrorCode;
 
-use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::Refusal;
+use crate::state::AppState;
 
 /// Bytes read from a socket at a time, and its read buffer (see `upgrade`).
 const WS_READ_BUFFER_BYTES: usize = 512;
 
 /// The WebSocket route.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
 
@@ -31,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 /// matched exactly. axum does not check it, and without the check any site could watch
 /// polls through its visitors. Requests without an Origin (not from a browser: CLIs,
 /// load generators) pass.
-pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(ORIGIN) else {
         return true;
     };
@@ -54,27 +52,28 @@ async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if !origin_allowed(&headers, &app.settings.allowed_origins) {
-        return AppError::new(
+        return Refusal::new(
             ErrorCode::ForbiddenOrigin,
             "this origin may not open a WebSocket here",
         )
         .into_response();
     }
     if app.shutdown.is_draining() {
-        return AppError::new(
+        return Refusal::new(
             ErrorCode::Draining,
             "this node is shutting down; connect to another",
         )
         .into_response();
     }
     let limits = &app.settings.limits;
-    if app.metrics.sockets.load(Relaxed) >= limits.max_sockets as i64 {
-        return AppError::new(
+    // The place is taken now and held by the session until it ends.
+    let Some(place) = app.sessions.admit(limits.max_sockets) else {
+        return Refusal::new(
             ErrorCode::TooManyConnections,
             "this node holds as many sockets as it may",
         )
         .into_response();
-    }
+    };
     // tungstenite reads into a 128 KiB buffer per socket by default: most of an idle
     // socket's memory. Clients send a few small messages (a subscribe is under 100
     // bytes), so 512 bytes is plenty; a larger message still arrives, in more reads.
@@ -83,7 +82,7 @@ async fn upgrade(
         .max_frame_size(limits.ws_max_message_bytes)
         .write_buffer_size(0)
         .max_write_buffer_size(limits.ws_write_buffer_bytes)
-        .on_upgrade(move |socket| session::run(socket, app))
+        .on_upgrade(move |socket| session::run(socket, app, place))
 }
 
 #[cfg(test)]

@@ -6,22 +6,17 @@
 //! [`Outbox`] (latest per poll); replies to the client's own messages (snapshot,
 //! error) are written directly, in order.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 use std::task::Poll;
 use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use votewire_proto::{
-    ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, PollStatus, ServerMessage,
-};
+use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, ServerMessage};
 
 use super::limits::RateLimit;
-use crate::app::AppState;
-use crate::fanout::room::encode;
-use crate::fanout::{Outbox, SocketId};
-use crate::store::StoreError;
+use crate::fanout::{Watcher, encode};
+use crate::sessions::SessionGuard;
+use crate::state::AppState;
 
 /// Why a session ended, for the log.
 #[derive(Debug)]
@@ -37,8 +32,8 @@ enum End {
 struct Session<S> {
     socket: S,
     app: AppState,
-    id: SocketId,
-    outbox: Arc<Outbox>,
+    /// This socket in the fan-out: its number and its outbox.
+    watcher: Watcher,
     /// The polls watched: a handful at most (`--ws-max-subscriptions`), so a list
     /// costs an idle socket less memory than a hash set and is as quick to search.
     watching: Vec<PollId>,
@@ -46,32 +41,32 @@ struct Session<S> {
     last_heard: Instant,
 }
 
-/// Runs a session until the client leaves, the connection breaks, or the node shuts down.
-pub async fn run<S>(socket: S, app: AppState)
+/// Runs a session until the client leaves, the connection breaks, or the node shuts
+/// down; `place` (its admission) is released when it ends.
+pub(super) async fn run<S>(socket: S, app: AppState, place: SessionGuard)
 where
     S: Stream<Item = Result<Message, axum::Error>>
         + Sink<Message, Error = axum::Error>
         + Unpin
         + Send,
 {
-    let _counted = app.sessions.open();
-    app.metrics.sockets.fetch_add(1, Relaxed);
     let mut session = Session {
         socket,
-        id: app.next_socket_id(),
-        outbox: Outbox::new(app.metrics.clone()),
+        watcher: Watcher {
+            id: place.id,
+            outbox: app.fanout.outbox(),
+        },
         watching: Vec::new(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
         last_heard: Instant::now(),
         app: app.clone(),
     };
     let end = session.serve().await;
-    tracing::debug!(socket = session.id, ?end, "session ended");
+    tracing::debug!(socket = place.id, ?end, "session ended");
     for poll in std::mem::take(&mut session.watching) {
-        app.fanout.unwatch(&poll, session.id).await;
-        app.metrics.subscriptions.fetch_sub(1, Relaxed);
+        app.watch.unsubscribe(&poll, &session.watcher).await;
     }
-    app.metrics.sockets.fetch_sub(1, Relaxed);
+    drop(place);
 }
 
 impl<S> Session<S>
@@ -101,7 +96,7 @@ where
                 // Boxed: a client message is rare, and its handling (a subscribe reads
                 // the database) would otherwise make every idle session's future as large.
                 message = self.socket.next() => Box::pin(self.receive(message)).await,
-                _ = self.outbox.ready() => self.flush_outbox().await,
+                _ = self.watcher.outbox.ready() => self.flush_outbox().await,
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > idle_after {
                         Err(End::Idle)
@@ -169,7 +164,7 @@ where
     }
 
     async fn flush_outbox(&mut self) -> Result<(), End> {
-        for (_, frame) in self.outbox.take() {
+        for (_, frame) in self.watcher.outbox.take() {
             self.send(Message::Text(frame)).await?;
         }
         Ok(())
@@ -234,48 +229,29 @@ where
                 )
                 .await;
         }
-        // Watch first, read second: an update committed in between reaches the outbox.
-        let room = self
-            .app
-            .fanout
-            .watch(&poll, self.id, self.outbox.clone())
-            .await;
-        let (status, tally) = match self.app.snapshot(&room, since).await {
-            Ok(shown) => shown,
-            Err(e) => {
+        match self.app.watch.subscribe(&poll, &self.watcher, since).await {
+            Ok(snapshot) => {
                 if new {
-                    self.app.fanout.unwatch(&poll, self.id).await;
+                    self.watching.push(poll.clone());
                 }
-                let refusal = crate::error::AppError::from(e.clone());
-                let message = match e {
-                    StoreError::PollNotFound => format!("no poll has the id {poll}"),
-                    _ => refusal.message,
+                let Some(snapshot) = snapshot else {
+                    return Ok(()); // the client is up to date
                 };
-                return self.send_error(refusal.code, message).await;
+                self.send_message(&ServerMessage::Snapshot {
+                    poll,
+                    status: snapshot.status,
+                    tally: snapshot.tally,
+                })
+                .await
             }
-        };
-        if new {
-            self.watching.push(poll.clone());
-            self.app.metrics.subscriptions.fetch_add(1, Relaxed);
+            Err(refusal) => self.send_message(&refusal.into_message()).await,
         }
-        if since == Some(tally.version) && status == PollStatus::Open {
-            return Ok(());
-        }
-        self.app.metrics.updates_sent.fetch_add(1, Relaxed);
-        self.send_message(&ServerMessage::Snapshot {
-            poll,
-            status,
-            tally,
-        })
-        .await
     }
 
     async fn unsubscribe(&mut self, poll: PollId) -> Result<(), End> {
         if let Some(index) = self.watching.iter().position(|p| *p == poll) {
             self.watching.swap_remove(index);
-            self.app.fanout.unwatch(&poll, self.id).await;
-            self.outbox.forget(&poll);
-            self.app.metrics.subscriptions.fetch_sub(1, Relaxed);
+            self.app.watch.unsubscribe(&poll, &self.watcher).await;
         }
         Ok(())
     }

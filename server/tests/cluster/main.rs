@@ -101,7 +101,7 @@ async fn a_socket_on_node_3_sees_a_vote_cast_through_node_1_and_every_node_is_li
             assert!(
                 Instant::now() < deadline,
                 "{} lists {ids:?}",
-                node.app.settings.node_id
+                node.settings.node_id
             );
             // Presence is a 2 s heartbeat: poll for it, there is no event to await.
             tokio::time::sleep(Duration::from_millis(200)).await;

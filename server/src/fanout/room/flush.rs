@@ -116,10 +116,10 @@ impl Room {
             }
             sent += outboxes.len();
         }
-        self.metrics.updates_sent.fetch_add(sent as u64, Relaxed);
-        self.pacer.flushed(self as *const Room as usize, watchers);
+        self.stats.updates_sent.fetch_add(sent as u64, Relaxed);
+        self.pacer.flushed(&self.poll, watchers);
         if let Some(since) = oldest {
-            self.metrics.fanout_latency.observe(since.elapsed());
+            self.stats.latency.observe(since.elapsed());
         }
         true
     }

@@ -9,14 +9,14 @@ use votewire_proto::{NodeId, PollEvent, PollEventKind, PollId, PollStatus, Serve
 use super::{Room, SLICES, Seed};
 use crate::fanout::pace::Pacer;
 use crate::fanout::slot::Outbox;
-use crate::metrics::Metrics;
+use crate::fanout::stats::FanoutStats;
 
-fn room() -> (Arc<Room>, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::default());
+fn room() -> (Arc<Room>, Arc<FanoutStats>) {
+    let stats = Arc::new(FanoutStats::default());
     let tick = Duration::from_millis(50);
-    let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000, metrics.clone()));
-    let room = Room::new(PollId::parse("p").unwrap(), metrics.clone(), pacer);
-    (room, metrics)
+    let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000));
+    let room = Room::new(PollId::parse("p").unwrap(), stats.clone(), pacer);
+    (room, stats)
 }
 
 fn tally(version: u64) -> Tally {
@@ -50,10 +50,10 @@ fn seeded(room: &Room, version: u64) {
 }
 
 /// One watcher per slice, in slice order.
-fn watch_every_slice(room: &Room, metrics: &Arc<Metrics>) -> Vec<Arc<Outbox>> {
+fn watch_every_slice(room: &Room, stats: &Arc<FanoutStats>) -> Vec<Arc<Outbox>> {
     (0..SLICES as u64)
         .map(|socket| {
-            let outbox = Outbox::new(metrics.clone());
+            let outbox = Outbox::new(stats.clone());
             room.add_watcher(socket, outbox.clone());
             outbox
         })
@@ -70,8 +70,8 @@ fn received(outbox: &Outbox) -> Vec<ServerMessage> {
 
 #[test]
 fn the_first_seed_is_every_watchers_snapshot_so_no_update_repeats_it() {
-    let (room, metrics) = room();
-    let outboxes = watch_every_slice(&room, &metrics);
+    let (room, stats) = room();
+    let outboxes = watch_every_slice(&room, &stats);
     seeded(&room, 3);
     assert!(!room.flush(), "nothing is due after the first seed");
     assert!(outboxes.iter().all(|o| o.is_empty()));
@@ -79,8 +79,8 @@ fn the_first_seed_is_every_watchers_snapshot_so_no_update_repeats_it() {
 
 #[test]
 fn each_slice_gets_the_votes_since_its_own_last_frame() {
-    let (room, metrics) = room();
-    let outboxes = watch_every_slice(&room, &metrics);
+    let (room, stats) = room();
+    let outboxes = watch_every_slice(&room, &stats);
     seeded(&room, 0);
     room.deliver(&vote(1, 0));
     assert!(room.flush_slices(std::iter::once(0)), "slice 0 alone");
@@ -105,8 +105,8 @@ fn each_slice_gets_the_votes_since_its_own_last_frame() {
 
 #[test]
 fn a_poll_closed_without_a_vote_still_sends_closed() {
-    let (room, metrics) = room();
-    let outboxes = watch_every_slice(&room, &metrics);
+    let (room, stats) = room();
+    let outboxes = watch_every_slice(&room, &stats);
     seeded(&room, 0);
     room.deliver(&PollEvent {
         status: PollStatus::Closed,
@@ -132,8 +132,8 @@ fn a_poll_closed_without_a_vote_still_sends_closed() {
 
 #[test]
 fn older_and_repeated_events_change_nothing() {
-    let (room, metrics) = room();
-    let outboxes = watch_every_slice(&room, &metrics);
+    let (room, stats) = room();
+    let outboxes = watch_every_slice(&room, &stats);
     seeded(&room, 5);
     room.deliver(&vote(4, 0));
     room.deliver(&vote(5, 0));

@@ -27,10 +27,10 @@ pub use flush::encode;
 
 use super::pace::Pacer;
 use super::slot::Outbox;
-use crate::metrics::Metrics;
+use super::stats::FanoutStats;
 
 /// Votes listed in one update's `recent`; more are counted in `skipped`.
-pub const RECENT_MAX: usize = 8;
+pub(crate) const RECENT_MAX: usize = 8;
 
 /// Slices of a room's watchers (a socket's slice is its number modulo this).
 const SLICES: usize = 8;
@@ -44,7 +44,7 @@ pub struct Room {
     state: Mutex<RoomState>,
     wake: Notify,
     bus_ready: watch::Sender<bool>,
-    metrics: Arc<Metrics>,
+    stats: Arc<FanoutStats>,
     pacer: Arc<Pacer>,
 }
 
@@ -102,6 +102,14 @@ impl RoomState {
     }
 }
 
+/// What removing a watcher did.
+pub(super) struct Removed {
+    /// The socket was watching the room.
+    pub(super) was_watching: bool,
+    /// No watcher is left: the room can go.
+    pub(super) empty: bool,
+}
+
 /// What a subscriber read from the database, to bring the room up to date.
 pub struct Seed {
     /// The poll's status.
@@ -113,13 +121,13 @@ pub struct Seed {
 }
 
 impl Room {
-    pub(super) fn new(poll: PollId, metrics: Arc<Metrics>, pacer: Arc<Pacer>) -> Arc<Self> {
+    pub(super) fn new(poll: PollId, stats: Arc<FanoutStats>, pacer: Arc<Pacer>) -> Arc<Self> {
         Arc::new(Self {
             poll,
             state: Mutex::new(RoomState::default()),
             wake: Notify::new(),
             bus_ready: watch::Sender::new(false),
-            metrics,
+            stats,
             pacer,
         })
     }
@@ -128,43 +136,45 @@ impl Room {
         self.state.lock().expect("room lock is never poisoned")
     }
 
-    /// The poll this room is for.
-    pub fn poll(&self) -> &PollId {
-        &self.poll
-    }
-
-    pub(super) fn add_watcher(&self, socket: SocketId, outbox: Arc<Outbox>) {
+    /// Adds a watcher; false when it was watching already.
+    pub(super) fn add_watcher(&self, socket: SocketId, outbox: Arc<Outbox>) -> bool {
         let mut state = self.lock();
         let slice = &mut state.slices[socket as usize % SLICES];
-        if slice.watchers.insert(socket, outbox).is_none() {
+        let added = slice.watchers.insert(socket, outbox).is_none();
+        if added {
             state.watchers += 1;
         }
+        added
     }
 
-    /// Removes a watcher; true when none is left.
-    pub(super) fn remove_watcher(&self, socket: SocketId) -> bool {
+    /// Removes a watcher: whether it was one, and whether none is left.
+    pub(super) fn remove_watcher(&self, socket: SocketId) -> Removed {
         let mut state = self.lock();
         let slice = &mut state.slices[socket as usize % SLICES];
-        if slice.watchers.remove(&socket).is_some() {
+        let was_watching = slice.watchers.remove(&socket).is_some();
+        if was_watching {
             state.watchers -= 1;
         }
-        state.watchers == 0
+        Removed {
+            was_watching,
+            empty: state.watchers == 0,
+        }
     }
 
     /// The poll's status and latest tally as the room holds them, once it was seeded.
-    pub fn state(&self) -> Option<(PollStatus, Tally)> {
+    pub(super) fn state(&self) -> Option<(PollStatus, Tally)> {
         let state = self.lock();
         let tally = state.tally.clone()?;
         Some((state.status.unwrap_or(PollStatus::Open), tally))
     }
 
     /// The version of the latest tally the room holds, if it holds one yet.
-    pub fn version(&self) -> Option<u64> {
+    pub(super) fn version(&self) -> Option<u64> {
         self.lock().tally.as_ref().map(|t| t.version)
     }
 
     /// How many sockets watch this poll here.
-    pub fn watchers(&self) -> usize {
+    pub(super) fn watchers(&self) -> usize {
         self.lock().watchers
     }
 
@@ -227,7 +237,7 @@ impl Room {
     /// watchers get an update when the seed is newer than what the room had sent.
     /// Returns the room's state after the seed, the newer of the two: what the new
     /// watcher's snapshot must show.
-    pub fn seed(&self, seed: Seed) -> (PollStatus, Tally) {
+    pub(super) fn seed(&self, seed: Seed) -> (PollStatus, Tally) {
         let mut state = self.lock();
         state.closes_at = seed.closes_at;
         let had_state = state.tally.is_some();

@@ -1,0 +1,230 @@
+//! `GET /metrics`: every series of the node in the Prometheus text format, read from
+//! the parts that own them when the page is rendered. This file is the catalog: each
+//! series' name and help are here, once (the README's list follows it).
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::fanout::FanoutStats;
+use crate::metrics::{Exposition, RouteLatencies};
+use crate::state::AppState;
+use crate::store::{ReplicaHealth, ReplicaState};
+use crate::votes::VoteCounts;
+
+/// The metrics route.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "health", description = "Prometheus text format.",
+    responses((status = 200, content_type = "text/plain")))]
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    let readings = Readings {
+        sockets: app.sessions.count(),
+        subscriptions: app.fanout.watchers(),
+        rooms: app.fanout.rooms(),
+        tick: app.fanout.tick(),
+        fanout: app.fanout.stats(),
+        votes: app.votes.counts(),
+        replicas: app
+            .replicas
+            .as_ref()
+            .map_or_else(Vec::new, |replicas| replicas.health()),
+        replica_fallbacks: app
+            .replicas
+            .as_ref()
+            .map_or((0, 0), |replicas| replicas.fallbacks()),
+        requests: &app.requests,
+    };
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        render(&readings),
+    )
+}
+
+/// What `/metrics` shows, borrowed from the parts that own it.
+struct Readings<'a> {
+    sockets: usize,
+    subscriptions: usize,
+    rooms: usize,
+    tick: Duration,
+    fanout: &'a FanoutStats,
+    votes: &'a VoteCounts,
+    replicas: Vec<ReplicaHealth>,
+    /// Replica reads the primary answered: (behind, failed).
+    replica_fallbacks: (u64, u64),
+    requests: &'a RouteLatencies,
+}
+
+fn render(r: &Readings<'_>) -> String {
+    let mut out = Exposition::default();
+    let (gauge, counter) = ("gauge", "counter");
+    out.single(
+        "votewire_sockets",
+        gauge,
+        "Open WebSocket connections.",
+        r.sockets,
+    );
+    out.single(
+        "votewire_subscriptions",
+        gauge,
+        "Polls watched, summed over sockets.",
+        r.subscriptions,
+    );
+    out.single(
+        "votewire_rooms",
+        gauge,
+        "Polls with at least one watcher on this node.",
+        r.rooms,
+    );
+    out.single(
+        "votewire_outbox_frames",
+        gauge,
+        "Frames waiting in socket outboxes.",
+        r.fanout.outbox_frames.load(Relaxed),
+    );
+    out.single(
+        "votewire_outbox_peak_frames",
+        gauge,
+        "The most frames one socket's outbox has held at once since start (at most one per watched poll).",
+        r.fanout.outbox_peak.load(Relaxed),
+    );
+    let name = "votewire_votes_total";
+    out.family(name, counter, "Votes handled by this node, by result.");
+    for (result, value) in [
+        ("changed", &r.votes.changed),
+        ("unchanged", &r.votes.unchanged),
+        ("rejected", &r.votes.rejected),
+    ] {
+        out.sample(name, &format!("result=\"{result}\""), value.load(Relaxed));
+    }
+    out.single(
+        "votewire_updates_sent_total",
+        counter,
+        "Frames handed to sockets.",
+        r.fanout.updates_sent.load(Relaxed),
+    );
+    out.single(
+        "votewire_updates_skipped_total",
+        counter,
+        "Frames replaced by a newer one before a slow socket took them.",
+        r.fanout.updates_skipped.load(Relaxed),
+    );
+    out.single(
+        "votewire_bus_publish_errors_total",
+        counter,
+        "Failed publishes to the bus (votes still counted).",
+        r.fanout.publish_errors.load(Relaxed),
+    );
+    render_replicas(&mut out, r);
+    out.single(
+        "votewire_fanout_tick_seconds",
+        gauge,
+        "The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.",
+        r.tick.as_secs_f64(),
+    );
+    let name = "votewire_fanout_latency_seconds";
+    out.family(
+        name,
+        "histogram",
+        "From an event reaching the node to its frame in every outbox.",
+    )
+    .histogram(name, "", &r.fanout.latency);
+    let name = "votewire_http_request_duration_seconds";
+    out.family(
+        name,
+        "histogram",
+        "HTTP request latency by route and status class.",
+    )
+    .route_latencies(name, r.requests);
+    out.finish()
+}
+
+/// Per-replica series, labelled by the replica's index in `--replica` order (not its
+/// URL, which may hold a password).
+fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
+    let name = "votewire_replica_fallbacks_total";
+    out.family(
+        name,
+        "counter",
+        "Replica reads the primary answered, by reason.",
+    );
+    let (behind, failed) = r.replica_fallbacks;
+    out.sample(name, "reason=\"behind\"", behind)
+        .sample(name, "reason=\"failed\"", failed);
+    let name = "votewire_replica_lag_seconds";
+    out.family(
+        name,
+        "gauge",
+        "How far each read replica lags behind the primary (heartbeat age).",
+    );
+    for (index, replica) in r.replicas.iter().enumerate() {
+        out.sample(
+            name,
+            &format!("replica=\"{index}\""),
+            replica.lag.as_secs_f64(),
+        );
+    }
+    let name = "votewire_replica_healthy";
+    out.family(
+        name,
+        "gauge",
+        "1 when the read replica is in the read rotation.",
+    );
+    for (index, replica) in r.replicas.iter().enumerate() {
+        let healthy = replica.state == ReplicaState::Healthy;
+        out.sample(name, &format!("replica=\"{index}\""), u8::from(healthy));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_series_renders_from_its_owner() {
+        let fanout = FanoutStats::default();
+        fanout.outbox_peak.store(3, Relaxed);
+        let votes = VoteCounts::default();
+        votes.changed.store(7, Relaxed);
+        let requests = RouteLatencies::default();
+        requests.observe("/api/polls", 201, Duration::from_millis(1));
+        let readings = Readings {
+            sockets: 2,
+            subscriptions: 5,
+            rooms: 1,
+            tick: Duration::from_millis(50),
+            fanout: &fanout,
+            votes: &votes,
+            replicas: vec![ReplicaHealth {
+                state: ReplicaState::Healthy,
+                lag: Duration::from_millis(250),
+            }],
+            replica_fallbacks: (4, 0),
+            requests: &requests,
+        };
+        let text = render(&readings);
+        for series in [
+            "votewire_sockets 2",
+            "votewire_subscriptions 5",
+            "votewire_rooms 1",
+            "votewire_outbox_peak_frames 3",
+            "votewire_votes_total{result=\"changed\"} 7",
+            "votewire_updates_skipped_total 0",
+            "votewire_fanout_latency_seconds_count 0",
+            "votewire_fanout_tick_seconds 0.05",
+            "route=\"/api/polls\",status=\"2xx\"",
+            "votewire_replica_lag_seconds{replica=\"0\"} 0.25",
+            "votewire_replica_healthy{replica=\"0\"} 1",
+            "votewire_replica_fallbacks_total{reason=\"behind\"} 4",
+        ] {
+            assert!(text.contains(series), "missing {series} in\n{text}");
+        }
+    }
+}

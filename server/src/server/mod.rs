@@ -1,0 +1,241 @@
+//! The node: [`Node::build`] assembles its parts from the settings (the store, the
+//! signing key, the fan-out over the bus, the services) and starts its background
+//! tasks; [`Node::serve`] serves the routes on a listener the caller bound until the
+//! shutdown the caller owns fires, then drains.
+//!
+//! The caller binding the listener and owning the shutdown (mini-redis's
+//! `run(listener, shutdown)`) is what lets a test start a real node on port 0 and stop
+//! it without sleeps.
+
+mod tasks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
+use crate::metrics::{Metrics, RouteLatencies};
+use crate::presence::Presence;
+use crate::sessions::Sessions;
+use crate::settings::Settings;
+use crate::shutdown::Shutdown;
+use crate::state::{App, AppState};
+use crate::store::{self, ReplicatedStore, Store};
+use crate::token::TokenKeys;
+use crate::votes::Votes;
+use crate::watch::Watch;
+use tasks::{Tasks, log_early_end};
+
+/// How long background tasks get to end after the drain before they are aborted.
+const TASK_GRACE: Duration = Duration::from_secs(1);
+
+/// Connections the kernel queues before the node accepts them. The default of 128 (the
+/// standard library's) overflows when a proxy opens thousands of upstream sockets in a
+/// second, and an overflow costs the client a one-second SYN retry. The kernel caps it
+/// at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Why a node could not start.
+#[derive(Debug)]
+pub struct StartError(String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A node, built and ready to serve.
+pub struct Node {
+    state: AppState,
+    tasks: Tasks,
+}
+
+impl Node {
+    /// Opens the database (migrating it), loads the signing key, joins the other nodes
+    /// (over Redis when `settings.redis_url` is set, else alone), and starts the
+    /// background tasks, which end when `shutdown` fires.
+    pub async fn build(settings: Settings, shutdown: Shutdown) -> Result<Self, StartError> {
+        let mut tasks = Tasks::default();
+        let primary = store::connect(&settings.database_url)
+            .await
+            .map_err(|e| StartError(format!("cannot open the database: {e:?}")))?;
+        primary
+            .migrate()
+            .await
+            .map_err(|e| StartError(format!("{e:?}")))?;
+        let replicas = open_replicas(&settings, &primary)?;
+        let store: Arc<dyn Store> = match &replicas {
+            Some(replicated) => {
+                let until = shutdown.clone();
+                let monitor = replicated
+                    .clone()
+                    .monitor(async move { until.wait().await });
+                tasks.spawn("replica monitor", monitor);
+                replicated.clone()
+            }
+            None => primary,
+        };
+        let keys = TokenKeys::load_or_create(&settings.key_file)
+            .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
+
+        let node = settings.node_id.clone();
+        let stats = Arc::new(FanoutStats::default());
+        let pacer = Arc::new(Pacer::new(
+            settings.tick,
+            settings.max_tick,
+            settings.limits.max_frames_per_sec,
+        ));
+        let hub = Arc::new(Hub::new(pacer.clone(), stats.clone()));
+        let bus: Arc<dyn Bus> = match &settings.redis_url {
+            Some(url) => {
+                let (bus, receiving) =
+                    RedisBus::connect(url, node.clone(), hub.clone(), shutdown.clone())
+                        .await
+                        .map_err(|e| StartError(format!("cannot set up Redis: {e}")))?;
+                tasks.spawn("redis bus", receiving);
+                bus
+            }
+            None => Arc::new(LocalBus::alone(node.clone(), &hub)),
+        };
+        let fanout = Arc::new(Fanout::new(node.clone(), hub, bus, pacer, stats));
+
+        let votes = Votes::new(
+            node.clone(),
+            store.clone(),
+            fanout.clone(),
+            settings.limits.vote_batch_max,
+        );
+        let watch = Watch::new(store.clone(), fanout.clone());
+        tasks.spawn("resync", watch.clone().resync_after_gaps(shutdown.clone()));
+        let sessions = Sessions::default();
+        let presence = Presence::new(
+            node,
+            settings.listen,
+            fanout.clone(),
+            sessions.clone(),
+            votes.clone(),
+            replicas.clone(),
+        );
+        tasks.spawn(
+            "presence",
+            presence.clone().announce_until(shutdown.clone()),
+        );
+
+        let state = AppState::new(App {
+            settings,
+            store,
+            replicas,
+            votes,
+            watch,
+            fanout,
+            presence,
+            keys,
+            sessions,
+            shutdown,
+            requests: RouteLatencies::default(),
+        });
+        Ok(Self { state, tasks })
+    }
+
+    /// Serves the node on `listener` until its shutdown fires, then drains: in-flight
+    /// requests finish, sessions close with 1001, commits in flight publish, and after
+    /// `settings.drain` whatever is left is abandoned. A background task that ends
+    /// before the shutdown is logged as it happens.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let Self { state, mut tasks } = self;
+        if let Ok(address) = listener.local_addr() {
+            state.presence.serving_on(address);
+        }
+        let router = crate::http::router(state.clone());
+        let send_buffer = state.settings.limits.socket_send_buffer_bytes;
+        let listener = listener.tap_io(move |tcp: &mut TcpStream| tune(tcp, send_buffer));
+        let shutdown = state.shutdown.clone();
+        let server = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.wait().await });
+        let drained = async {
+            server.await?;
+            state.sessions.all_closed().await;
+            state.votes.drain().await;
+            Ok::<_, std::io::Error>(())
+        };
+        let deadline = async {
+            state.shutdown.wait().await;
+            tokio::time::sleep(state.settings.drain).await;
+        };
+        tokio::pin!(drained, deadline);
+        let result = loop {
+            tokio::select! {
+                result = &mut drained => {
+                    tracing::info!("drained");
+                    break result;
+                }
+                _ = &mut deadline => {
+                    let sessions = state.sessions.count();
+                    tracing::warn!(sessions, "drain time ran out; exiting anyway");
+                    break Ok(());
+                }
+                Some(ended) = tasks.next_ended() => log_early_end(ended),
+            }
+        };
+        tasks.stop(TASK_GRACE).await;
+        result
+    }
+}
+
+/// With `--replica`, the primary wrapped in a [`ReplicatedStore`]; replicas connect
+/// lazily in its monitor, so one that is down does not stop the node.
+fn open_replicas(
+    settings: &Settings,
+    primary: &Arc<dyn Store>,
+) -> Result<Option<Arc<ReplicatedStore>>, StartError> {
+    if settings.replica_urls.is_empty() {
+        return Ok(None);
+    }
+    let replicated = ReplicatedStore::with_urls(
+        primary.clone(),
+        &settings.replica_urls,
+        settings.replica_max_lag,
+        Arc::new(Metrics::default()),
+    )
+    .map_err(|e| StartError(format!("cannot use the replicas: {e:?}")))?;
+    Ok(Some(Arc::new(replicated)))
+}
+
+/// Per connection: updates are small frames that should leave at once, not wait for
+/// Nagle; and the kernel send buffer when one is set.
+fn tune(tcp: &mut TcpStream, send_buffer: usize) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+    if send_buffer > 0
+        && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
+    {
+        tracing::debug!(error = %e, "cannot set the send buffer size");
+    }
+}
+
+/// Binds `address` with a listen backlog fit for a proxy's bursts of connections.
+pub fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// `votewire migrate`: creates or upgrades the schema of the database at `url`.
+pub async fn migrate(url: &str) -> Result<(), String> {
+    let store = store::connect(url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e:?}"))?;
+    store.migrate().await.map_err(|e| format!("{e:?}"))
+}

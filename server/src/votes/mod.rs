@@ -1,0 +1,202 @@
+//! The vote path: votes and closes committed to the store, then published (DESIGN.md
+//! invariant 2: committed before published). The one service that needs both the
+//! store and the fan-out to write.
+//!
+//! Group commit: votes on a poll that arrive while its previous batch is being
+//! committed wait, and go together in the next transaction
+//! ([`crate::store::Store::vote_batch`]). Every request still gets its own answer.
+//! There is no timer: a vote on a quiet poll commits at once, and under load a batch is
+//! whatever arrived during the previous commit, so batches grow with the load and the
+//! latency stays about one commit. (The rejected alternative, a fixed gathering window,
+//! adds its length to every vote at low load.)
+//!
+//! One committer task runs per poll with waiting votes ([`queues`]), started by the
+//! first vote and ended when its queue is empty. It is the task, not the request, that
+//! commits and publishes, so a client that disconnects (and makes axum drop its
+//! handler) cannot cut a commit in half: a committed vote is always published. The
+//! tasks belong to [`writers::Writers`], which logs how each ended and which the node
+//! waits for when it drains.
+
+mod queues;
+mod writers;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use chrono::Utc;
+use tokio::sync::oneshot;
+use votewire_proto::{NodeId, PollEventKind, PollId, PollStatus};
+
+use crate::fanout::{Fanout, RECENT_MAX};
+use crate::store::{Ballot, PollState, Store, StoreError, VoteBatch, VoteOutcome};
+use queues::{VoteQueues, Waiting};
+use writers::Writers;
+
+/// How many votes this node handled, by what they did.
+#[derive(Debug, Default)]
+pub(crate) struct VoteCounts {
+    /// Votes that changed a tally.
+    pub(crate) changed: AtomicU64,
+    /// Votes that repeated the voter's current choice.
+    pub(crate) unchanged: AtomicU64,
+    /// Votes refused (closed poll, bad option, database down).
+    pub(crate) rejected: AtomicU64,
+}
+
+impl VoteCounts {
+    /// Votes this node handled (changed or unchanged), for `/api/cluster`.
+    pub(crate) fn handled(&self) -> u64 {
+        self.changed.load(Relaxed) + self.unchanged.load(Relaxed)
+    }
+}
+
+/// Commits votes and closes, then publishes them.
+pub(crate) struct Votes {
+    node: NodeId,
+    store: Arc<dyn Store>,
+    fanout: Arc<Fanout>,
+    queues: VoteQueues,
+    writers: Writers,
+    counts: VoteCounts,
+}
+
+impl Votes {
+    /// The vote path of `node`, committing batches of at most `max_batch` ballots.
+    pub(crate) fn new(
+        node: NodeId,
+        store: Arc<dyn Store>,
+        fanout: Arc<Fanout>,
+        max_batch: usize,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            node,
+            store,
+            fanout,
+            queues: VoteQueues::new(max_batch),
+            writers: Writers::default(),
+            counts: VoteCounts::default(),
+        })
+    }
+
+    /// What this node's votes did so far.
+    pub(crate) fn counts(&self) -> &VoteCounts {
+        &self.counts
+    }
+
+    /// Sets (or withdraws, with `option: None`) a voter's choice: queues the ballot for
+    /// its poll's next group commit and waits for the answer.
+    pub(crate) async fn cast(
+        self: &Arc<Self>,
+        poll: PollId,
+        ballot: Ballot,
+    ) -> Result<VoteOutcome, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        if self.queues.push(&poll, Waiting { ballot, answer }) {
+            self.writers.spawn(self.clone().commit_batches(poll));
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(StoreError::Other(
+                "the vote's commit task ended without an answer".into(),
+            ))
+        })
+    }
+
+    /// Closes a poll and tells its watchers, in a task of its own like a vote.
+    pub(crate) async fn close(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let votes = self.clone();
+        self.writers.spawn(async move {
+            let closed = votes.store.close(&poll, Utc::now()).await;
+            if let Ok((true, state)) = &closed {
+                let tally = state.tally.clone();
+                votes
+                    .fanout
+                    .publish(poll, PollStatus::Closed, tally, PollEventKind::Closed)
+                    .await;
+            }
+            let _ = answer.send(closed.map(|(_, state)| state));
+        });
+        answered.await.unwrap_or_else(|_| {
+            Err(StoreError::Other(
+                "the close task ended without an answer".into(),
+            ))
+        })
+    }
+
+    /// Resolves once every commit and close in flight has finished (and published).
+    pub(crate) async fn drain(&self) {
+        self.writers.drain().await;
+    }
+
+    /// The committer of one poll: batch after batch until no ballot waits.
+    async fn commit_batches(self: Arc<Self>, poll: PollId) {
+        let _guard = self.queues.committer(&poll);
+        while let Some(batch) = self.queues.next_batch(&poll) {
+            self.commit(&poll, batch).await;
+        }
+    }
+
+    /// Commits one batch, publishes what it changed, then answers every request.
+    async fn commit(&self, poll: &PollId, waiting: Vec<Waiting>) {
+        let (ballots, answers): (Vec<Ballot>, Vec<_>) =
+            waiting.into_iter().map(|w| (w.ballot, w.answer)).unzip();
+        let options: Vec<Option<u32>> = ballots.iter().map(|b| b.option).collect();
+        let batch = VoteBatch {
+            poll: poll.clone(),
+            node: self.node.clone(),
+            now: Utc::now(),
+            ballots,
+        };
+        let outcome = match self.store.vote_batch(batch).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.counts
+                    .rejected
+                    .fetch_add(answers.len() as u64, Relaxed);
+                for answer in answers {
+                    let _ = answer.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let changed: Vec<Option<u32>> = options
+            .iter()
+            .zip(&outcome.results)
+            .filter(|(_, result)| matches!(result, Ok(true)))
+            .map(|(option, _)| *option)
+            .collect();
+        let unchanged = outcome
+            .results
+            .iter()
+            .filter(|r| matches!(r, Ok(false)))
+            .count();
+        let rejected = outcome.results.len() - changed.len() - unchanged;
+        self.counts.changed.fetch_add(changed.len() as u64, Relaxed);
+        self.counts.unchanged.fetch_add(unchanged as u64, Relaxed);
+        self.counts.rejected.fetch_add(rejected as u64, Relaxed);
+        let tally = outcome.tally.clone();
+        if !changed.is_empty() {
+            let listed = changed.len().min(RECENT_MAX);
+            let kind = PollEventKind::Votes {
+                more: (changed.len() - listed) as u64,
+                options: changed[changed.len() - listed..].to_vec(),
+            };
+            self.fanout
+                .publish(poll.clone(), PollStatus::Open, tally, kind)
+                .await;
+        } else if unchanged > 0 {
+            // A repeat is often a retry (nginx, a client) of a vote whose node
+            // committed it and died before publishing: publish the current tally,
+            // which watchers that already have it ignore.
+            self.fanout
+                .publish(poll.clone(), PollStatus::Open, tally, PollEventKind::Resync)
+                .await;
+        }
+        for (answer, result) in answers.into_iter().zip(outcome.results) {
+            let _ = answer.send(result.map(|changed| VoteOutcome {
+                changed,
+                tally: outcome.tally.clone(),
+            }));
+        }
+    }
+}
