@@ -1,4 +1,5 @@
-//! The node's settings, validated once by [`crate::cli`] and read everywhere else.
+//! The node's settings, validated once by the command line (`cli`) and read
+//! everywhere else.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

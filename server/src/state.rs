@@ -2,7 +2,7 @@
 //!
 //! A plain container, cheap to clone (one `Arc`): the settings, the store for reads, and
 //! the services that hold behaviour ([`Votes`] writes, [`Watch`] subscribes, [`Presence`]
-//! describes the node). [`crate::server`] builds it; nothing here knows about routes.
+//! describes the node). The server builds it; nothing here knows about routes.
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -1,0 +1,233 @@
+//! The flags of `votewire serve` and `votewire migrate`, each also a `VOTEWIRE_*`
+//! variable; their doc comments are what `votewire --help` says. Checking them and
+//! turning them into [`crate::settings::Settings`] is `super`'s job.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub(super) struct DatabaseArgs {
+    /// Folder for the SQLite database and the generated signing key.
+    #[arg(long, env = "VOTEWIRE_DATA_DIR", default_value = "data", global = true)]
+    pub(super) data_dir: PathBuf,
+
+    /// Database URL. Default: SQLite at <data-dir>/votewire.db.
+    /// Examples: sqlite://data/votewire.db
+    #[arg(long = "database", env = "VOTEWIRE_DATABASE_URL", global = true)]
+    pub(super) database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    pub(super) fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("votewire.db").display()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub(super) struct ServeArgs {
+    #[command(flatten)]
+    pub(super) db: DatabaseArgs,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "VOTEWIRE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub(super) listen: SocketAddr,
+
+    /// Read replica of the primary database (repeatable; comma-separated in the
+    /// variable). Reads go round robin to the healthy ones, writes to the primary.
+    #[arg(
+        long = "replica",
+        env = "VOTEWIRE_REPLICA_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub(super) replica_urls: Vec<String>,
+
+    /// A replica whose heartbeat is older than this (in milliseconds) leaves the read
+    /// rotation until it catches up.
+    #[arg(
+        long,
+        env = "VOTEWIRE_REPLICA_MAX_LAG_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub(super) replica_max_lag_ms: u64,
+
+    /// Redis URL for the cluster's fan-out and presence, e.g. redis://127.0.0.1:6379.
+    /// Without it the node fans out in-process: fine for one node, not for several.
+    #[arg(long = "redis", env = "VOTEWIRE_REDIS_URL", global = true)]
+    pub(super) redis_url: Option<String>,
+
+    /// This node's name, in `X-Votewire-Node`, votes and updates. Default: the host name.
+    #[arg(long, env = "VOTEWIRE_NODE_ID", global = true)]
+    pub(super) node_id: Option<String>,
+
+    /// File holding the key that signs voter and owner tokens (every node of a cluster
+    /// needs the same one). Default: <data-dir>/signing.key, generated on first start.
+    #[arg(long, env = "VOTEWIRE_KEY_FILE", global = true)]
+    pub(super) key_file: Option<PathBuf>,
+
+    /// Origins allowed to open a WebSocket besides the host's own pages, exactly as
+    /// browsers send them (e.g. https://vote.example.com), comma-separated.
+    #[arg(
+        long = "allowed-origin",
+        env = "VOTEWIRE_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub(super) allowed_origins: Vec<String>,
+
+    /// Folder of the built web client, served at /. Skipped when it does not exist.
+    #[arg(
+        long,
+        env = "VOTEWIRE_WEB_DIR",
+        default_value = "web/dist",
+        global = true
+    )]
+    pub(super) web_dir: PathBuf,
+
+    /// Coalescing tick in milliseconds: after a vote is pushed at once, further updates
+    /// of the same poll go out at most once per tick.
+    #[arg(long, env = "VOTEWIRE_TICK_MS", default_value_t = 50, global = true)]
+    pub(super) tick_ms: u64,
+
+    /// Longest coalescing tick in milliseconds: when the node sends more than
+    /// --max-frames-per-sec, the tick of every busy poll stretches up to this.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_TICK_MS",
+        default_value_t = 200,
+        global = true
+    )]
+    pub(super) max_tick_ms: u64,
+
+    /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting.
+    #[arg(long, env = "VOTEWIRE_DRAIN_SECS", default_value_t = 10, global = true)]
+    pub(super) drain_secs: u64,
+
+    #[command(flatten)]
+    pub(super) limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Limits")]
+pub(super) struct LimitArgs {
+    /// Largest request body, in bytes.
+    #[arg(long, env = "VOTEWIRE_MAX_BODY_BYTES", default_value_t = 16 * 1024, global = true)]
+    pub(super) max_body_bytes: usize,
+    /// Longest question, in characters.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_QUESTION_CHARS",
+        default_value_t = 280,
+        global = true
+    )]
+    pub(super) max_question_chars: usize,
+    /// Longest option, in characters.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_OPTION_CHARS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub(super) max_option_chars: usize,
+    /// Most options a poll may have (at least 2 are always needed).
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_OPTIONS",
+        default_value_t = 32,
+        global = true
+    )]
+    pub(super) max_options: usize,
+    /// Most WebSocket connections this node holds at once.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_SOCKETS",
+        default_value_t = 50_000,
+        global = true
+    )]
+    pub(super) max_sockets: usize,
+    /// Most votes of one poll committed together in one transaction. Votes that arrive
+    /// while a poll's previous commit runs go together in the next one (group commit):
+    /// one lock and one log flush for many votes, each still answered on its own.
+    #[arg(
+        long,
+        env = "VOTEWIRE_VOTE_BATCH_MAX",
+        default_value_t = 256,
+        global = true
+    )]
+    pub(super) vote_batch_max: usize,
+    /// Frames per second this node aims to send at most, summed over its sockets. Above
+    /// it the coalescing tick stretches (up to --max-tick-ms): watchers of a viral poll
+    /// get fewer, fresher frames instead of a node, proxy and clients swamped by them.
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_FRAMES_PER_SEC",
+        default_value_t = 20_000,
+        global = true
+    )]
+    pub(super) max_frames_per_sec: u32,
+    /// Largest WebSocket message (and frame) a client may send, in bytes.
+    #[arg(long, env = "VOTEWIRE_WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub(super) ws_max_message_bytes: usize,
+    /// Bytes the server buffers for one socket before it waits for the client to read.
+    #[arg(long, env = "VOTEWIRE_WS_WRITE_BUFFER_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub(super) ws_write_buffer_bytes: usize,
+    /// Most polls one socket may watch at once.
+    #[arg(
+        long,
+        env = "VOTEWIRE_WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 32,
+        global = true
+    )]
+    pub(super) ws_max_subscriptions: usize,
+    /// Messages per second a socket may send (bursts of twice that are allowed).
+    #[arg(
+        long,
+        env = "VOTEWIRE_WS_MESSAGES_PER_SEC",
+        default_value_t = 20,
+        global = true
+    )]
+    pub(super) ws_messages_per_sec: u32,
+    /// Kernel send buffer per connection, in bytes (0: the OS default, which grows to
+    /// megabytes). Smaller means a slow reader is noticed, and skipped, sooner.
+    #[arg(
+        long,
+        env = "VOTEWIRE_SOCKET_SEND_BUFFER_BYTES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub(super) socket_send_buffer_bytes: usize,
+    /// Seconds between WebSocket pings.
+    #[arg(
+        long,
+        env = "VOTEWIRE_WS_PING_SECS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub(super) ws_ping_secs: u64,
+    /// Seconds without any frame from the client (pongs included) before its socket is closed.
+    #[arg(
+        long,
+        env = "VOTEWIRE_WS_IDLE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub(super) ws_idle_secs: u64,
+    /// Seconds one frame may take to be written before its socket is closed.
+    #[arg(
+        long,
+        env = "VOTEWIRE_WS_WRITE_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub(super) ws_write_timeout_secs: u64,
+}

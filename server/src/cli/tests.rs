@@ -1,0 +1,89 @@
+//! What the command line accepts, refuses and documents.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use super::{Cli, Run};
+
+fn parse(args: &[&str]) -> Result<Run, String> {
+    let mut full = vec!["votewire"];
+    full.extend_from_slice(args);
+    Cli::try_parse_from(full)
+        .map_err(|e| e.to_string())?
+        .into_run()
+}
+
+#[test]
+fn no_arguments_serve_on_8080_with_sqlite_in_data() {
+    let Ok(Run::Serve(s)) = parse(&[]) else {
+        panic!("expected serve")
+    };
+    assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.database_url, "sqlite://data/votewire.db");
+    assert_eq!(s.key_file, PathBuf::from("data/signing.key"));
+}
+
+#[test]
+fn bad_settings_are_refused_with_the_flag_named() {
+    let err = parse(&["serve", "--node-id", "a b"]).err().unwrap();
+    assert!(err.contains("--node-id"), "{err}");
+    let err = parse(&["--allowed-origin", "example.com"]).err().unwrap();
+    assert!(err.contains("--allowed-origin"), "{err}");
+    assert!(parse(&["--tick-ms", "0"]).is_err());
+    let err = parse(&["--tick-ms", "100", "--max-tick-ms", "50"])
+        .err()
+        .unwrap();
+    assert!(err.contains("--max-tick-ms"), "{err}");
+    let err = parse(&["--max-frames-per-sec", "0"]).err().unwrap();
+    assert!(err.contains("--max-frames-per-sec"), "{err}");
+    let err = parse(&["--vote-batch-max", "0"]).err().unwrap();
+    assert!(err.contains("--vote-batch-max"), "{err}");
+    let err = parse(&["--replica", "redis://x"]).err().unwrap();
+    assert!(err.contains("--replica"), "{err}");
+    let err = parse(&["--replica-max-lag-ms", "10"]).err().unwrap();
+    assert!(err.contains("--replica-max-lag-ms"), "{err}");
+}
+
+#[test]
+fn replicas_repeat_or_come_comma_separated() {
+    let Ok(Run::Serve(s)) = parse(&[
+        "--replica",
+        "postgres://r1/votewire",
+        "--replica",
+        "postgres://r2/votewire,mysql://r3/votewire",
+    ]) else {
+        panic!("expected serve")
+    };
+    assert_eq!(
+        s.replica_urls,
+        [
+            "postgres://r1/votewire",
+            "postgres://r2/votewire",
+            "mysql://r3/votewire"
+        ]
+    );
+    assert_eq!(s.replica_max_lag, Duration::from_secs(5));
+}
+
+#[test]
+fn every_setting_is_in_the_readme() {
+    use clap::CommandFactory;
+    let readme = include_str!("../../../README.md");
+    for arg in Cli::command().get_arguments() {
+        if let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) {
+            let row = format!("| `--{long}` | `{}` |", env.to_string_lossy());
+            assert!(readme.contains(&row), "README's settings table lacks {row}");
+        }
+    }
+}
+
+#[test]
+fn migrate_takes_the_database_url() {
+    let Ok(Run::Migrate { database_url }) = parse(&["migrate", "--database", "sqlite://x.db"])
+    else {
+        panic!("expected migrate")
+    };
+    assert_eq!(database_url, "sqlite://x.db");
+}
