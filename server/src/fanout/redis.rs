@@ -3,10 +3,13 @@
 //! fred's traps, and how each is handled here:
 //! - without a reconnect policy a client never reconnects: both clients get an
 //!   exponential one with no attempt limit;
-//! - a plain client does not resubscribe after a reconnect: the subscriber is fred's
-//!   `SubscriberClient` with managed subscriptions, and on every reconnect the node
-//!   also resubscribes every watched poll and pushes fresh snapshots from the database
-//!   (see [`Bus::resyncs`]), since events published while it was away are gone;
+//! - a client does not resubscribe after a reconnect, and fred's own remedy
+//!   (`SubscriberClient::manage_subscriptions`) fails on a node that uses no
+//!   patterns: it sends a PSUBSCRIBE with none, which Redis refuses, before it gets to
+//!   the shard channels, and the refusal can even land on the node's next subscribe
+//!   (the bus conformance suite caught both). So on every reconnect the node itself
+//!   resubscribes every watched poll and pushes fresh snapshots from the database (see
+//!   [`Bus::resyncs`]), since events published while it was away are gone;
 //! - its broadcast receivers end silently on `Lagged`: the receive loop here handles
 //!   `Lagged` itself and asks for the same resync;
 //! - half-open connections go unnoticed: an unresponsive timeout closes a connection
@@ -144,8 +147,6 @@ impl RedisBus {
         hub: Arc<Hub>,
         shutdown: Shutdown,
     ) -> impl Future<Output = ()> + Send + 'static {
-        // fred's own resubscription of the channels it tracks.
-        let managed = self.subscriber.manage_subscriptions();
         let bus = self;
         let mut messages = bus.subscriber.message_rx();
         let mut reconnects = bus.subscriber.reconnect_rx();
@@ -172,7 +173,6 @@ impl RedisBus {
                     },
                 }
             };
-            managed.abort();
             let _ = bus.subscriber.quit().await;
             let _ = bus.publisher.quit().await;
             tracing::info!(ended, "Redis receive loop ended");

@@ -33,7 +33,7 @@ impl Outbox {
     }
 
     /// Queues `frame` for `poll`, replacing an untaken frame of the same poll.
-    pub fn push(&self, poll: &PollId, frame: Utf8Bytes) {
+    pub(crate) fn push(&self, poll: &PollId, frame: Utf8Bytes) {
         {
             let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
             match pending.iter_mut().find(|(p, _)| p == poll) {
@@ -64,7 +64,7 @@ impl Outbox {
     }
 
     /// Drops the pending frame of `poll`, when the socket stops watching it.
-    pub fn forget(&self, poll: &PollId) {
+    pub(crate) fn forget(&self, poll: &PollId) {
         let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
         let before = pending.len();
         pending.retain(|(p, _)| p != poll);
@@ -74,7 +74,8 @@ impl Outbox {
     }
 
     /// How many frames wait.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.pending
             .lock()
             .expect("outbox lock is never poisoned")
@@ -82,7 +83,8 @@ impl Outbox {
     }
 
     /// True when no frame waits.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 

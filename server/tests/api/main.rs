@@ -1,6 +1,11 @@
 //! The node's integration tests: one binary, real servers on free ports, real
 //! WebSocket and HTTP clients, SQLite on disk.
 
+#![allow(
+    unreachable_pub,
+    reason = "a test binary exports nothing: `pub` only shares items between its modules"
+)]
+
 mod concurrency;
 mod errors;
 mod lifecycle;

@@ -4,6 +4,11 @@
 //! Redis is a `redis-server` of the test's own; PostgreSQL is the machine's (or
 //! `VOTEWIRE_TEST_POSTGRES_URL`). `VOTEWIRE_TEST_EXTERNAL=0` skips these tests.
 
+#![allow(
+    unreachable_pub,
+    reason = "a test binary exports nothing: `pub` only shares items between its modules"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

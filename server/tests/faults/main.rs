@@ -13,6 +13,11 @@
 //!
 //! Run: `cargo test -p votewire-server --test faults -- --nocapture`.
 
+#![allow(
+    unreachable_pub,
+    reason = "a test binary exports nothing: `pub` only shares items between its modules"
+)]
+
 mod api;
 mod checker;
 mod cluster;

@@ -6,5 +6,10 @@
 //! in which the suite may create and drop databases). `VOTEWIRE_TEST_EXTERNAL=0` skips
 //! them, for builds without those servers (the Dockerfile's test stage).
 
+#![allow(
+    unreachable_pub,
+    reason = "a test binary exports nothing: `pub` only shares items between its modules"
+)]
+
 mod replicas;
 mod stories;
