@@ -21,6 +21,7 @@
 mod api;
 mod checker;
 mod cluster;
+mod load;
 mod scenarios;
 mod watcher;
 

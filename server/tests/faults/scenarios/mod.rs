@@ -1,0 +1,173 @@
+//! The fault scenarios, one function each, grouped by what breaks; every one ends with
+//! [`checker::check`]. This file has what they share: a cluster with one open poll.
+
+mod databases;
+mod nodes;
+mod redis;
+mod traffic;
+
+pub use databases::{primary_down, replica_down};
+pub use nodes::{node_killed, rolling_restart};
+pub use redis::redis_down;
+pub use traffic::{cross_node, load};
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::api::{Api, Counts, Voter};
+use crate::checker::{self, Ending};
+use crate::cluster::{Cluster, Db};
+use crate::watcher::Watcher;
+
+const OPTIONS: usize = 4;
+
+/// A cluster with one open poll, and each node's counts before any socket.
+struct Setup {
+    name: &'static str,
+    cluster: Cluster,
+    nginx: Api,
+    nodes: Vec<Api>,
+    poll: String,
+    baseline: Vec<Counts>,
+}
+
+async fn setup(name: &'static str, k: u16, db: Db) -> Setup {
+    let cluster = Cluster::up(name, k, db).await;
+    let nginx = Api::new(&cluster.nginx_url());
+    let nodes = cluster.node_urls().iter().map(|u| Api::new(u)).collect();
+    let poll = nginx.create_poll(name, OPTIONS).await;
+    let baseline = checker::baseline(&cluster).await;
+    Setup {
+        name,
+        cluster,
+        nginx,
+        nodes,
+        poll,
+        baseline,
+    }
+}
+
+impl Setup {
+    /// `per_node` sockets straight to each node's port.
+    async fn direct_watchers(&self, per_node: usize) -> Vec<Watcher> {
+        let mut watchers = Vec::new();
+        for i in 1..=3u16 {
+            for j in 0..per_node {
+                let w = Watcher::start(
+                    format!("node-{i}#{j} (direct)"),
+                    &self.cluster.node_url(i),
+                    &self.poll,
+                )
+                .await;
+                assert_eq!(w.node(), format!("node-{i}"), "the hello names the node");
+                watchers.push(w);
+            }
+        }
+        watchers
+    }
+
+    /// `n` sockets through nginx; fails unless every node got at least one.
+    async fn nginx_watchers(&self, n: usize) -> Vec<Watcher> {
+        let mut watchers = Vec::new();
+        for j in 0..n {
+            watchers.push(Watcher::start(format!("nginx#{j}"), &self.nginx.base, &self.poll).await);
+        }
+        let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+        for w in &watchers {
+            *per_node.entry(w.node()).or_default() += 1;
+        }
+        assert_eq!(
+            per_node.len(),
+            3,
+            "[{}] nginx spread {n} sockets over every node: {per_node:?}",
+            self.name
+        );
+        eprintln!("[{}] sockets through nginx: {per_node:?}", self.name);
+        watchers
+    }
+
+    async fn check(&self, voters: &[Voter], watchers: Vec<Watcher>) {
+        checker::check(Ending {
+            name: self.name,
+            cluster: &self.cluster,
+            poll: &self.poll,
+            options: OPTIONS,
+            voters,
+            watchers,
+            baseline: &self.baseline,
+        })
+        .await;
+    }
+
+    /// Polls every node's /readyz until each answers `status` (bounded).
+    async fn await_readyz(&self, status: u16, within: Duration) -> Duration {
+        let started = Instant::now();
+        loop {
+            // At once: a node without its database may take seconds to answer.
+            let now = futures_util::future::join_all(
+                self.nodes.iter().map(|node| node.status("/readyz")),
+            )
+            .await;
+            if now.iter().all(|&s| s == status) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < within,
+                "[{}] the nodes' /readyz answer {now:?}, not {status} everywhere within {within:?}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls one sample of every node's /metrics until it equals `value` (bounded).
+    async fn await_metric(&self, metric: &str, value: f64, within: Duration) -> Duration {
+        let started = Instant::now();
+        loop {
+            let mut now = Vec::new();
+            for node in &self.nodes {
+                now.push(node.metric(metric).await);
+            }
+            if now.iter().all(|&v| v == Some(value)) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < within,
+                "[{}] {metric} is {now:?} on the nodes, not {value} within {within:?}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The nodes' `votewire_replica_fallbacks_total{reason}`, summed.
+async fn fallbacks(nodes: &[Api], reason: &str) -> f64 {
+    let mut sum = 0.0;
+    for node in nodes {
+        sum += node
+            .metric(&format!(
+                "votewire_replica_fallbacks_total{{reason=\"{reason}\"}}"
+            ))
+            .await
+            .unwrap_or(0.0);
+    }
+    sum
+}
+
+fn print_load(name: &str, what: &str, stats: &crate::load::LoadStats, took: Duration) {
+    eprintln!(
+        "[{name}] {what}: {} sent, {} acknowledged, others {:?} in {took:.1?} ({:.0}/s), \
+         slowest {:.1?}{}",
+        stats.sent,
+        stats.acked,
+        stats.other,
+        stats.sent as f64 / took.as_secs_f64().max(0.001),
+        stats.slowest,
+        if stats.examples.is_empty() {
+            String::new()
+        } else {
+            format!(", e.g. {:?}", stats.examples)
+        }
+    );
+}
