@@ -2,7 +2,11 @@
 # votewire's test-gated build: nothing is built for release if a check fails.
 #
 #   ./build.sh          fmt, clippy and every test, then the release binary
-#   ./build.sh test     fmt, clippy (-D warnings) and every test
+#   ./build.sh check    the fast loop: fmt, clippy (-D warnings) and the Rust tests but
+#                       the cluster fault scenarios (a minute or two)
+#   ./build.sh test     fmt, clippy (-D warnings) and every test: Rust (fault scenarios
+#                       included), web (typecheck, unit, Chromium end to end on a node and
+#                       on a cluster), deployment files, a short run of every benchmark
 #   ./build.sh run ...  one node on http://127.0.0.1:8080 (extra arguments go to votewire)
 #   ./build.sh bench    every benchmark (criterion, then loadgen against a local cluster
 #                       and a single node it starts) into BENCHMARKS.md; --quick: a check
@@ -13,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -22,12 +26,24 @@ need() {
     fi
 }
 
-check() {
+lint() {
     need cargo "Install Rust from https://rustup.rs (stable, with rustfmt and clippy)."
     echo "==> cargo fmt --check"
     cargo fmt --all -- --check
     echo "==> cargo clippy -D warnings"
     cargo clippy --workspace --all-targets --locked -- -D warnings
+}
+
+# The fast loop: every Rust test target but `faults`, which starts whole clusters.
+quick_check() {
+    lint
+    echo "==> cargo test (without the fault scenarios)"
+    cargo test --workspace --locked --lib --bins \
+        --test api --test architecture --test bus --test cluster --test store --test typescript
+}
+
+check() {
+    lint
     echo "==> cargo test"
     cargo test --workspace --locked
     web_check
@@ -134,6 +150,9 @@ cluster_e2e_down() {
 command=${1:-release}
 [ $# -gt 0 ] && shift
 case "$command" in
+    check)
+        quick_check
+        ;;
     test)
         check
         ;;
