@@ -172,16 +172,6 @@ pub fn parse_frame(text: &str) -> Result<Frame, Failure> {
     }
 }
 
-/// The version a message carries, if it carries a tally.
-pub fn version_of(message: &ServerMessage) -> Option<u64> {
-    match message {
-        ServerMessage::Snapshot { tally, .. }
-        | ServerMessage::Update { tally, .. }
-        | ServerMessage::Closed { tally, .. } => Some(tally.version),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,7 +205,7 @@ mod tests {
         let full: ServerMessage = serde_json::from_str(update).unwrap();
         assert_eq!(
             parse_frame(update),
-            Ok(Frame::Tally(version_of(&full).unwrap()))
+            Ok(Frame::Tally(full.tally().expect("a tally frame").version))
         );
     }
 }

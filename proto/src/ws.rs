@@ -86,6 +86,18 @@ pub enum ServerMessage {
     },
 }
 
+impl ServerMessage {
+    /// The tally the message carries (a snapshot, an update, a close), if it carries one.
+    pub fn tally(&self) -> Option<&Tally> {
+        match self {
+            Self::Snapshot { tally, .. }
+            | Self::Update { tally, .. }
+            | Self::Closed { tally, .. } => Some(tally),
+            Self::Hello { .. } | Self::Error { .. } => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,10 +111,5 @@ impl WsClient {
 
 /// The version a message carries, if it carries a tally.
 pub fn version_of(message: &ServerMessage) -> Option<u64> {
-    match message {
-        ServerMessage::Snapshot { tally, .. }
-        | ServerMessage::Update { tally, .. }
-        | ServerMessage::Closed { tally, .. } => Some(tally.version),
-        _ => None,
-    }
+    message.tally().map(|tally| tally.version)
 }

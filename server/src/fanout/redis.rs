@@ -112,7 +112,13 @@ impl RedisBus {
         for client in [bus.publisher.clone(), bus.subscriber.to_client()] {
             client.connect();
         }
-        match tokio::time::timeout(Duration::from_secs(3), bus.publisher.wait_for_connect()).await {
+        // Both clients: a bus whose subscriber is still connecting would call itself
+        // disconnected (and the node unready) right after start.
+        let connected = async {
+            bus.publisher.wait_for_connect().await?;
+            bus.subscriber.wait_for_connect().await
+        };
+        match tokio::time::timeout(Duration::from_secs(3), connected).await {
             Ok(Ok(())) => bus.detect_sharding(&bus.publisher),
             // Not the URL: it may hold a password.
             _ => tracing::warn!(
@@ -214,33 +220,25 @@ impl Bus for RedisBus {
 
     fn subscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>> {
         Box::pin(async move {
-            if self.sharded.load(Ordering::Relaxed) {
-                self.subscriber
-                    .ssubscribe(channel(poll))
-                    .await
-                    .map_err(bus_error)
+            let (channel, subscriber) = (channel(poll), &self.subscriber);
+            let subscribed = if self.sharded.load(Ordering::Relaxed) {
+                subscriber.ssubscribe(channel).await
             } else {
-                self.subscriber
-                    .subscribe(channel(poll))
-                    .await
-                    .map_err(bus_error)
-            }
+                subscriber.subscribe(channel).await
+            };
+            subscribed.map_err(bus_error)
         })
     }
 
     fn unsubscribe<'a>(&'a self, poll: &'a PollId) -> BoxFuture<'a, Result<(), BusError>> {
         Box::pin(async move {
-            if self.sharded.load(Ordering::Relaxed) {
-                self.subscriber
-                    .sunsubscribe(channel(poll))
-                    .await
-                    .map_err(bus_error)
+            let (channel, subscriber) = (channel(poll), &self.subscriber);
+            let unsubscribed = if self.sharded.load(Ordering::Relaxed) {
+                subscriber.sunsubscribe(channel).await
             } else {
-                self.subscriber
-                    .unsubscribe(channel(poll))
-                    .await
-                    .map_err(bus_error)
-            }
+                subscriber.unsubscribe(channel).await
+            };
+            unsubscribed.map_err(bus_error)
         })
     }
 

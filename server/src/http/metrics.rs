@@ -64,39 +64,38 @@ struct Readings<'a> {
 
 fn render(r: &Readings<'_>) -> String {
     let mut out = Exposition::default();
-    let (gauge, counter) = ("gauge", "counter");
-    out.single(
-        "votewire_sockets",
-        gauge,
-        "Open WebSocket connections.",
-        r.sockets,
-    );
-    out.single(
-        "votewire_subscriptions",
-        gauge,
-        "Polls watched, summed over sockets.",
-        r.subscriptions,
-    );
-    out.single(
-        "votewire_rooms",
-        gauge,
-        "Polls with at least one watcher on this node.",
-        r.rooms,
-    );
-    out.single(
-        "votewire_outbox_frames",
-        gauge,
-        "Frames waiting in socket outboxes.",
-        r.fanout.outbox_frames.load(Relaxed),
-    );
-    out.single(
-        "votewire_outbox_peak_frames",
-        gauge,
-        "The most frames one socket's outbox has held at once since start (at most one per watched poll).",
-        r.fanout.outbox_peak.load(Relaxed),
-    );
+    let gauges: [(&str, &str, i64); 5] = [
+        (
+            "votewire_sockets",
+            "Open WebSocket connections.",
+            r.sockets as i64,
+        ),
+        (
+            "votewire_subscriptions",
+            "Polls watched, summed over sockets.",
+            r.subscriptions as i64,
+        ),
+        (
+            "votewire_rooms",
+            "Polls with at least one watcher on this node.",
+            r.rooms as i64,
+        ),
+        (
+            "votewire_outbox_frames",
+            "Frames waiting in socket outboxes.",
+            r.fanout.outbox_frames.load(Relaxed),
+        ),
+        (
+            "votewire_outbox_peak_frames",
+            "The most frames one socket's outbox has held at once since start (at most one per watched poll).",
+            r.fanout.outbox_peak.load(Relaxed),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        out.single(name, "gauge", help, value);
+    }
     let name = "votewire_votes_total";
-    out.family(name, counter, "Votes handled by this node, by result.");
+    out.family(name, "counter", "Votes handled by this node, by result.");
     for (result, value) in [
         ("changed", &r.votes.changed),
         ("unchanged", &r.votes.unchanged),
@@ -104,28 +103,30 @@ fn render(r: &Readings<'_>) -> String {
     ] {
         out.sample(name, &format!("result=\"{result}\""), value.load(Relaxed));
     }
-    out.single(
-        "votewire_updates_sent_total",
-        counter,
-        "Frames handed to sockets.",
-        r.fanout.updates_sent.load(Relaxed),
-    );
-    out.single(
-        "votewire_updates_skipped_total",
-        counter,
-        "Frames replaced by a newer one before a slow socket took them.",
-        r.fanout.updates_skipped.load(Relaxed),
-    );
-    out.single(
-        "votewire_bus_publish_errors_total",
-        counter,
-        "Failed publishes to the bus (votes still counted).",
-        r.fanout.publish_errors.load(Relaxed),
-    );
+    let counters = [
+        (
+            "votewire_updates_sent_total",
+            "Frames handed to sockets.",
+            &r.fanout.updates_sent,
+        ),
+        (
+            "votewire_updates_skipped_total",
+            "Frames replaced by a newer one before a slow socket took them.",
+            &r.fanout.updates_skipped,
+        ),
+        (
+            "votewire_bus_publish_errors_total",
+            "Failed publishes to the bus (votes still counted).",
+            &r.fanout.publish_errors,
+        ),
+    ];
+    for (name, help, value) in counters {
+        out.single(name, "counter", help, value.load(Relaxed));
+    }
     render_replicas(&mut out, r);
     out.single(
         "votewire_fanout_tick_seconds",
-        gauge,
+        "gauge",
         "The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.",
         r.tick.as_secs_f64(),
     );

@@ -50,8 +50,19 @@ impl Network {
         })
     }
 
+    /// Nodes with these names on this network.
+    pub async fn nodes<const N: usize>(&self, names: [&str; N]) -> [TestNode; N] {
+        let mut nodes = Vec::with_capacity(N);
+        for name in names {
+            nodes.push(self.node(name).await);
+        }
+        nodes
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one node per name"))
+    }
+
     /// A node called `name` on this network.
-    pub async fn node(&self, name: &str) -> TestNode {
+    async fn node(&self, name: &str) -> TestNode {
         let id = NodeId::parse(name).unwrap();
         let stats = Arc::new(FanoutStats::default());
         let tick = Duration::from_millis(10);

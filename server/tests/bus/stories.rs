@@ -5,11 +5,7 @@ use crate::{Network, poll};
 /// What one node commits reaches the watchers of the poll on the others, and a
 /// `subscribe` that has returned already holds: the publish right after it arrives.
 async fn an_event_from_one_node_reaches_the_watchers_on_the_others(network: Network) {
-    let (a, b, c) = (
-        network.node("a").await,
-        network.node("b").await,
-        network.node("c").await,
-    );
+    let [a, b, c] = network.nodes(["a", "b", "c"]).await;
     let p = poll("p1");
     b.watch(&p).await;
     c.watch(&p).await;
@@ -21,7 +17,7 @@ async fn an_event_from_one_node_reaches_the_watchers_on_the_others(network: Netw
 /// The committing node delivered the event to its own room already: its echo from
 /// the bus is dropped, so its watchers never see an event twice.
 async fn a_node_does_not_hear_its_own_events_back(network: Network) {
-    let (a, b) = (network.node("a").await, network.node("b").await);
+    let [a, b] = network.nodes(["a", "b"]).await;
     let p = poll("p2");
     a.watch(&p).await;
     a.publish(&p, 1).await;
@@ -32,7 +28,7 @@ async fn a_node_does_not_hear_its_own_events_back(network: Network) {
 
 /// Events of other polls do not reach a room.
 async fn a_room_gets_only_its_polls_events(network: Network) {
-    let (a, b) = (network.node("a").await, network.node("b").await);
+    let [a, b] = network.nodes(["a", "b"]).await;
     let (watched, other) = (poll("p3"), poll("p4"));
     b.watch(&watched).await;
     a.publish(&other, 7).await;
@@ -42,7 +38,7 @@ async fn a_room_gets_only_its_polls_events(network: Network) {
 
 /// Every node that announced itself is listed, by any node, in id order.
 async fn every_announced_node_is_listed(network: Network) {
-    let (a, b) = (network.node("node-b").await, network.node("node-a").await);
+    let [a, b] = network.nodes(["node-b", "node-a"]).await;
     for node in [&a, &b] {
         let info = votewire_proto::NodeInfo {
             id: node.id.clone(),
@@ -115,7 +111,7 @@ async fn redis_after_a_restart_the_bus_asks_for_a_resync_and_delivers_again() {
     let Some(mut network) = Network::redis().await else {
         return;
     };
-    let (a, b) = (network.node("a").await, network.node("b").await);
+    let [a, b] = network.nodes(["a", "b"]).await;
     let p = poll("p5");
     b.watch(&p).await;
     let mut resyncs = b.bus.resyncs();
