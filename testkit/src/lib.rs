@@ -5,7 +5,8 @@
 //! pieces they all need live here once instead of in `#[path]` includes and copies:
 //!
 //! - [`app`]: [`spawn_app`] starts a real node on a free port with a fresh data folder
-//!   and returns a [`TestApp`] with typed helpers (`create_poll`, `vote`, `ws`, ..).
+//!   and returns a [`TestApp`]; [`client`]: a [`Client`] of any node or proxy, with
+//!   typed helpers (`create_poll`, `vote`, `metrics`, `ws`, ..).
 //! - [`ws`]: [`WsClient`], a WebSocket client that awaits messages (never sleeps) and
 //!   [`version_of`], the tally version a server message carries.
 //! - [`db`]: a fresh SQLite, PostgreSQL or MySQL/MariaDB database per test
@@ -17,6 +18,7 @@
 //! - [`external`]: the switch that skips what needs servers outside the process.
 
 pub mod app;
+pub mod client;
 pub mod db;
 pub mod dirs;
 pub mod external;
@@ -26,6 +28,7 @@ pub mod votes;
 pub mod ws;
 
 pub use app::{TestApp, spawn_app, spawn_app_in, spawn_app_with};
+pub use client::Client;
 pub use db::{Kind, TestDatabase};
 pub use dirs::TempDir;
 pub use external::external_enabled;

@@ -11,10 +11,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use votewire_proto::{PollView, VoteResponse};
+use votewire_proto::VoteResponse;
 
 use votewire_testkit::db::recount_sqlite as recount;
-use votewire_testkit::{EVENT_TIMEOUT, TempDir, WsClient, spawn_app, spawn_app_in};
+use votewire_testkit::{Client, EVENT_TIMEOUT, TempDir, spawn_app, spawn_app_in};
 
 #[tokio::test]
 async fn polls_votes_and_voter_tokens_survive_a_restart() {
@@ -37,7 +37,7 @@ async fn polls_votes_and_voter_tokens_survive_a_restart() {
 /// The `votewire` binary, started on a free port.
 struct Node {
     child: Child,
-    base: String,
+    client: Client,
 }
 
 impl Node {
@@ -75,7 +75,10 @@ impl Node {
         .expect("the node serves within the timeout");
         // Keep draining its log so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Node { child, base }
+        Node {
+            child,
+            client: Client::new(base),
+        }
     }
 
     fn sigterm(&self) {
@@ -100,21 +103,10 @@ async fn sigterm_while_votes_are_in_flight_loses_no_acknowledged_vote_and_closes
 {
     let dir = TempDir::new("sigterm");
     let mut node = Node::start(&dir.0).await;
-    let http = reqwest::Client::new();
-    let created: votewire_proto::CreatedPoll = http
-        .post(format!("{}/api/polls", node.base))
-        .json(&serde_json::json!({ "question": "Drain?", "options": ["a", "b", "c"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let poll = created.poll.id.to_string();
+    let poll = node.client.new_poll("Drain?", &["a", "b", "c"]).await;
     let mut sockets = Vec::new();
     for _ in 0..2 {
-        let mut socket =
-            WsClient::connect(&format!("{}/ws", node.base.replace("http://", "ws://"))).await;
+        let mut socket = node.client.ws().await;
         socket.subscribe(&poll, None).await;
         socket.recv().await;
         sockets.push(socket);
@@ -124,23 +116,17 @@ async fn sigterm_while_votes_are_in_flight_loses_no_acknowledged_vote_and_closes
     let enough = Arc::new(tokio::sync::Notify::new());
     let mut voters = Vec::new();
     for _ in 0..8 {
-        let token: votewire_proto::VoterIssued = http
-            .post(format!("{}/api/voters", node.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let (http, base, poll) = (http.clone(), node.base.clone(), poll.clone());
+        let token = node.client.new_voter().await;
+        let (client, poll) = (node.client.clone(), poll.clone());
         let (acknowledged, enough) = (acknowledged.clone(), enough.clone());
         voters.push(tokio::spawn(async move {
             let mut log = VoterLog::default();
             for n in 0..5_000u32 {
                 let option = n % 3;
-                let sent = http
-                    .post(format!("{base}/api/polls/{poll}/votes"))
-                    .header("authorization", format!("Voter {}", token.voter_token))
+                let sent = client
+                    .http
+                    .post(client.url(&format!("/api/polls/{poll}/votes")))
+                    .header("authorization", format!("Voter {token}"))
                     .json(&serde_json::json!({ "option": option }))
                     .send()
                     .await;
@@ -165,7 +151,7 @@ async fn sigterm_while_votes_are_in_flight_loses_no_acknowledged_vote_and_closes
                     }
                 }
             }
-            (token.voter_token, log)
+            (token, log)
         }));
     }
     tokio::time::timeout(EVENT_TIMEOUT, enough.notified())
@@ -191,14 +177,7 @@ async fn sigterm_while_votes_are_in_flight_loses_no_acknowledged_vote_and_closes
     }
 
     let node = Node::start(&dir.0).await;
-    let view: PollView = http
-        .get(format!("{}/api/polls/{poll}", node.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = node.client.get_poll(&poll).await;
     let db = dir.0.join("votewire.db");
     assert_eq!(
         view.tally.counts,

@@ -193,15 +193,7 @@ async fn every_response_names_the_node_and_the_service_endpoints_answer() {
     ] {
         assert!(openapi["paths"].get(path).is_some(), "openapi lacks {path}");
     }
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("votewire_http_request_duration_seconds_count{route=\"/healthz\""),
         "{metrics}"

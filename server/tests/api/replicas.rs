@@ -1,37 +1,26 @@
 //! A node started with `--replica`: reads through the replica, its lag on
 //! `/api/cluster` and `/metrics`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use votewire_proto::ClusterView;
 
+use votewire_testkit::client::eventually;
 use votewire_testkit::spawn_app_with;
 
 #[tokio::test]
 async fn a_node_with_a_replica_reports_its_lag_and_reads_its_own_votes() {
     // The primary's own file as its replica: in step, so it joins the read rotation.
     let app = spawn_app_with(|s| s.replica_urls = vec![s.database_url.clone()]).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if metrics.contains("votewire_replica_healthy{replica=\"0\"} 1") {
-            assert!(metrics.contains("votewire_replica_lag_seconds{replica=\"0\"}"));
-            break;
+    let metrics = eventually(Duration::from_secs(15), || async {
+        let metrics = app.metrics().await;
+        match metrics.contains("votewire_replica_healthy{replica=\"0\"} 1") {
+            true => Ok(metrics),
+            false => Err(format!("the replica has not joined: {metrics}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "the replica never joined: {metrics}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
+    assert!(metrics.contains("votewire_replica_lag_seconds{replica=\"0\"}"));
 
     let created = app.create_poll("Replicated?", &["yes", "no"]).await;
     let voter = app.new_voter().await;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use votewire_proto::{ClusterView, ServerMessage, VoteResponse};
+use votewire_testkit::client::eventually;
 use votewire_testkit::redis::RedisServer;
 use votewire_testkit::{
     Kind, TempDir, TestApp, TestDatabase, external_enabled, spawn_app_in, version_of,
@@ -87,30 +88,17 @@ async fn a_socket_on_node_3_sees_a_vote_cast_through_node_1_and_every_node_is_li
     }
 
     // Presence: every node lists all three once each has announced itself.
+    // Presence is a 2 s heartbeat: there is no event to await.
     for node in &nodes {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let view: ClusterView = node
-                .http
-                .get(node.url("/api/cluster"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+        eventually(Duration::from_secs(10), || async {
+            let view: ClusterView = node.get_json("/api/cluster").await;
             let ids: Vec<_> = view.nodes.iter().map(|n| n.id.to_string()).collect();
-            if ids == ["node-1", "node-2", "node-3"] {
-                break;
+            match ids == ["node-1", "node-2", "node-3"] {
+                true => Ok(()),
+                false => Err(format!("{} lists {ids:?}", node.settings.node_id)),
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} lists {ids:?}",
-                node.settings.node_id
-            );
-            // Presence is a 2 s heartbeat: poll for it, there is no event to await.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        })
+        .await;
     }
     for node in nodes {
         node.stop().await;

@@ -1,20 +1,29 @@
 //! The cluster as a user sees it: REST through nginx (or one node), voters that remember
 //! what was acknowledged, a voting load, and each node's /metrics and /readyz.
 
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use votewire_proto::{CreatedPoll, PollView, Tally, VoteResponse, VoterIssued};
+use votewire_proto::{PollView, Tally, VoteResponse};
+use votewire_testkit::Client;
 
 /// Longest one request may take. A vote with the primary down takes up to 3 tries of a
 /// few seconds through nginx: bounded by nginx's `proxy_next_upstream_timeout` (10 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A REST client of one base URL (nginx, or one node directly).
+/// A REST client of one base URL (nginx, or one node directly) whose requests time out
+/// and whose votes say what became of them.
 #[derive(Clone)]
 pub struct Api {
-    pub http: reqwest::Client,
-    pub base: String,
+    client: Client,
+}
+
+impl Deref for Api {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }
 
 /// What a vote request got.
@@ -91,44 +100,25 @@ pub struct Counts {
 
 impl Api {
     pub fn new(base: &str) -> Api {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .expect("an HTTP client");
         Api {
-            http: reqwest::Client::builder()
-                .timeout(REQUEST_TIMEOUT)
-                .connect_timeout(Duration::from_secs(2))
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
+            client: Client::with_http(base, http),
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// Creates a poll with `options` options, returns its id.
-    pub async fn create_poll(&self, question: &str, options: usize) -> String {
+    pub async fn create_poll_with(&self, question: &str, options: usize) -> String {
         let options: Vec<String> = (0..options).map(|i| format!("option {i}")).collect();
-        let response = self
-            .http
-            .post(self.url("/api/polls"))
-            .json(&json!({ "question": question, "options": options }))
-            .send()
-            .await
-            .expect("creating a poll gets an answer");
-        assert_eq!(response.status(), 201, "creating a poll");
-        let created: CreatedPoll = response.json().await.unwrap();
-        created.poll.id.to_string()
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        self.client.new_poll(question, &options).await
     }
 
-    pub async fn new_voter(&self) -> Voter {
-        let response = self
-            .http
-            .post(self.url("/api/voters"))
-            .send()
-            .await
-            .expect("issuing a voter gets an answer");
-        assert_eq!(response.status(), 201, "issuing a voter");
-        Voter::new(response.json::<VoterIssued>().await.unwrap().voter_token)
+    pub async fn new_ledger_voter(&self) -> Voter {
+        Voter::new(self.client.new_voter().await)
     }
 
     /// The node that answers a write through this address now (`POST /api/voters`,
@@ -160,7 +150,7 @@ impl Api {
         let tasks: Vec<_> = (0..n)
             .map(|_| {
                 let api = self.clone();
-                tokio::spawn(async move { api.new_voter().await })
+                tokio::spawn(async move { api.new_ledger_voter().await })
             })
             .collect();
         let mut voters = Vec::with_capacity(n);
@@ -216,7 +206,7 @@ impl Api {
     }
 
     /// `GET /api/polls/{id}`: the status, and the view when 200.
-    pub async fn get_poll(&self, poll: &str) -> Result<PollView, String> {
+    pub async fn try_get_poll(&self, poll: &str) -> Result<PollView, String> {
         let response = self
             .http
             .get(self.url(&format!("/api/polls/{poll}")))
@@ -241,25 +231,13 @@ impl Api {
         }
     }
 
-    /// The whole /metrics text.
-    pub async fn metrics_text(&self) -> String {
-        let response = self
-            .http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .expect("/metrics answers");
-        assert_eq!(response.status(), 200, "/metrics of {}", self.base);
-        response.text().await.unwrap()
-    }
-
     /// One sample of /metrics by its full name (with labels), e.g. `votewire_sockets`.
     pub async fn metric(&self, name: &str) -> Option<f64> {
-        metric_in(&self.metrics_text().await, name)
+        metric_in(&self.metrics().await, name)
     }
 
     pub async fn counts(&self) -> Counts {
-        let text = self.metrics_text().await;
+        let text = self.metrics().await;
         let get =
             |name| metric_in(&text, name).unwrap_or_else(|| panic!("no {name} in /metrics")) as u64;
         Counts {

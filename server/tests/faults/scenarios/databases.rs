@@ -7,23 +7,13 @@ use super::{OPTIONS, fallbacks, setup};
 use crate::api::{Api, VoteResult, show};
 use crate::checker;
 use crate::cluster::Db;
-use crate::load::Load;
 
 /// Scenario 5: A replica stopped under voting: it leaves every node's read rotation, /readyz stays
 /// 200 everywhere, GETs through nginx keep working and end on the primary's version.
 pub async fn replica_down(name: &'static str, k: u16) {
     let s = setup(name, k, Db::Mariadb).await;
     let watchers = s.direct_watchers(1).await;
-    let voters = s.nginx.new_voters(8).await;
-    let load = Load::start(
-        &s.nginx,
-        &s.poll,
-        voters,
-        OPTIONS as u32,
-        1_000_000,
-        Duration::from_millis(20),
-    );
-    load.wait_acked(50, Duration::from_secs(20)).await;
+    let load = s.voting(8, Duration::from_millis(20), 50).await;
     s.await_metric(
         "votewire_replica_healthy{replica=\"0\"}",
         1.0,
@@ -49,7 +39,7 @@ pub async fn replica_down(name: &'static str, k: u16) {
                     }
                 }
                 let sent = Instant::now();
-                if let Err(e) = nginx.get_poll(&poll).await {
+                if let Err(e) = nginx.try_get_poll(&poll).await {
                     failures.push(format!("GET through nginx: {e}"));
                 }
                 slowest_get = slowest_get.max(sent.elapsed());
@@ -114,7 +104,7 @@ pub async fn replica_down(name: &'static str, k: u16) {
         for _ in 0..9 {
             let view = s
                 .nginx
-                .get_poll(&s.poll)
+                .try_get_poll(&s.poll)
                 .await
                 .unwrap_or_else(|e| panic!("[{name}] GET through nginx: {e}"));
             seen.push(view.tally);
@@ -187,7 +177,7 @@ pub async fn primary_down(name: &'static str, k: u16) {
     eprintln!("[{name}] every /readyz 503 {refused_within:.1?} after the primary stopped");
     let view = s
         .nginx
-        .get_poll(&s.poll)
+        .try_get_poll(&s.poll)
         .await
         .unwrap_or_else(|e| panic!("[{name}] reads go on from the replicas: {e}"));
     assert_eq!(view.tally, before, "[{name}] a read with the primary down");

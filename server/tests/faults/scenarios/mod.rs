@@ -14,12 +14,18 @@ pub use traffic::{cross_node, load};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
+use votewire_testkit::client::eventually;
+
 use crate::api::{Api, Counts, Voter};
 use crate::checker::{self, Ending};
 use crate::cluster::{Cluster, Db};
+use crate::load::Load;
 use crate::watcher::Watcher;
 
 const OPTIONS: usize = 4;
+/// A vote budget no scenario reaches: the load runs until it is stopped.
+const UNBOUNDED: u64 = 1_000_000;
 
 /// A cluster with one open poll, and each node's counts before any socket.
 struct Setup {
@@ -35,7 +41,7 @@ async fn setup(name: &'static str, k: u16, db: Db) -> Setup {
     let cluster = Cluster::up(name, k, db).await;
     let nginx = Api::new(&cluster.nginx_url());
     let nodes = cluster.node_urls().iter().map(|u| Api::new(u)).collect();
-    let poll = nginx.create_poll(name, OPTIONS).await;
+    let poll = nginx.create_poll_with(name, OPTIONS).await;
     let baseline = checker::baseline(&cluster).await;
     Setup {
         name,
@@ -102,42 +108,52 @@ impl Setup {
     /// Polls every node's /readyz until each answers `status` (bounded).
     async fn await_readyz(&self, status: u16, within: Duration) -> Duration {
         let started = Instant::now();
-        loop {
+        eventually(within, || async {
             // At once: a node without its database may take seconds to answer.
-            let now = futures_util::future::join_all(
-                self.nodes.iter().map(|node| node.status("/readyz")),
-            )
-            .await;
-            if now.iter().all(|&s| s == status) {
-                return started.elapsed();
+            let now = join_all(self.nodes.iter().map(|node| node.status("/readyz"))).await;
+            match now.iter().all(|&s| s == status) {
+                true => Ok(()),
+                false => Err(format!(
+                    "[{}] the nodes' /readyz answer {now:?}, not {status} everywhere",
+                    self.name
+                )),
             }
-            assert!(
-                started.elapsed() < within,
-                "[{}] the nodes' /readyz answer {now:?}, not {status} everywhere within {within:?}",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
+        started.elapsed()
     }
 
     /// Polls one sample of every node's /metrics until it equals `value` (bounded).
     async fn await_metric(&self, metric: &str, value: f64, within: Duration) -> Duration {
         let started = Instant::now();
-        loop {
-            let mut now = Vec::new();
-            for node in &self.nodes {
-                now.push(node.metric(metric).await);
+        eventually(within, || async {
+            let now = join_all(self.nodes.iter().map(|node| node.metric(metric))).await;
+            match now.iter().all(|&v| v == Some(value)) {
+                true => Ok(()),
+                false => Err(format!(
+                    "[{}] {metric} is {now:?} on the nodes, not {value}",
+                    self.name
+                )),
             }
-            if now.iter().all(|&v| v == Some(value)) {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < within,
-                "[{}] {metric} is {now:?} on the nodes, not {value} within {within:?}",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
+        started.elapsed()
+    }
+
+    /// `voters` new voters voting through nginx, each every `pace`, until the scenario
+    /// stops them; returned once `warm_up` of their votes were acknowledged.
+    async fn voting(&self, voters: usize, pace: Duration, warm_up: u64) -> Load {
+        let voters = self.nginx.new_voters(voters).await;
+        let load = Load::start(
+            &self.nginx,
+            &self.poll,
+            voters,
+            OPTIONS as u32,
+            UNBOUNDED,
+            pace,
+        );
+        load.wait_acked(warm_up, Duration::from_secs(20)).await;
+        load
     }
 }
 

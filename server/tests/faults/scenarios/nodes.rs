@@ -2,9 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{OPTIONS, print_load, setup};
+use super::{print_load, setup};
 use crate::cluster::Db;
-use crate::load::Load;
 
 /// Scenario 4: A node killed with SIGKILL under voting: its sockets reconnect through nginx and
 /// resubscribe with `since`; no acknowledged vote is lost; every socket converges.
@@ -14,17 +13,8 @@ pub async fn node_killed(name: &'static str, k: u16) {
     let victims: Vec<usize> = (0..watchers.len())
         .filter(|&i| watchers[i].node() == "node-2")
         .collect();
-    let voters = s.nginx.new_voters(16).await;
     let started = Instant::now();
-    let load = Load::start(
-        &s.nginx,
-        &s.poll,
-        voters,
-        OPTIONS as u32,
-        1_000_000,
-        Duration::from_millis(10),
-    );
-    load.wait_acked(200, Duration::from_secs(20)).await;
+    let load = s.voting(16, Duration::from_millis(10), 200).await;
 
     s.cluster.signal("node-2", "KILL").await;
     let killed = Instant::now();
@@ -63,17 +53,8 @@ pub async fn node_killed(name: &'static str, k: u16) {
 pub async fn rolling_restart(name: &'static str, k: u16) {
     let s = setup(name, k, Db::Mariadb).await;
     let watchers = s.nginx_watchers(6).await;
-    let voters = s.nginx.new_voters(8).await;
     let started = Instant::now();
-    let load = Load::start(
-        &s.nginx,
-        &s.poll,
-        voters,
-        OPTIONS as u32,
-        1_000_000,
-        Duration::from_millis(25),
-    );
-    load.wait_acked(50, Duration::from_secs(20)).await;
+    let load = s.voting(8, Duration::from_millis(25), 50).await;
     for i in 1..=3u16 {
         let part = format!("node-{i}");
         let restart = Instant::now();

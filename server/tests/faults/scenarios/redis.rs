@@ -8,7 +8,6 @@ use super::{OPTIONS, setup};
 use crate::api::show;
 use crate::checker;
 use crate::cluster::Db;
-use crate::load::Load;
 
 /// Answers PING on 127.0.0.1:`port` with +PONG.
 async fn redis_answers(port: u16) -> bool {
@@ -31,16 +30,7 @@ pub async fn redis_down(name: &'static str, k: u16) {
     let s = setup(name, k, Db::Mariadb).await;
     let mut watchers = s.direct_watchers(1).await;
     watchers.extend(s.nginx_watchers(3).await);
-    let voters = s.nginx.new_voters(16).await;
-    let load = Load::start(
-        &s.nginx,
-        &s.poll,
-        voters,
-        OPTIONS as u32,
-        1_000_000,
-        Duration::from_millis(20),
-    );
-    load.wait_acked(100, Duration::from_secs(20)).await;
+    let load = s.voting(16, Duration::from_millis(20), 100).await;
 
     s.cluster.signal("redis", "KILL").await;
     let down = Instant::now();

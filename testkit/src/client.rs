@@ -1,0 +1,169 @@
+//! A REST and WebSocket client of one node (or of the proxy in front of several), with
+//! typed helpers for what tests do over and over. Each helper fails the test when the
+//! node does not answer as it must.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use votewire_proto::{CreatedPoll, PollView, VoterIssued};
+
+use crate::ws::WsClient;
+
+/// Where to send requests, and the HTTP client that sends them.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `http://host:port`, no trailing slash.
+    pub base: String,
+    /// The HTTP client, for requests no helper makes.
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    /// A client of the node (or proxy) at `base`, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>) -> Self {
+        Self::with_http(base, reqwest::Client::new())
+    }
+
+    /// The same, sending through `http` (with its own timeouts, say).
+    pub fn with_http(base: impl Into<String>, http: reqwest::Client) -> Self {
+        Self {
+            base: base.into(),
+            http,
+        }
+    }
+
+    /// The URL of `path` there.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the node answers")
+    }
+
+    /// Creates a poll; fails the test unless it is created.
+    pub async fn create_poll(&self, question: &str, options: &[&str]) -> CreatedPoll {
+        let response = self
+            .post(
+                "/api/polls",
+                &json!({ "question": question, "options": options }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creating a poll");
+        response.json().await.expect("a created poll")
+    }
+
+    /// Creates a poll and returns its id.
+    pub async fn new_poll(&self, question: &str, options: &[&str]) -> String {
+        self.create_poll(question, options)
+            .await
+            .poll
+            .id
+            .to_string()
+    }
+
+    /// GETs `path` and decodes its JSON body, whatever the status.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the node answers");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// GETs `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("/metrics answers");
+        assert_eq!(response.status(), 200, "/metrics of {}", self.base);
+        response.text().await.expect("a text body")
+    }
+
+    /// Closes a poll with an owner token.
+    pub async fn close_poll(&self, poll: &str, owner_token: &str) -> reqwest::Response {
+        let url = self.url(&format!("/api/polls/{poll}/close"));
+        self.http
+            .post(url)
+            .bearer_auth(owner_token)
+            .send()
+            .await
+            .expect("the node answers")
+    }
+
+    /// A new voter's token.
+    pub async fn new_voter(&self) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/voters"))
+            .send()
+            .await
+            .expect("the node answers");
+        assert_eq!(response.status(), 201);
+        response
+            .json::<VoterIssued>()
+            .await
+            .expect("a voter")
+            .voter_token
+    }
+
+    /// Votes for `option` as the voter of `voter` (a token).
+    pub async fn vote(&self, poll: &str, voter: &str, option: u32) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/polls/{poll}/votes")))
+            .header("authorization", format!("Voter {voter}"))
+            .json(&json!({ "option": option }))
+            .send()
+            .await
+            .expect("the node answers")
+    }
+
+    /// Reads a poll; fails the test unless it is found.
+    pub async fn get_poll(&self, poll: &str) -> PollView {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/polls/{poll}")))
+            .send()
+            .await
+            .expect("the node answers");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("a poll view")
+    }
+
+    /// A WebSocket client, its `hello` already read.
+    pub async fn ws(&self) -> WsClient {
+        WsClient::connect(&self.url("/ws").replace("http://", "ws://")).await
+    }
+}
+
+/// Asks `check` until it answers `Ok`, every 20 ms, for what announces itself with no
+/// event to await (a heartbeat, a probe): fails the test after `within` with the last
+/// `Err`, which says what was seen instead.
+pub async fn eventually<T, F, Fut>(within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(seen) if Instant::now() >= deadline => {
+                panic!("not within {within:?}: {seen}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
