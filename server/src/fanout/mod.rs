@@ -33,8 +33,8 @@ pub use hub::Hub;
 pub use local::{LocalBus, LocalNetwork};
 pub use pace::Pacer;
 pub use redis::RedisBus;
-pub(crate) use room::RECENT_MAX;
-pub use room::{Room, Seed, SocketId, encode};
+pub(crate) use room::{RECENT_MAX, Seed};
+pub use room::{Room, SocketId, encode};
 pub use slot::Outbox;
 pub use stats::FanoutStats;
 

@@ -111,13 +111,13 @@ pub(super) struct Removed {
 }
 
 /// What a subscriber read from the database, to bring the room up to date.
-pub struct Seed {
+pub(crate) struct Seed {
     /// The poll's status.
-    pub status: PollStatus,
+    pub(crate) status: PollStatus,
     /// Its tally.
-    pub tally: Tally,
+    pub(crate) tally: Tally,
     /// When it closes by itself.
-    pub closes_at: Option<DateTime<Utc>>,
+    pub(crate) closes_at: Option<DateTime<Utc>>,
 }
 
 impl Room {
