@@ -1,14 +1,15 @@
-// Screenshots of every page at phone and desktop sizes, into web/screenshots/, from a
-// poll with real votes. Motion is reduced so no bar is caught mid-animation.
+// Screenshots of every page at phone and desktop sizes, from a poll with real votes,
+// into the run's output folder (e2e/output.ts: a temp folder unless $VOTEWIRE_E2E_OUT
+// says otherwise; `npm run screenshots` sets it to web/screenshots/). Motion is reduced
+// so no bar is caught mid-animation.
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { describe, it } from "vitest";
-import { WEB_DIR } from "./node";
+import { e2eOutputDir } from "./output";
 import { type Target, type Viewport, createPollByApi, openPage, voteAsStranger, voteButton } from "./pages";
 
-const OUT = join(WEB_DIR, "screenshots");
 const SIZES: [string, Viewport][] = [
   ["phone", { width: 390, height: 844 }],
   ["desktop", { width: 1440, height: 900 }],
@@ -20,14 +21,19 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
   describe("screenshots", () => {
     it("captures home, poll, presenter and cluster at phone and desktop widths", async () => {
       const { browser, target } = setup();
-      mkdirSync(OUT, { recursive: true });
+      const out = e2eOutputDir().dir;
+      mkdirSync(out, { recursive: true });
       const poll = await createPollByApi(target, "What should we build next?", OPTIONS);
       await createPollByApi(target, "Best time for the team offsite?", ["March", "May", "September"]);
       for (const option of VOTES) await voteAsStranger(target, poll.id, option);
 
       for (const [size, viewport] of SIZES) {
-        const shoot = async (page: Page, name: string) =>
-          page.screenshot({ path: join(OUT, `${name}-${size}.png`), animations: "disabled" });
+        const shoot = async (page: Page, name: string) => {
+          // Images (the brand's logo) load on their own: a shot taken before one is
+          // decoded misses it.
+          await page.evaluate(() => Promise.all([...document.images].map((image) => image.decode().catch(() => {}))));
+          await page.screenshot({ path: join(out, `${name}-${size}.png`), animations: "disabled" });
+        };
         const view = { viewport, reducedMotion: "reduce" as const };
 
         const home = await openPage(browser, target, "/", view);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end tests: builds what they run against (the server binary, web/dist),
 # makes sure Chromium is there (CI starts from a fresh machine, as root), then runs them.
+# What they write (screenshots) goes to $VOTEWIRE_E2E_OUT, else to a fresh folder under the
+# system temp dir, never the work tree; the run says where (see e2e/output.ts).
+# `npm run screenshots` (scripts/screenshots.sh) refreshes the committed web/screenshots/.
 # Exits non-zero on any failure; the last line is "e2e: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,12 +27,4 @@ echo "==> vite build"
 npx --no-install vite build --logLevel warn
 
 echo "==> e2e (Chromium against a real node)"
-status=0
-npx --no-install vitest run --config vitest.e2e.config.ts "$@" || status=$?
-
-# Screenshots are committed: shrink them (3x) when pngquant is there; silent, so the
-# summary line stays last.
-if command -v pngquant >/dev/null 2>&1; then
-    pngquant --force --skip-if-larger --ext .png --quality 65-90 --speed 3 screenshots/*.png 2>/dev/null || true
-fi
-exit "$status"
+exec npx --no-install vitest run --config vitest.e2e.config.ts "$@"

@@ -8,6 +8,7 @@ import { HomePage } from "./pages/HomePage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { PollPage } from "./pages/PollPage";
 import { PresenterPage } from "./pages/PresenterPage";
+import "./App.css";
 
 export function App() {
   const pathname = usePathname();

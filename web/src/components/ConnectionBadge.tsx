@@ -1,6 +1,7 @@
 import { live, useConnection } from "../live";
 import { nodeStyle } from "../lib/nodeColor";
 import { useNow } from "../lib/useNow";
+import "./ConnectionBadge.css";
 
 const PHASE_WORDS = { live: "Live", connecting: "Connecting…", waiting: "Offline" } as const;
 

@@ -4,6 +4,7 @@ import { describeError } from "../api/errors";
 import { CLOSING_CHOICES, type Closing, type Draft, MAX_OPTIONS, MIN_OPTIONS, draftToRequest } from "../lib/pollDraft";
 import { remembered } from "../lib/remembered";
 import { navigate, pollPath } from "../lib/router";
+import "./CreatePollForm.css";
 
 const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "" };
 

@@ -1,5 +1,6 @@
 import qrcode from "qrcode-generator";
 import { useMemo } from "react";
+import "./QrCode.css";
 
 /**
  * A QR code as one SVG path: crisp at any size, from phone to projector. Error

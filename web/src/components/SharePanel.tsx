@@ -2,6 +2,7 @@ import { useRef } from "react";
 import { QrCode } from "./QrCode";
 import { pollPath } from "../lib/router";
 import { showToast } from "../lib/toasts";
+import "./SharePanel.css";
 
 /** The poll's link, to copy or to scan. */
 export function SharePanel({ id }: { id: string }) {

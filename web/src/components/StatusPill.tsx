@@ -1,6 +1,7 @@
 import type { Poll, PollStatus } from "../proto";
 import { fromNow } from "../lib/format";
 import { useNow } from "../lib/useNow";
+import "./StatusPill.css";
 
 /** Open or closed, and when it closes by itself. */
 export function StatusPill({ poll, status }: { poll: Poll; status: PollStatus }) {

@@ -1,6 +1,7 @@
 import type { CSSProperties } from "react";
 import type { Tally } from "../proto";
 import { formatCount, percent } from "../lib/format";
+import "./TallyBars.css";
 
 type Props = {
   options: string[];

@@ -1,4 +1,5 @@
 import { dismissToast, useToasts } from "../lib/toasts";
+import "./Toaster.css";
 
 export function Toaster() {
   const toasts = useToasts();

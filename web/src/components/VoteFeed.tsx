@@ -2,6 +2,7 @@ import type { FeedEntry } from "../live/pollState";
 import { fromNow } from "../lib/format";
 import { nodeStyle } from "../lib/nodeColor";
 import { useNow } from "../lib/useNow";
+import "./VoteFeed.css";
 
 /** The latest votes as they arrive, each with the node that handled it. */
 export function VoteFeed({ feed, options }: { feed: FeedEntry[]; options: string[] }) {

@@ -1,9 +1,12 @@
-// The page's single live connection, and the hooks that read it.
+// The page's single live connection, the hooks that read it, and the poll actions that
+// feed it their answers.
 
 import { useEffect, useSyncExternalStore } from "react";
+import { api } from "../api/client";
 import { ApiError, describeError } from "../api/errors";
 import { showToast } from "../lib/toasts";
 import { type ConnectionState, LiveClient } from "./liveClient";
+import { createPollActions } from "./pollActions";
 import type { LivePoll } from "./pollState";
 
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -15,6 +18,9 @@ export const live = new LiveClient({
     if (code !== "poll_not_found") showToast("error", `Live updates: ${describeError(new ApiError(0, code, message))}`);
   },
 });
+
+/** Vote, withdraw and close, each offering its answer's tally (and status) to `live`. */
+export const pollActions = createPollActions(api, live);
 
 // A laptop waking up or a phone back in coverage should not wait out the backoff.
 window.addEventListener("online", () => live.reconnectNow());

@@ -7,6 +7,7 @@ import { nodeStyle } from "../lib/nodeColor";
 import { useNow } from "../lib/useNow";
 import { useTitle } from "../lib/useTitle";
 import type { ClusterView } from "../proto";
+import "./ClusterPage.css";
 
 const REFRESH_MS = 2_000;
 

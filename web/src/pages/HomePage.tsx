@@ -8,6 +8,7 @@ import { pollPath } from "../lib/router";
 import { useNow } from "../lib/useNow";
 import { useTitle } from "../lib/useTitle";
 import type { PollListItem } from "../proto";
+import "./HomePage.css";
 
 const REFRESH_MS = 10_000;
 

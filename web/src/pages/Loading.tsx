@@ -1,4 +1,5 @@
 import { Link } from "../components/Link";
+import "./Loading.css";
 
 export function Loading({ what }: { what: string }) {
   return (

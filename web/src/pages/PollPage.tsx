@@ -1,12 +1,11 @@
 import { useRef, useState } from "react";
-import { api } from "../api/client";
-import { ApiError, describeError } from "../api/errors";
+import { describeError } from "../api/errors";
 import { Link } from "../components/Link";
 import { SharePanel } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
 import { VoteFeed } from "../components/VoteFeed";
-import { live } from "../live";
+import { pollActions } from "../live";
 import { usePoll } from "../live/usePoll";
 import { type Choice, ChoiceQueue } from "../lib/choiceQueue";
 import { remembered } from "../lib/remembered";
@@ -14,6 +13,7 @@ import { tallySummary } from "../lib/summary";
 import { showToast } from "../lib/toasts";
 import { useTitle } from "../lib/useTitle";
 import { LoadFailure, Loading } from "./Loading";
+import "./PollPage.css";
 
 export function PollPage({ id }: { id: string }) {
   const { poll, loadError, state } = usePoll(id);
@@ -37,33 +37,25 @@ export function PollPage({ id }: { id: string }) {
     remembered.setMyVote(id, option);
   };
 
-  // A refused vote may mean the page is behind (the poll closed): fetch the truth.
-  const refuse = (error: unknown) => {
-    showToast("error", describeError(error));
-    if (error instanceof ApiError && error.code === "poll_closed") {
-      api.getPoll(id).then((view) => live.offer(id, { tally: view.tally, status: view.poll.status }), () => {});
-    }
-  };
-
+  // The actions show their answers' tallies themselves (and re-fetch a poll that closed
+  // under a refused vote); the page says what happened.
   const vote = async (option: number) => {
     try {
-      const answer = await api.vote(id, option);
-      live.offer(id, { tally: answer.tally });
+      const answer = await pollActions.vote(id, option);
       remember(answer.vote.option);
       setReceipt(`Your vote for “${poll.options[answer.vote.option]}” was counted by node ${answer.vote.node}.`);
     } catch (error) {
-      refuse(error);
+      showToast("error", describeError(error));
     }
   };
 
   const withdraw = async () => {
     try {
-      const answer = await api.withdraw(id);
-      live.offer(id, { tally: answer.tally });
+      const answer = await pollActions.withdraw(id);
       remember(null);
       setReceipt(answer.withdrawn ? `Your vote was withdrawn (node ${answer.node}).` : "You had no vote to withdraw.");
     } catch (error) {
-      refuse(error);
+      showToast("error", describeError(error));
     }
   };
 
@@ -118,8 +110,7 @@ function CloseButton({ id, ownerToken }: { id: string; ownerToken: string }) {
   const close = async () => {
     setBusy(true);
     try {
-      const view = await api.close(id, ownerToken);
-      live.offer(id, { tally: view.tally, status: view.poll.status });
+      await pollActions.close(id, ownerToken);
       showToast("info", "The poll is closed. The results are final.");
     } catch (error) {
       showToast("error", describeError(error));

@@ -8,6 +8,7 @@ import { pollPath } from "../lib/router";
 import { tallySummary } from "../lib/summary";
 import { useTitle } from "../lib/useTitle";
 import { LoadFailure, Loading } from "./Loading";
+import "./PresenterPage.css";
 
 /** Results sized for a projector: the question, big bars, and the code to join. */
 export function PresenterPage({ id }: { id: string }) {

@@ -1,0 +1,153 @@
+import { describe, expect, it, vi } from "vitest";
+import { ApiError } from "../api/errors";
+import type { Poll, PollStatus, PollView, Tally } from "../proto";
+import { type PollApi, createPollActions } from "./pollActions";
+import type { PollReport } from "./pollState";
+
+const tally = (version: number, counts: number[]): Tally => ({
+  version,
+  counts,
+  total: counts.reduce((a, b) => a + b, 0),
+});
+
+const view = (status: PollStatus, t: Tally): PollView => {
+  const poll: Poll = {
+    id: "p1",
+    question: "Tea or coffee?",
+    options: ["tea", "coffee"],
+    created_at: "2030-01-01T00:00:00Z",
+    closes_at: null,
+    closed_at: status === "closed" ? "2030-01-01T01:00:00Z" : null,
+    status,
+  };
+  return { poll, tally: t };
+};
+
+const refusal = (code: "poll_closed" | "rate_limited" | "option_out_of_range") =>
+  new ApiError(code === "poll_closed" ? 409 : 429, code, `refused: ${code}`);
+
+/** A fake API whose every call fails unless the test says what it answers. */
+function fakeApi(answers: Partial<PollApi> = {}) {
+  const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected call: ${name}`));
+  const client: PollApi = {
+    getPoll: vi.fn(answers.getPoll ?? unexpected("getPoll")),
+    vote: vi.fn(answers.vote ?? unexpected("vote")),
+    withdraw: vi.fn(answers.withdraw ?? unexpected("withdraw")),
+    close: vi.fn(answers.close ?? unexpected("close")),
+  };
+  return client;
+}
+
+/** A fake live store: it only records what it was offered. */
+function fakeStore() {
+  const offers: [string, PollReport][] = [];
+  return { offers, offer: (poll: string, report: PollReport) => void offers.push([poll, report]) };
+}
+
+/** Lets promise callbacks the actions did not wait for (the re-fetch) run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("poll actions", () => {
+  it("a vote offers the answer's tally and returns the answer", async () => {
+    const answer = { vote: { poll: "p1", option: 1, version: 4, node: "n1" }, tally: tally(4, [1, 3]) };
+    const client = fakeApi({ vote: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await expect(createPollActions(client, store).vote("p1", 1)).resolves.toBe(answer);
+    expect(client.vote).toHaveBeenCalledWith("p1", 1);
+    expect(store.offers).toEqual([["p1", { tally: tally(4, [1, 3]) }]]);
+  });
+
+  it("a withdrawal offers the answer's tally and returns the answer", async () => {
+    const answer = { poll: "p1", withdrawn: true, node: "n2", tally: tally(5, [1, 2]) };
+    const client = fakeApi({ withdraw: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await expect(createPollActions(client, store).withdraw("p1")).resolves.toBe(answer);
+    expect(client.withdraw).toHaveBeenCalledWith("p1");
+    expect(store.offers).toEqual([["p1", { tally: tally(5, [1, 2]) }]]);
+  });
+
+  it("closing offers the answer's tally and its status", async () => {
+    const answer = view("closed", tally(6, [2, 2]));
+    const client = fakeApi({ close: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await expect(createPollActions(client, store).close("p1", "owner-token")).resolves.toBe(answer);
+    expect(client.close).toHaveBeenCalledWith("p1", "owner-token");
+    expect(store.offers).toEqual([["p1", { tally: tally(6, [2, 2]), status: "closed" }]]);
+  });
+
+  describe("a vote or withdrawal refused because the poll closed", () => {
+    const closed = view("closed", tally(7, [3, 2]));
+
+    it.each([
+      ["vote", (actions: ReturnType<typeof createPollActions>) => actions.vote("p1", 0)],
+      ["withdrawal", (actions: ReturnType<typeof createPollActions>) => actions.withdraw("p1")],
+    ])("passes the refusal on and offers the re-fetched poll's tally and status (%s)", async (_, act) => {
+      const error = refusal("poll_closed");
+      const client = fakeApi({
+        vote: () => Promise.reject(error),
+        withdraw: () => Promise.reject(error),
+        getPoll: () => Promise.resolve(closed),
+      });
+      const store = fakeStore();
+      await expect(act(createPollActions(client, store))).rejects.toBe(error);
+      await settle();
+      expect(client.getPoll).toHaveBeenCalledWith("p1");
+      expect(store.offers).toEqual([["p1", { tally: tally(7, [3, 2]), status: "closed" }]]);
+    });
+
+    it("passes the refusal on without waiting for the re-fetch", async () => {
+      let answer: (view: PollView) => void = () => {};
+      const client = fakeApi({
+        vote: () => Promise.reject(refusal("poll_closed")),
+        getPoll: () => new Promise<PollView>((resolve) => (answer = resolve)),
+      });
+      const store = fakeStore();
+      await expect(createPollActions(client, store).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
+      expect(store.offers).toEqual([]);
+      answer(closed);
+      await settle();
+      expect(store.offers).toEqual([["p1", { tally: tally(7, [3, 2]), status: "closed" }]]);
+    });
+
+    it("offers nothing when the re-fetch fails too", async () => {
+      const client = fakeApi({
+        vote: () => Promise.reject(refusal("poll_closed")),
+        getPoll: () => Promise.reject(new ApiError(0, "network", "offline")),
+      });
+      const store = fakeStore();
+      await expect(createPollActions(client, store).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
+      await settle();
+      expect(client.getPoll).toHaveBeenCalledOnce();
+      expect(store.offers).toEqual([]);
+    });
+  });
+
+  it.each([
+    ["vote", refusal("rate_limited")],
+    ["vote", refusal("option_out_of_range")],
+    ["vote", new ApiError(0, "network", "offline")],
+    ["vote", new Error("boom")],
+    ["withdraw", refusal("rate_limited")],
+    ["withdraw", new ApiError(0, "network", "offline")],
+  ] as const)("a %s refused for another reason (%s) offers nothing and fetches nothing", async (action, error) => {
+    const client = fakeApi({ vote: () => Promise.reject(error), withdraw: () => Promise.reject(error) });
+    const store = fakeStore();
+    const actions = createPollActions(client, store);
+    await expect(action === "vote" ? actions.vote("p1", 0) : actions.withdraw("p1")).rejects.toBe(error);
+    await settle();
+    expect(client.getPoll).not.toHaveBeenCalled();
+    expect(store.offers).toEqual([]);
+  });
+
+  it.each([refusal("poll_closed"), new ApiError(403, "invalid_owner_token", "not the owner")])(
+    "a refused close offers nothing and fetches nothing (%s)",
+    async (error) => {
+      const client = fakeApi({ close: () => Promise.reject(error) });
+      const store = fakeStore();
+      await expect(createPollActions(client, store).close("p1", "wrong")).rejects.toBe(error);
+      await settle();
+      expect(client.getPoll).not.toHaveBeenCalled();
+      expect(store.offers).toEqual([]);
+    },
+  );
+});
