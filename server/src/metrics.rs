@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::store::{Fallbacks, ReplicaHealth, ReplicaState};
+
 /// Latency buckets in seconds, from 100 µs to 10 s.
 const BUCKETS: [f64; 16] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -92,22 +94,7 @@ pub struct Metrics {
     pub fanout_latency: Histogram,
     /// The coalescing tick now, in microseconds (it stretches under load).
     pub fanout_tick_micros: AtomicU64,
-    /// Replica reads answered by the primary because the replica was behind the
-    /// version the reader needed (or did not have the poll yet).
-    pub replica_fallbacks_behind: AtomicU64,
-    /// Replica reads answered by the primary because the replica failed.
-    pub replica_fallbacks_failed: AtomicU64,
     http: Mutex<BTreeMap<(String, &'static str), Histogram>>,
-    replicas: Mutex<Vec<ReplicaSample>>,
-}
-
-/// One read replica as the last health probe found it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplicaSample {
-    /// In the read rotation.
-    pub healthy: bool,
-    /// How far behind the primary it is (a heartbeat's age; see `store::replicas`).
-    pub lag: Duration,
 }
 
 impl Metrics {
@@ -126,26 +113,9 @@ impl Metrics {
             .observe(d);
     }
 
-    /// Records the read replicas' health, in `--replica` order, after each probe.
-    pub fn set_replicas(&self, samples: Vec<ReplicaSample>) {
-        *self
-            .replicas
-            .lock()
-            .expect("metrics lock is never poisoned") = samples;
-    }
-
-    /// Each read replica's lag in milliseconds, in `--replica` order, for `/api/cluster`.
-    pub fn replica_lag_ms(&self) -> Vec<u64> {
-        self.replicas
-            .lock()
-            .expect("metrics lock is never poisoned")
-            .iter()
-            .map(|r| r.lag.as_millis().try_into().unwrap_or(u64::MAX))
-            .collect()
-    }
-
-    /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition of every metric, with the read replicas' health
+    /// (in `--replica` order) and fallbacks, which their store keeps.
+    pub fn render(&self, replicas: &[ReplicaHealth], fallbacks: Fallbacks) -> String {
         let mut out = String::with_capacity(8 * 1024);
         let gauges = [
             (
@@ -220,17 +190,13 @@ impl Metrics {
             out,
             "# HELP votewire_replica_fallbacks_total Replica reads the primary answered, by reason.\n# TYPE votewire_replica_fallbacks_total counter"
         );
-        for (reason, value) in [
-            ("behind", &self.replica_fallbacks_behind),
-            ("failed", &self.replica_fallbacks_failed),
-        ] {
+        for (reason, value) in [("behind", fallbacks.behind), ("failed", fallbacks.failed)] {
             let _ = writeln!(
                 out,
-                "votewire_replica_fallbacks_total{{reason=\"{reason}\"}} {}",
-                value.load(Relaxed)
+                "votewire_replica_fallbacks_total{{reason=\"{reason}\"}} {value}"
             );
         }
-        self.render_replicas(&mut out);
+        render_replicas(&mut out, replicas);
         let _ = writeln!(
             out,
             "# HELP votewire_fanout_tick_seconds The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.\n# TYPE votewire_fanout_tick_seconds gauge\nvotewire_fanout_tick_seconds {}",
@@ -259,41 +225,36 @@ impl Metrics {
         out
     }
 
-    /// Per-replica gauges, labelled by the replica's index in `--replica` order (not
-    /// its URL, which may hold a password).
-    fn render_replicas(&self, out: &mut String) {
-        let replicas = self
-            .replicas
-            .lock()
-            .expect("metrics lock is never poisoned")
-            .clone();
-        let _ = writeln!(
-            out,
-            "# HELP votewire_replica_lag_seconds How far each read replica lags behind the primary (heartbeat age).\n# TYPE votewire_replica_lag_seconds gauge"
-        );
-        for (index, r) in replicas.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "votewire_replica_lag_seconds{{replica=\"{index}\"}} {}",
-                r.lag.as_secs_f64()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP votewire_replica_healthy 1 when the read replica is in the read rotation.\n# TYPE votewire_replica_healthy gauge"
-        );
-        for (index, r) in replicas.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "votewire_replica_healthy{{replica=\"{index}\"}} {}",
-                u8::from(r.healthy)
-            );
-        }
-    }
-
     /// Votes this node handled (changed or unchanged), for `/api/cluster`.
     pub fn votes_handled(&self) -> u64 {
         self.votes_changed.load(Relaxed) + self.votes_unchanged.load(Relaxed)
+    }
+}
+
+/// Per-replica gauges, labelled by the replica's index in `--replica` order (not its
+/// URL, which may hold a password).
+fn render_replicas(out: &mut String, replicas: &[ReplicaHealth]) {
+    let _ = writeln!(
+        out,
+        "# HELP votewire_replica_lag_seconds How far each read replica lags behind the primary (heartbeat age).\n# TYPE votewire_replica_lag_seconds gauge"
+    );
+    for (index, r) in replicas.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "votewire_replica_lag_seconds{{replica=\"{index}\"}} {}",
+            r.lag.as_secs_f64()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP votewire_replica_healthy 1 when the read replica is in the read rotation.\n# TYPE votewire_replica_healthy gauge"
+    );
+    for (index, r) in replicas.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "votewire_replica_healthy{{replica=\"{index}\"}} {}",
+            u8::from(r.state == ReplicaState::Healthy)
+        );
     }
 }
 
@@ -317,11 +278,11 @@ mod tests {
     fn render_has_every_series() {
         let m = Metrics::default();
         m.observe_http("/api/polls", 201, Duration::from_millis(1));
-        m.set_replicas(vec![ReplicaSample {
-            healthy: true,
+        let replicas = [ReplicaHealth {
+            state: ReplicaState::Healthy,
             lag: Duration::from_millis(250),
-        }]);
-        let text = m.render();
+        }];
+        let text = m.render(&replicas, Fallbacks::default());
         for series in [
             "votewire_sockets ",
             "votewire_votes_total{result=\"changed\"}",

@@ -25,7 +25,7 @@ use crate::fanout::{Bus, Fanout, Hub, Pacer, SocketId};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::shutdown::{Sessions, Shutdown};
-use crate::store::{self, PollState, Store, StoreError};
+use crate::store::{self, PollState, ReplicatedStore, Store, StoreError};
 use crate::token::TokenKeys;
 
 /// Everything a request handler or a session needs.
@@ -34,6 +34,9 @@ pub struct App {
     pub settings: Settings,
     /// Polls, votes and tallies.
     pub store: Arc<dyn Store>,
+    /// With `--replica`, the same store as `store`, for its replicas' health and
+    /// fallbacks on `/metrics` and `/api/cluster`.
+    pub replicas: Option<Arc<ReplicatedStore>>,
     /// Rooms and the bus.
     pub fanout: Fanout,
     /// The token signing key.
@@ -90,7 +93,7 @@ impl AppState {
     ) -> Result<Self, StartError> {
         let metrics = Arc::new(Metrics::default());
         let shutdown = Shutdown::new();
-        let store = open_store(&settings, &metrics, &shutdown).await?;
+        let (store, replicas) = open_store(&settings, &shutdown).await?;
         let keys = TokenKeys::load_or_create(&settings.key_file)
             .map_err(|e| StartError(format!("cannot load the signing key: {e}")))?;
         let pacer = Arc::new(Pacer::new(
@@ -112,6 +115,7 @@ impl AppState {
         let app = Self(Arc::new(App {
             settings,
             store,
+            replicas,
             fanout,
             keys,
             metrics,
@@ -139,8 +143,21 @@ impl AppState {
                 .address
                 .get()
                 .map_or_else(|| self.settings.listen.to_string(), ToString::to_string),
-            replica_lag_ms: self.metrics.replica_lag_ms(),
+            replica_lag_ms: self.replica_lag_ms(),
         }
+    }
+
+    /// Each read replica's lag in milliseconds, in `--replica` order.
+    fn replica_lag_ms(&self) -> Vec<u64> {
+        let health = self
+            .replicas
+            .as_ref()
+            .map(|r| r.health())
+            .unwrap_or_default();
+        health
+            .iter()
+            .map(|h| h.lag.as_millis().try_into().unwrap_or(u64::MAX))
+            .collect()
     }
 
     /// Announces the node on the bus every [`PRESENCE_INTERVAL`] until shutdown.
@@ -248,13 +265,12 @@ impl AppState {
 }
 
 /// Opens the primary (migrating it) and, with `--replica`, wraps it in a
-/// [`store::ReplicatedStore`] whose monitor (heartbeat and replica probes) runs until
-/// the shutdown.
+/// [`ReplicatedStore`] (returned a second time, for its health) whose monitor
+/// (heartbeat and replica probes) runs until the shutdown.
 async fn open_store(
     settings: &Settings,
-    metrics: &Arc<Metrics>,
     shutdown: &Shutdown,
-) -> Result<Arc<dyn Store>, StartError> {
+) -> Result<(Arc<dyn Store>, Option<Arc<ReplicatedStore>>), StartError> {
     let primary = store::connect(&settings.database_url)
         .await
         .map_err(|e| StartError(format!("cannot open the database: {e:?}")))?;
@@ -263,16 +279,11 @@ async fn open_store(
         .await
         .map_err(|e| StartError(format!("{e:?}")))?;
     if settings.replica_urls.is_empty() {
-        return Ok(primary);
+        return Ok((primary, None));
     }
     let replicated = Arc::new(
-        store::ReplicatedStore::with_urls(
-            primary,
-            &settings.replica_urls,
-            settings.replica_max_lag,
-            metrics.clone(),
-        )
-        .map_err(|e| StartError(format!("cannot use the replicas: {e:?}")))?,
+        ReplicatedStore::with_urls(primary, &settings.replica_urls, settings.replica_max_lag)
+            .map_err(|e| StartError(format!("cannot use the replicas: {e:?}")))?,
     );
     let shutdown = shutdown.clone();
     tokio::spawn(
@@ -280,7 +291,7 @@ async fn open_store(
             .clone()
             .monitor(async move { shutdown.wait().await }),
     );
-    Ok(replicated)
+    Ok((replicated.clone(), Some(replicated)))
 }
 
 /// Serves `app` on `listener` until its shutdown fires, then drains: in-flight

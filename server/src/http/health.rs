@@ -13,7 +13,7 @@ use votewire_proto::{ClusterView, HealthReport};
 use crate::app::AppState;
 
 /// The health routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -71,9 +71,14 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/metrics", tag = "health", description = "Prometheus text format.",
     responses((status = 200, content_type = "text/plain")))]
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    let (replicas, fallbacks) = app
+        .replicas
+        .as_ref()
+        .map(|r| (r.health(), r.fallbacks()))
+        .unwrap_or_default();
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
+        app.metrics.render(&replicas, fallbacks),
     )
 }
 
