@@ -124,3 +124,149 @@ pub(crate) async fn open(url: &str) -> Result<SqlStore<Sqlite>, StoreError> {
         .map_err(store_error::<Sqlite>)?;
     Ok(SqlStore::with_readers(writer, readers))
 }
+
+/// SQLite's guarantees, each checked where it shows: the WAL journal in the file, the
+/// busy timeout as a vote that waits out another writer, BEGIN IMMEDIATE as the write
+/// lock held from the first statement. Each fails when its setting is removed.
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use chrono::Utc;
+    use sqlx::{ConnectOptions, Connection, SqliteConnection};
+    use votewire_proto::{NodeId, PollId};
+
+    use super::*;
+    use crate::store::{Ballot, PollRecord, Store, VoteBatch};
+
+    /// SQLite's primary result code for "the database is locked by another connection".
+    const SQLITE_BUSY: &str = "5";
+
+    /// A folder of the test's own (created by the store, as a node's data folder is),
+    /// removed when dropped.
+    struct Folder(PathBuf);
+
+    impl Folder {
+        fn new(test: &str) -> Self {
+            let name = format!("votewire-sqlite-{test}-{}", std::process::id());
+            Self(std::env::temp_dir().join(name))
+        }
+
+        fn database(&self) -> PathBuf {
+            self.0.join("votewire.db")
+        }
+
+        fn url(&self) -> String {
+            format!("sqlite://{}", self.database().display())
+        }
+
+        /// A connection of the test's own, with SQLite's defaults but a busy timeout of
+        /// `busy`: it sets no journal mode.
+        async fn connect(&self, busy: Duration) -> SqliteConnection {
+            SqliteConnectOptions::new()
+                .filename(self.database())
+                .busy_timeout(busy)
+                .connect()
+                .await
+                .expect("the test's own connection opens")
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    async fn migrated(folder: &Folder) -> SqlStore<Sqlite> {
+        let store = open(&folder.url()).await.expect("the store opens");
+        store.migrate().await.expect("migrations run");
+        store
+    }
+
+    #[tokio::test]
+    async fn the_store_puts_the_file_in_wal_mode() {
+        let folder = Folder::new("wal");
+        let _store = migrated(&folder).await;
+        let mut other = folder.connect(Duration::from_secs(5)).await;
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut other)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_vote_waits_for_another_writer_instead_of_failing() {
+        let folder = Folder::new("busy");
+        let store = Arc::new(migrated(&folder).await);
+        let poll = PollRecord {
+            id: PollId::parse("busy").unwrap(),
+            question: "Wait?".into(),
+            options: vec!["yes".into(), "no".into()],
+            created_at: Utc::now(),
+            closes_at: None,
+            closed_at: None,
+        };
+        store.create_poll(&poll).await.unwrap();
+
+        // Another process, as far as SQLite can tell, takes the write lock.
+        let mut other = folder.connect(Duration::from_secs(5)).await;
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let vote = store.vote_batch(VoteBatch {
+            poll: poll.id.clone(),
+            node: NodeId::parse("n1").unwrap(),
+            now: Utc::now(),
+            ballots: vec![Ballot {
+                voter: "v1".into(),
+                option: Some(0),
+            }],
+        });
+        tokio::pin!(vote);
+        // The vote runs while the lock is held, and must neither fail nor finish.
+        tokio::select! {
+            early = &mut vote => panic!("the vote did not wait for the lock: {early:?}"),
+            () = tokio::time::sleep(Duration::from_millis(300)) => {}
+        }
+        sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
+        let outcome = vote.await.expect("the vote commits once the lock is free");
+        assert_eq!(outcome.results, [Ok(true)]);
+        assert_eq!(outcome.tally.counts, [1, 0]);
+    }
+
+    #[tokio::test]
+    async fn a_write_transaction_holds_the_write_lock_from_its_begin() {
+        let folder = Folder::new("immediate");
+        let store = migrated(&folder).await;
+        let mut other = folder.connect(Duration::ZERO).await;
+
+        let tx = store.begin_write().await.unwrap();
+        // Nothing written yet: a deferred BEGIN would hold no lock at this point.
+        let started = Instant::now();
+        let refused = sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .expect_err("a second writer gets no write lock");
+        let code = match &refused {
+            sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+            _ => None,
+        };
+        assert_eq!(code.as_deref(), Some(SQLITE_BUSY), "{refused}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "refused at once"
+        );
+
+        tx.rollback().await.unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .expect("the lock is free once the transaction ends");
+        other.close().await.unwrap();
+    }
+}
