@@ -124,8 +124,8 @@ impl ReplicatedStore {
             .collect()
     }
 
-    /// Writes the heartbeat and probes every replica, every [`HEARTBEAT_INTERVAL`],
-    /// until `shutdown` resolves.
+    /// Writes the heartbeat and probes every replica, every `HEARTBEAT_INTERVAL`
+    /// (500 ms), until `shutdown` resolves.
     pub async fn monitor(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         let mut every = tokio::time::interval(HEARTBEAT_INTERVAL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
