@@ -45,8 +45,7 @@ pub mod cli;
 mod error;
 pub mod fanout;
 mod http;
-// TRANSITIONAL: public until the replicated store owns its counters.
-pub mod metrics;
+mod metrics;
 mod presence;
 pub mod server;
 mod sessions;
@@ -63,6 +62,3 @@ mod ws;
 pub use server::{Node, StartError};
 pub use settings::{Limits, Settings};
 pub use shutdown::{Shutdown, os_signal};
-
-/// TRANSITIONAL: the store's macro still names it; the store refactor removes it.
-pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;

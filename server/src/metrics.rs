@@ -166,30 +166,3 @@ mod tests {
         );
     }
 }
-
-/// TRANSITIONAL: where [`crate::store::ReplicatedStore`] writes its fallback counters
-/// and replica health until it owns them (the store refactor removes this).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Replica reads the primary answered because the replica was behind.
-    pub replica_fallbacks_behind: AtomicU64,
-    /// Replica reads the primary answered because the replica failed.
-    pub replica_fallbacks_failed: AtomicU64,
-    replicas: Mutex<Vec<ReplicaSample>>,
-}
-
-/// TRANSITIONAL: one replica as its last probe found it.
-#[derive(Debug, Clone, Copy)]
-pub struct ReplicaSample {
-    /// In the read rotation.
-    pub healthy: bool,
-    /// Its heartbeat's age.
-    pub lag: Duration,
-}
-
-impl Metrics {
-    /// Records the replicas' health.
-    pub fn set_replicas(&self, samples: Vec<ReplicaSample>) {
-        *self.replicas.lock().expect("never poisoned") = samples;
-    }
-}

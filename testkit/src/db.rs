@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
-use votewire_server::store::{self, Store};
+use votewire_server::store::{self, Backend};
 
 use crate::dirs::unique_name;
 use crate::external::external_enabled;
@@ -27,8 +27,8 @@ pub enum Kind {
 
 /// A fresh database and a store on it; dropped by [`TestDatabase::drop_database`].
 pub struct TestDatabase {
-    /// A store opened on it.
-    pub store: Arc<dyn Store>,
+    /// A store opened on it (a [`Backend`]: a `Store` with the replica heartbeat).
+    pub store: Arc<dyn Backend>,
     /// Its URL, as a node's `--database`.
     pub url: String,
     kind: Kind,
@@ -118,7 +118,7 @@ impl TestDatabase {
     }
 
     /// Another store on the same database, as a second node would open it.
-    pub async fn another_node(&self) -> Arc<dyn Store> {
+    pub async fn another_node(&self) -> Arc<dyn Backend> {
         store::connect(&self.url)
             .await
             .expect("a second store opens")

@@ -14,7 +14,7 @@ use axum::routing::get;
 use crate::fanout::FanoutStats;
 use crate::metrics::{Exposition, RouteLatencies};
 use crate::state::AppState;
-use crate::store::{ReplicaHealth, ReplicaState};
+use crate::store::{Fallbacks, ReplicaHealth, ReplicaState};
 use crate::votes::VoteCounts;
 
 /// The metrics route.
@@ -39,7 +39,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         replica_fallbacks: app
             .replicas
             .as_ref()
-            .map_or((0, 0), |replicas| replicas.fallbacks()),
+            .map_or_else(Fallbacks::default, |replicas| replicas.fallbacks()),
         requests: &app.requests,
     };
     (
@@ -57,8 +57,8 @@ struct Readings<'a> {
     fanout: &'a FanoutStats,
     votes: &'a VoteCounts,
     replicas: Vec<ReplicaHealth>,
-    /// Replica reads the primary answered: (behind, failed).
-    replica_fallbacks: (u64, u64),
+    /// Replica reads the primary answered instead, by reason.
+    replica_fallbacks: Fallbacks,
     requests: &'a RouteLatencies,
 }
 
@@ -156,7 +156,7 @@ fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
         "counter",
         "Replica reads the primary answered, by reason.",
     );
-    let (behind, failed) = r.replica_fallbacks;
+    let Fallbacks { behind, failed } = r.replica_fallbacks;
     out.sample(name, "reason=\"behind\"", behind)
         .sample(name, "reason=\"failed\"", failed);
     let name = "votewire_replica_lag_seconds";
@@ -203,11 +203,20 @@ mod tests {
             tick: Duration::from_millis(50),
             fanout: &fanout,
             votes: &votes,
-            replicas: vec![ReplicaHealth {
-                state: ReplicaState::Healthy,
-                lag: Duration::from_millis(250),
-            }],
-            replica_fallbacks: (4, 0),
+            replicas: vec![
+                ReplicaHealth {
+                    state: ReplicaState::Healthy,
+                    lag: Duration::from_millis(250),
+                },
+                ReplicaHealth {
+                    state: ReplicaState::Lagging,
+                    lag: Duration::from_secs(30),
+                },
+            ],
+            replica_fallbacks: Fallbacks {
+                behind: 4,
+                failed: 0,
+            },
             requests: &requests,
         };
         let text = render(&readings);
@@ -223,6 +232,8 @@ mod tests {
             "route=\"/api/polls\",status=\"2xx\"",
             "votewire_replica_lag_seconds{replica=\"0\"} 0.25",
             "votewire_replica_healthy{replica=\"0\"} 1",
+            "votewire_replica_lag_seconds{replica=\"1\"} 30",
+            "votewire_replica_healthy{replica=\"1\"} 0",
             "votewire_replica_fallbacks_total{reason=\"behind\"} 4",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");

@@ -17,13 +17,13 @@ use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
-use crate::metrics::{Metrics, RouteLatencies};
+use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
 use crate::sessions::Sessions;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::state::{App, AppState};
-use crate::store::{self, ReplicatedStore, Store};
+use crate::store::{self, Backend, ReplicatedStore, Store};
 use crate::token::TokenKeys;
 use crate::votes::Votes;
 use crate::watch::Watch;
@@ -192,7 +192,7 @@ impl Node {
 /// lazily in its monitor, so one that is down does not stop the node.
 fn open_replicas(
     settings: &Settings,
-    primary: &Arc<dyn Store>,
+    primary: &Arc<dyn Backend>,
 ) -> Result<Option<Arc<ReplicatedStore>>, StartError> {
     if settings.replica_urls.is_empty() {
         return Ok(None);
@@ -201,7 +201,6 @@ fn open_replicas(
         primary.clone(),
         &settings.replica_urls,
         settings.replica_max_lag,
-        Arc::new(Metrics::default()),
     )
     .map_err(|e| StartError(format!("cannot use the replicas: {e:?}")))?;
     Ok(Some(Arc::new(replicated)))

@@ -25,7 +25,7 @@ pub(crate) struct StaleConnections {
 
 impl StaleConnections {
     /// Marks every connection opened until now as stale.
-    pub fn mark(&self) {
+    pub(crate) fn mark(&self) {
         tracing::warn!(
             "a write met a read-only database (a failover?): reconnecting the writer pool"
         );
@@ -33,7 +33,7 @@ impl StaleConnections {
     }
 
     /// True for a connection of this `age` that was opened before the last mark.
-    pub fn is_stale(&self, age: Duration) -> bool {
+    pub(crate) fn is_stale(&self, age: Duration) -> bool {
         let marked_at = *self.marked_at.lock().expect("the lock is never poisoned");
         marked_at.is_some_and(|mark| {
             Instant::now()

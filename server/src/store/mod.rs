@@ -1,34 +1,41 @@
 //! Storage behind one trait, [`Store`], with a backend per database chosen once from
-//! the URL at start-up ([`connect`]). SQL lives only in the backend's file; database
-//! errors are mapped there into the small, backend-neutral [`StoreError`].
+//! the URL at start-up ([`connect`]). Database errors are mapped at this boundary into
+//! the small, backend-neutral [`StoreError`].
 //!
 //! Every write is one transaction that keeps the tally beside the votes, so a tally
 //! always equals a recount (DESIGN.md invariant 1), and returns the whole tally with
 //! the poll's new version, ready to publish (invariant 2).
 //!
-//! With read replicas, [`ReplicatedStore`] is a `Store` over the others: writes go to
-//! the primary, reads round robin to the healthy replicas, and a read that needs a
-//! newer version than a replica holds goes to the primary.
+//! - `records`: the polls, ballots and outcomes the store speaks in.
+//! - `sql`: the flow, written once as `SqlStore` over a `Dialect`; `sqlite`, `postgres`
+//!   and `mysql` are the dialects, the only files with SQL.
+//! - `failover`: the server backends' writer pool after a failover.
+//! - `replicas`: [`ReplicatedStore`], a `Store` over the others: writes go to the
+//!   primary, reads round robin to the healthy replicas, and a read that needs a newer
+//!   version than a replica holds goes to the primary. It measures the replicas' lag
+//!   with the [`Heartbeat`], which is why a single database is a [`Backend`]: a
+//!   `Store` and a `Heartbeat`. The rest of the node sees only `Store`.
 
-mod batch;
 mod failover;
-mod flow;
 mod mysql;
 mod postgres;
+mod records;
 mod replicas;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use votewire_proto::{NodeId, NodeVotes, Poll, PollId, PollStatus, Tally};
+use futures_util::future::BoxFuture;
+use sqlx::{MySql, Postgres};
+use votewire_proto::{NodeVotes, PollId, Tally};
 
-pub use mysql::MySqlStore;
-pub use postgres::PostgresStore;
-pub use replicas::{HEARTBEAT_INTERVAL, ReplicaHealth, ReplicaState, ReplicatedStore};
-pub use sqlite::SqliteStore;
-
-pub use crate::BoxFuture;
+pub use records::{
+    Ballot, BatchOutcome, ListCursor, PollRecord, PollState, VoteBatch, VoteOutcome,
+};
+pub(crate) use replicas::HEARTBEAT_INTERVAL;
+pub use replicas::{Fallbacks, ReplicaHealth, ReplicaState, ReplicatedStore};
 
 /// Why a storage call failed, in terms the API can answer with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,113 +53,6 @@ pub enum StoreError {
     Unavailable(String),
     /// Anything else; a bug or a broken database.
     Other(String),
-}
-
-/// A poll as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollRecord {
-    /// Its id.
-    pub id: PollId,
-    /// The question.
-    pub question: String,
-    /// The options, in index order.
-    pub options: Vec<String>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it closes by itself.
-    pub closes_at: Option<DateTime<Utc>>,
-    /// When its owner closed it.
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
-impl PollRecord {
-    /// Open or closed at `now`: the server's clock decides when `closes_at` has passed.
-    pub fn status(&self, now: DateTime<Utc>) -> PollStatus {
-        if self.closed_at(now).is_some() {
-            PollStatus::Closed
-        } else {
-            PollStatus::Open
-        }
-    }
-
-    /// When the poll closed, if it has by `now`.
-    pub fn closed_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.closed_at.or(self.closes_at.filter(|at| *at <= now))
-    }
-
-    /// The poll as the API shows it at `now`.
-    pub fn to_poll(&self, now: DateTime<Utc>) -> Poll {
-        Poll {
-            id: self.id.clone(),
-            question: self.question.clone(),
-            options: self.options.clone(),
-            created_at: self.created_at,
-            closes_at: self.closes_at,
-            closed_at: self.closed_at(now),
-            status: self.status(now),
-        }
-    }
-}
-
-/// A poll and its tally, read together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollState {
-    /// The poll.
-    pub poll: PollRecord,
-    /// Its tally.
-    pub tally: Tally,
-}
-
-/// One voter's "set my choice to `option`" (`None` withdraws it) in a [`VoteBatch`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ballot {
-    /// The voter, from a verified token.
-    pub voter: String,
-    /// The option, or `None` to withdraw.
-    pub option: Option<u32>,
-}
-
-/// Ballots on one poll, handled by one node, committed in one transaction (group
-/// commit). They apply in order, as if committed one by one.
-#[derive(Debug, Clone)]
-pub struct VoteBatch {
-    /// The poll.
-    pub poll: PollId,
-    /// The node handling the ballots, kept with each vote for the audit.
-    pub node: NodeId,
-    /// The server's clock: ballots at or after `closes_at` are refused.
-    pub now: DateTime<Utc>,
-    /// The ballots, in the order they arrived.
-    pub ballots: Vec<Ballot>,
-}
-
-/// What a committed batch did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchOutcome {
-    /// Per ballot, in order: whether it changed the voter's choice (false for a repeat,
-    /// which wrote nothing), or why it alone was refused (an option out of range).
-    pub results: Vec<Result<bool, StoreError>>,
-    /// The tally after the commit.
-    pub tally: Tally,
-}
-
-/// What a committed vote did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VoteOutcome {
-    /// False when the vote repeated the voter's current choice: nothing was written
-    /// and the version did not move.
-    pub changed: bool,
-    /// The tally after the commit.
-    pub tally: Tally,
-}
-
-/// A page of the open-poll list starts after this poll (newest first).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListCursor {
-    /// The last listed poll's creation time.
-    pub created_at: DateTime<Utc>,
-    /// The last listed poll's id.
-    pub id: PollId,
 }
 
 /// Where votewire keeps polls, votes and tallies.
@@ -207,31 +107,45 @@ pub trait Store: Send + Sync + 'static {
 
     /// Fails when the database cannot be reached.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
 
-    /// Writes `now` into the one-row heartbeat table (an idempotent UPDATE, so every
-    /// node may do it). Replication carries it to the replicas, where
-    /// [`Store::heartbeat`] reads how far behind they are.
+/// How far behind the primary a database is, measured portably with no
+/// replication-specific SQL: every node writes its clock into a one-row table on the
+/// primary, replication carries it to the replicas, and the age of the row a replica
+/// holds is its lag. Only [`ReplicatedStore`] uses it.
+pub trait Heartbeat: Send + Sync + 'static {
+    /// Writes `now` into the heartbeat row (an idempotent UPDATE, so every node may do
+    /// it).
     fn write_heartbeat(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<(), StoreError>>;
 
     /// The last heartbeat this database holds (the epoch when none was ever written).
     fn heartbeat(&self) -> BoxFuture<'_, Result<DateTime<Utc>, StoreError>>;
 }
 
-/// Opens the store for `url`; the scheme picks the backend.
-pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+/// One database, as [`connect`] opens it: a [`Store`], and the [`Heartbeat`] that a
+/// [`ReplicatedStore`] over it measures replica lag with. Where only the `Store` is
+/// needed, an `Arc<dyn Backend>` coerces to an `Arc<dyn Store>`.
+pub trait Backend: Store + Heartbeat {}
+
+impl<T: Store + Heartbeat> Backend for T {}
+
+/// Opens the database at `url`; the scheme picks the backend.
+pub async fn connect(url: &str) -> Result<Arc<dyn Backend>, StoreError> {
     check_url(url)?;
     match scheme(url) {
-        "sqlite" => Ok(Arc::new(SqliteStore::open(url).await?)),
-        "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::open(url).await?)),
+        "sqlite" => Ok(Arc::new(sqlite::open(url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(
+            sql::SqlStore::<Postgres>::connect_server(url).await?,
+        )),
         _ => Ok(Arc::new(
-            MySqlStore::open(&url.replacen("mariadb:", "mysql:", 1)).await?,
+            sql::SqlStore::<MySql>::connect_server(&url.replacen("mariadb:", "mysql:", 1)).await?,
         )),
     }
 }
 
 /// Refuses a URL whose scheme names no backend, without connecting: replicas connect
 /// later, and a typo should stop the node at start-up, not leave a replica down.
-pub fn check_url(url: &str) -> Result<(), StoreError> {
+pub(crate) fn check_url(url: &str) -> Result<(), StoreError> {
     match scheme(url) {
         "sqlite" | "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(()),
         _ => Err(StoreError::Other(format!(

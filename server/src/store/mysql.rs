@@ -1,123 +1,19 @@
 //! MySQL 8.0 and MariaDB 10.11: the cluster store. Votes of one poll serialize on its
 //! row lock (`SELECT .. FOR UPDATE`), at the default REPEATABLE READ isolation, where a
-//! locking read sees the latest committed row.
+//! locking read sees the latest committed row. The pool (one, for reads and writes) is
+//! [`SqlStore::connect_server`](super::sql::SqlStore::connect_server)'s.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use sqlx::mysql::{MySqlDatabaseError, MySqlPoolOptions};
+use sqlx::error::DatabaseError;
+use sqlx::migrate::Migrator;
+use sqlx::mysql::MySqlDatabaseError;
 use sqlx::pool::PoolConnection;
-use sqlx::{MySql, MySqlPool, Transaction};
+use sqlx::{MySql, Pool, Transaction};
 
 use super::StoreError;
-use super::batch::{BatchSql, Params};
-use super::failover::{StaleConnections, evicting_stale};
-use super::flow::{Statements, sql_store};
-
-/// Connections per node: writes are short transactions, so a few go a long way.
-const MAX_CONNECTIONS: u32 = 16;
-/// How long a request waits for a connection before answering 503: short, because sqlx
-/// keeps retrying a refused connection until then, and a primary that is down must fail
-/// votes fast. Healthy writes hold a connection for milliseconds.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+use super::sql::{Dialect, Params, Refusal, Statements, store_error};
 
 const LOCK_MIGRATIONS: &str = "SELECT GET_LOCK('votewire_migrations', 60)";
 const UNLOCK_MIGRATIONS: &str = "SELECT RELEASE_LOCK('votewire_migrations')";
-
-const SQL: Statements = Statements {
-    insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)",
-    insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-    select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls WHERE id = ?",
-    select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-    select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls \
-        WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
-          AND (created_at < ? OR (created_at = ? AND id < ?)) \
-        ORDER BY created_at DESC, id DESC LIMIT ?",
-    lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count \
-        FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx FOR UPDATE",
-    params: Params::Question,
-    select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
-    delete_votes: "DELETE FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
-    // VALUES(col) rather than MySQL 8's row alias, which MariaDB does not know.
-    upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES {rows} \
-        ON DUPLICATE KEY UPDATE \
-        option_idx = VALUES(option_idx), node = VALUES(node), voted_at = VALUES(voted_at)",
-    // The rows exist (created with the poll, locked by `lock_poll`): the insert always
-    // takes the update path, `count + delta` in one statement.
-    add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
-        ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
-    bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
-    close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
-    select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
-    ping: "SELECT 1",
-    write_heartbeat: "UPDATE heartbeat SET beat_at = ? WHERE id = 1",
-    select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",
-};
-
-/// The MySQL (and MariaDB) store.
-pub struct MySqlStore {
-    writer: MySqlPool,
-    readers: MySqlPool,
-    batch_sql: BatchSql,
-    stale: Arc<StaleConnections>,
-}
-
-impl MySqlStore {
-    /// Connects to the primary at `url`, e.g. `mysql://root@127.0.0.1:3306/votewire`.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let stale = Arc::new(StaleConnections::default());
-        let options = MySqlPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT);
-        let writer = evicting_stale(options, &stale)
-            .connect(url)
-            .await
-            .map_err(map_err)?;
-        Ok(Self {
-            readers: writer.clone(),
-            writer,
-            batch_sql: SQL.batch_sql(),
-            stale,
-        })
-    }
-
-    /// Takes the database-wide `GET_LOCK` that keeps nodes starting together from
-    /// migrating at once. sqlx's migrator asks for one too, but with a timeout of -1,
-    /// which MariaDB does not take as "forever", and without checking the answer: two
-    /// nodes then ran one migration together and the second found it half applied.
-    async fn lock_migrations(&self) -> Result<PoolConnection<MySql>, StoreError> {
-        let mut conn = self.writer.acquire().await.map_err(map_err)?;
-        let (locked,): (Option<i64>,) = sqlx::query_as(LOCK_MIGRATIONS)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(map_err)?;
-        if locked != Some(1) {
-            return Err(StoreError::Unavailable(
-                "another node has been migrating for over a minute".into(),
-            ));
-        }
-        Ok(conn)
-    }
-
-    async fn unlock_migrations(&self, mut lock: PoolConnection<MySql>) {
-        if let Err(e) = sqlx::query(UNLOCK_MIGRATIONS).execute(&mut *lock).await {
-            // The lock dies with the session: make sure this one is not reused.
-            tracing::warn!(error = %e, "cannot release the migration lock; closing its connection");
-            let _ = lock.detach();
-        }
-    }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, MySql>, StoreError> {
-        self.writer.begin().await.map_err(map_err)
-    }
-
-    fn write_error(&self, e: sqlx::Error) -> StoreError {
-        if error_number(&e).is_some_and(|n| READ_ONLY_ERRORS.contains(&n)) {
-            self.stale.mark();
-        }
-        map_err(e)
-    }
-}
 
 /// A read-only server refused a write: `--read-only` (1290), a read-only transaction
 /// (1792), `--super-read-only` (1836). After a failover, the demoted primary.
@@ -126,28 +22,82 @@ const READ_ONLY_ERRORS: [u16; 3] = [1290, 1792, 1836];
 /// transaction was rolled back, so the request can simply be retried.
 const RETRYABLE_ERRORS: [u16; 2] = [1213, 1205];
 
-fn error_number(e: &sqlx::Error) -> Option<u16> {
-    match e {
-        sqlx::Error::Database(db) => db
+impl Dialect for MySql {
+    const SQL: Statements = Statements {
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)",
+        insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls WHERE id = ?",
+        select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls \
+            WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
+              AND (created_at < ? OR (created_at = ? AND id < ?)) \
+            ORDER BY created_at DESC, id DESC LIMIT ?",
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count \
+            FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx FOR UPDATE",
+        params: Params::Question,
+        select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+        delete_votes: "DELETE FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+        // VALUES(col) rather than MySQL 8's row alias, which MariaDB does not know.
+        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES {rows} \
+            ON DUPLICATE KEY UPDATE \
+            option_idx = VALUES(option_idx), node = VALUES(node), voted_at = VALUES(voted_at)",
+        // The rows exist (created with the poll, locked by `lock_poll`): the insert always
+        // takes the update path, `count + delta` in one statement.
+        add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
+            ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
+        bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
+        close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
+        select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
+        ping: "SELECT 1",
+        write_heartbeat: "UPDATE heartbeat SET beat_at = ? WHERE id = 1",
+        select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",
+    };
+
+    const MIGRATOR: Migrator = sqlx::migrate!("./migrations/mysql");
+
+    /// The connection that holds the `GET_LOCK`: the lock lives and dies with its session.
+    type MigrationLock = PoolConnection<MySql>;
+
+    async fn begin_write(writer: &Pool<MySql>) -> Result<Transaction<'static, MySql>, sqlx::Error> {
+        writer.begin().await
+    }
+
+    /// Takes the database-wide `GET_LOCK` that keeps nodes starting together from
+    /// migrating at once. sqlx's migrator asks for one too, but with a timeout of -1,
+    /// which MariaDB does not take as "forever", and without checking the answer: two
+    /// nodes then ran one migration together and the second found it half applied.
+    async fn lock_migrations(writer: &Pool<MySql>) -> Result<PoolConnection<MySql>, StoreError> {
+        let mut conn = writer.acquire().await.map_err(store_error::<MySql>)?;
+        let (locked,): (Option<i64>,) = sqlx::query_as(LOCK_MIGRATIONS)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(store_error::<MySql>)?;
+        if locked != Some(1) {
+            return Err(StoreError::Unavailable(
+                "another node has been migrating for over a minute".into(),
+            ));
+        }
+        Ok(conn)
+    }
+
+    async fn unlock_migrations(mut lock: PoolConnection<MySql>) {
+        if let Err(e) = sqlx::query(UNLOCK_MIGRATIONS).execute(&mut *lock).await {
+            // The lock dies with the session: make sure this one is not reused.
+            tracing::warn!(error = %e, "cannot release the migration lock; closing its connection");
+            let _ = lock.detach();
+        }
+    }
+
+    /// By error number: a read-only server, or a lost lock race (transient); the rest
+    /// are bugs.
+    fn refusal(error: &(dyn DatabaseError + 'static)) -> Refusal {
+        let number = error
             .try_downcast_ref::<MySqlDatabaseError>()
-            .map(|m| m.number()),
-        _ => None,
+            .map(MySqlDatabaseError::number);
+        match number {
+            Some(n) if READ_ONLY_ERRORS.contains(&n) => Refusal::ReadOnly,
+            Some(n) if RETRYABLE_ERRORS.contains(&n) => Refusal::Transient,
+            _ => Refusal::Fault,
+        }
     }
 }
-
-/// Connection failures, a read-only server and a lost lock race mean "try again
-/// later"; the rest are bugs.
-fn map_err(e: sqlx::Error) -> StoreError {
-    let transient = error_number(&e)
-        .is_some_and(|n| READ_ONLY_ERRORS.contains(&n) || RETRYABLE_ERRORS.contains(&n));
-    match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
-        _ if transient => StoreError::Unavailable(e.to_string()),
-        other => StoreError::Other(other.to_string()),
-    }
-}
-
-sql_store!(MySqlStore, MySql, SQL, "./migrations/mysql");

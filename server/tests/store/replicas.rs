@@ -3,12 +3,10 @@
 //! proxy cuts a replica off and brings it back.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use votewire_server::Shutdown;
-use votewire_server::metrics::Metrics;
 use votewire_server::store::{ReplicaState, ReplicatedStore, Store};
 
 use crate::stories::{poll, vote};
@@ -19,20 +17,11 @@ use votewire_testkit::{Kind, TestDatabase};
 const MAX_LAG: Duration = Duration::from_secs(5);
 
 /// A fresh replicated store over `primary` and `replicas`, probed once.
-async fn replicated(
-    primary: &TestDatabase,
-    replicas: &[&TestDatabase],
-) -> (Arc<ReplicatedStore>, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::default());
+async fn replicated(primary: &TestDatabase, replicas: &[&TestDatabase]) -> Arc<ReplicatedStore> {
     let stores = replicas.iter().map(|r| r.store.clone()).collect();
-    let store = Arc::new(ReplicatedStore::new(
-        primary.store.clone(),
-        stores,
-        MAX_LAG,
-        metrics.clone(),
-    ));
+    let store = Arc::new(ReplicatedStore::new(primary.store.clone(), stores, MAX_LAG));
     store.check().await;
-    (store, metrics)
+    store
 }
 
 /// A separate database only gets the heartbeat when the test copies it there.
@@ -70,7 +59,7 @@ async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind)
     }
     beat(&r1, Duration::ZERO).await;
     beat(&r2, Duration::ZERO).await;
-    let (store, metrics) = replicated(&primary, &[&r1, &r2]).await;
+    let store = replicated(&primary, &[&r1, &r2]).await;
     assert!(
         store
             .health()
@@ -109,8 +98,8 @@ async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind)
     assert_eq!(store.poll(&q.id).await.unwrap().poll.id, q.id);
     let (tally, _) = store.audit(&p.id).await.unwrap();
     assert_eq!(tally.version, 1);
-    assert!(metrics.replica_fallbacks_behind.load(Relaxed) >= 3);
-    assert_eq!(metrics.replica_fallbacks_failed.load(Relaxed), 0);
+    assert!(store.fallbacks().behind >= 3);
+    assert_eq!(store.fallbacks().failed, 0);
 
     for db in [primary, r1, r2] {
         db.drop_database().await;
@@ -138,7 +127,7 @@ async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind:
         .await
         .unwrap();
     beat(&replica, Duration::ZERO).await;
-    let (store, _) = replicated(&primary, &[&replica]).await;
+    let store = replicated(&primary, &[&replica]).await;
 
     assert_eq!(
         store.poll(&p.id).await.unwrap().tally.version,
@@ -176,12 +165,10 @@ async fn the_heartbeat_gives_each_replica_its_lag(kind: Kind) {
     // In step: the primary's own database, as a second node would open it.
     let in_step = primary.another_node().await;
     beat(&stale, Duration::from_secs(30)).await;
-    let metrics = Arc::new(Metrics::default());
     let store = ReplicatedStore::new(
         primary.store.clone(),
         vec![in_step, stale.store.clone()],
         MAX_LAG,
-        metrics.clone(),
     );
     store.check().await;
     let [fresh, behind] = store.health()[..] else {
@@ -216,13 +203,11 @@ async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
         return;
     };
     let proxy = Proxy::start(target_of(&primary.url).await).await;
-    let metrics = Arc::new(Metrics::default());
     let store = Arc::new(
         ReplicatedStore::with_urls(
             primary.store.clone(),
             &[proxy.url_for(&primary.url)],
             MAX_LAG,
-            metrics.clone(),
         )
         .unwrap(),
     );
@@ -248,9 +233,9 @@ async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
 
     proxy.restore();
     eventually("the replica is back", || healthy(&store)).await;
-    let before = metrics.replica_fallbacks_failed.load(Relaxed);
+    let before = store.fallbacks().failed;
     assert_eq!(store.poll(&p.id).await.unwrap().tally.version, 1);
-    assert_eq!(metrics.replica_fallbacks_failed.load(Relaxed), before);
+    assert_eq!(store.fallbacks().failed, before);
 
     shutdown.fire();
     tokio::time::timeout(Duration::from_secs(5), monitor)
@@ -270,26 +255,14 @@ async fn a_replica_down_at_start_stays_out_and_reads_use_the_primary() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("postgres://postgres@{}/none", closed.local_addr().unwrap());
     drop(closed);
-    let store = ReplicatedStore::with_urls(
-        primary.store.clone(),
-        &[url],
-        MAX_LAG,
-        Arc::new(Metrics::default()),
-    )
-    .unwrap();
+    let store = ReplicatedStore::with_urls(primary.store.clone(), &[url], MAX_LAG).unwrap();
     store.check().await;
     assert_eq!(store.health()[0].state, ReplicaState::Down);
     let p = poll("down", 2, None);
     store.create_poll(&p).await.unwrap();
     assert_eq!(store.poll(&p.id).await.unwrap().poll.id, p.id);
     assert!(
-        ReplicatedStore::with_urls(
-            primary.store.clone(),
-            &["redis://x".into()],
-            MAX_LAG,
-            Arc::new(Metrics::default())
-        )
-        .is_err()
+        ReplicatedStore::with_urls(primary.store.clone(), &["redis://x".into()], MAX_LAG).is_err()
     );
     primary.drop_database().await;
 }

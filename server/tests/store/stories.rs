@@ -9,11 +9,11 @@ use votewire_server::store::{Ballot, ListCursor, PollRecord, Store, StoreError, 
 use votewire_testkit::votes::{VoteCommand, VoteOne};
 use votewire_testkit::{Kind, TestDatabase};
 
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
 }
 
-pub fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -> PollRecord {
+pub(crate) fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -> PollRecord {
     PollRecord {
         id: PollId::parse(id).unwrap(),
         question: format!("Question of {id}?"),
@@ -24,7 +24,7 @@ pub fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -> PollR
     }
 }
 
-pub fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &str) -> VoteCommand {
+pub(crate) fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &str) -> VoteCommand {
     VoteCommand {
         poll: poll.id.clone(),
         voter: voter.to_owned(),

@@ -9,11 +9,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::ReplicatedStore;
-use crate::metrics::ReplicaSample;
-use crate::store::{Store, StoreError, connect, from_millis, to_millis};
+use crate::store::{Backend, StoreError, connect, from_millis, to_millis};
 
 /// How often the heartbeat is written and the replicas are probed.
-pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(500);
+pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(500);
 /// Longest a probe (or the heartbeat write) may take before it counts as a failure.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Longest a probe may take to open a replica's connection pool.
@@ -58,7 +57,7 @@ pub(super) struct Replica {
     /// Where to connect when `store` is still empty.
     url: Option<String>,
     /// The open store; a std mutex, only held to clone or set the `Arc`.
-    store: Mutex<Option<Arc<dyn Store>>>,
+    store: Mutex<Option<Arc<dyn Backend>>>,
     state: AtomicU8,
     /// The last heartbeat it answered with (the store's creation before any).
     last_beat_ms: AtomicI64,
@@ -66,7 +65,7 @@ pub(super) struct Replica {
 }
 
 impl Replica {
-    pub(super) fn new(url: Option<String>, store: Option<Arc<dyn Store>>) -> Self {
+    pub(super) fn new(url: Option<String>, store: Option<Arc<dyn Backend>>) -> Self {
         Self {
             url,
             store: Mutex::new(store),
@@ -84,7 +83,7 @@ impl Replica {
         ReplicaState::from_u8(self.state.swap(state as u8, Relaxed))
     }
 
-    pub(super) fn connected(&self) -> Option<Arc<dyn Store>> {
+    pub(super) fn connected(&self) -> Option<Arc<dyn Backend>> {
         self.store
             .lock()
             .expect("replica lock is never poisoned")
@@ -125,8 +124,8 @@ impl ReplicatedStore {
             .collect()
     }
 
-    /// Writes the heartbeat and probes every replica, every [`HEARTBEAT_INTERVAL`],
-    /// until `shutdown` resolves.
+    /// Writes the heartbeat and probes every replica, every `HEARTBEAT_INTERVAL`
+    /// (500 ms), until `shutdown` resolves.
     pub async fn monitor(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         let mut every = tokio::time::interval(HEARTBEAT_INTERVAL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -165,7 +164,6 @@ impl ReplicatedStore {
             .enumerate()
             .map(|(index, replica)| self.probe(index, replica, wrote));
         futures_util::future::join_all(probes).await;
-        self.publish_health();
         self.forget_old_polls();
     }
 
@@ -219,17 +217,5 @@ impl ReplicatedStore {
             ),
             _ => {}
         }
-    }
-
-    pub(super) fn publish_health(&self) {
-        let samples = self
-            .health()
-            .into_iter()
-            .map(|h| ReplicaSample {
-                healthy: h.state == ReplicaState::Healthy,
-                lag: h.lag,
-            })
-            .collect();
-        self.metrics.set_replicas(samples);
     }
 }

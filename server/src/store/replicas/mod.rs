@@ -13,11 +13,15 @@
 //! - [`ReplicatedStore::monitor`] writes the heartbeat to the primary and probes every
 //!   replica each [`HEARTBEAT_INTERVAL`]: a replica that answers and lags no more than
 //!   the bound is (back) in the rotation; one that fails or lags more is out.
+//! - The store owns what it measures: [`ReplicatedStore::health`] (state and lag per
+//!   replica) and [`ReplicatedStore::fallbacks`] (reads the primary answered instead),
+//!   which the node's `/metrics` and `/api/cluster` read when they render.
 //!
 //! Lag is measured portably, with no replication-specific SQL: every node writes its
-//! clock into a one-row table on the primary ([`Store::write_heartbeat`]), and the age
-//! of the row a replica holds is its lag. Two caveats: the figure is only as fine as
-//! the interval (a replica perfectly in step shows between 0 and one interval), and it
+//! clock into a one-row table on the primary
+//! ([`Heartbeat::write_heartbeat`](super::Heartbeat::write_heartbeat)), and the age of
+//! the row a replica holds is its lag. Two caveats: the figure is only as fine as the
+//! interval (a replica perfectly in step shows between 0 and one interval), and it
 //! includes the clock skew between nodes (negative ages count as 0).
 //!
 //! The probing lives in `health`; this file is the routing.
@@ -28,21 +32,22 @@
 mod health;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
+use futures_util::future::BoxFuture;
 use votewire_proto::{NodeVotes, PollId, Tally};
 
+pub(crate) use health::HEARTBEAT_INTERVAL;
 use health::Replica;
-pub use health::{HEARTBEAT_INTERVAL, ReplicaHealth, ReplicaState};
+pub use health::{ReplicaHealth, ReplicaState};
 
 use super::{
-    BatchOutcome, ListCursor, PollRecord, PollState, Store, StoreError, VoteBatch, check_url,
+    Backend, BatchOutcome, ListCursor, PollRecord, PollState, Store, StoreError, VoteBatch,
+    check_url,
 };
-use crate::metrics::Metrics;
-use futures_util::future::BoxFuture;
 
 /// Longest a read may wait for a replica before the primary is asked instead: reads
 /// take milliseconds, and a replica that hangs (a cut network) must not hang requests.
@@ -66,75 +71,83 @@ impl Seen {
     }
 }
 
+/// Reads the primary answered instead of a replica, by reason, since the store opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fallbacks {
+    /// The replica was behind the version the reader needed, or did not have the poll
+    /// yet.
+    pub behind: u64,
+    /// The replica failed (or did not answer in time).
+    pub failed: u64,
+}
+
+/// The running counts behind [`Fallbacks`].
+#[derive(Debug, Default)]
+struct FallbackCounters {
+    behind: AtomicU64,
+    failed: AtomicU64,
+}
+
 /// A [`Store`] that writes to a primary and reads from replicas (see the module docs).
 pub struct ReplicatedStore {
-    primary: Arc<dyn Store>,
+    primary: Arc<dyn Backend>,
     replicas: Vec<Replica>,
     max_lag: Duration,
     next: AtomicUsize,
     seen: DashMap<PollId, Seen>,
-    metrics: Arc<Metrics>,
+    fallbacks: FallbackCounters,
 }
 
 impl ReplicatedStore {
     /// Reads from `replicas`, already open. They stay out of the rotation until the
     /// first probe ([`Self::check`] or [`Self::monitor`]) finds them within `max_lag`.
     pub fn new(
-        primary: Arc<dyn Store>,
-        replicas: Vec<Arc<dyn Store>>,
+        primary: Arc<dyn Backend>,
+        replicas: Vec<Arc<dyn Backend>>,
         max_lag: Duration,
-        metrics: Arc<Metrics>,
     ) -> Self {
         let replicas = replicas
             .into_iter()
             .map(|store| Replica::new(None, Some(store)))
             .collect();
-        Self::with(primary, replicas, max_lag, metrics)
+        Self::with(primary, replicas, max_lag)
     }
 
     /// Reads from the databases at `urls`, which the probes connect to (and reconnect
     /// to, when one was down at start-up). Fails only for a URL of no known backend.
     pub fn with_urls(
-        primary: Arc<dyn Store>,
+        primary: Arc<dyn Backend>,
         urls: &[String],
         max_lag: Duration,
-        metrics: Arc<Metrics>,
     ) -> Result<Self, StoreError> {
         let replicas = urls
             .iter()
             .map(|url| check_url(url).map(|()| Replica::new(Some(url.clone()), None)))
             .collect::<Result<_, _>>()?;
-        Ok(Self::with(primary, replicas, max_lag, metrics))
+        Ok(Self::with(primary, replicas, max_lag))
     }
 
-    fn with(
-        primary: Arc<dyn Store>,
-        replicas: Vec<Replica>,
-        max_lag: Duration,
-        metrics: Arc<Metrics>,
-    ) -> Self {
-        let store = Self {
+    fn with(primary: Arc<dyn Backend>, replicas: Vec<Replica>, max_lag: Duration) -> Self {
+        Self {
             primary,
             replicas,
             max_lag,
             next: AtomicUsize::new(0),
             seen: DashMap::new(),
-            metrics,
-        };
-        store.publish_health();
-        store
+            fallbacks: FallbackCounters::default(),
+        }
     }
 
-    /// TRANSITIONAL: replica reads the primary answered, (behind, failed).
-    pub fn fallbacks(&self) -> (u64, u64) {
-        (
-            self.metrics.replica_fallbacks_behind.load(Relaxed),
-            self.metrics.replica_fallbacks_failed.load(Relaxed),
-        )
+    /// The reads the primary answered instead of a replica, by reason.
+    pub fn fallbacks(&self) -> Fallbacks {
+        Fallbacks {
+            behind: self.fallbacks.behind.load(Relaxed),
+            failed: self.fallbacks.failed.load(Relaxed),
+        }
     }
 
     /// The next replica in the rotation, round robin.
-    fn pick(&self) -> Option<(usize, Arc<dyn Store>)> {
+    fn pick(&self) -> Option<(usize, Arc<dyn Backend>)> {
         let n = self.replicas.len();
         if n == 0 {
             return None;
@@ -160,16 +173,15 @@ impl ReplicatedStore {
             Ok(Ok(value)) => return Some(value),
             // Not replicated yet, most likely: the primary knows.
             Ok(Err(StoreError::PollNotFound)) => {
-                self.metrics.replica_fallbacks_behind.fetch_add(1, Relaxed);
+                self.fallbacks.behind.fetch_add(1, Relaxed);
                 return None;
             }
             Ok(Err(e)) => e,
             Err(_) => StoreError::Unavailable(format!("no answer within {READ_TIMEOUT:?}")),
         };
-        self.metrics.replica_fallbacks_failed.fetch_add(1, Relaxed);
+        self.fallbacks.failed.fetch_add(1, Relaxed);
         if self.replicas[index].swap_state(ReplicaState::Down) != ReplicaState::Down {
             tracing::warn!(replica = index, error = ?error, "replica read failed: out of the read rotation, reading from the primary");
-            self.publish_health();
         }
         None
     }
@@ -245,7 +257,7 @@ impl Store for ReplicatedStore {
                     self.observe(id, &state.tally, closed);
                     return Ok(state);
                 }
-                self.metrics.replica_fallbacks_behind.fetch_add(1, Relaxed);
+                self.fallbacks.behind.fetch_add(1, Relaxed);
             }
             let state = self.primary.poll(id).await?;
             self.observe(id, &state.tally, state.poll.closed_at.is_some());
@@ -306,7 +318,7 @@ impl Store for ReplicatedStore {
                     self.observe(id, &tally, false);
                     return Ok((tally, nodes));
                 }
-                self.metrics.replica_fallbacks_behind.fetch_add(1, Relaxed);
+                self.fallbacks.behind.fetch_add(1, Relaxed);
             }
             let (tally, nodes) = self.primary.audit(id).await?;
             self.observe(id, &tally, false);
@@ -317,13 +329,5 @@ impl Store for ReplicatedStore {
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         // Ready means writes can commit; replicas only make reads cheaper.
         self.primary.ping()
-    }
-
-    fn write_heartbeat(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.primary.write_heartbeat(now)
-    }
-
-    fn heartbeat(&self) -> BoxFuture<'_, Result<DateTime<Utc>, StoreError>> {
-        self.primary.heartbeat()
     }
 }

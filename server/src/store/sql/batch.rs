@@ -17,23 +17,23 @@ use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use votewire_proto::Tally;
 
-use super::{Ballot, StoreError};
+use crate::store::{Ballot, StoreError};
 
 /// What a batch writes, and what each of its ballots did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Plan {
     /// Per ballot, in order: whether it changed the voter's choice, or why it was refused.
-    pub results: Vec<Result<bool, StoreError>>,
+    pub(crate) results: Vec<Result<bool, StoreError>>,
     /// Voters whose row must now hold this option (inserted or updated).
-    pub upserts: Vec<(String, i64)>,
+    pub(crate) upserts: Vec<(String, i64)>,
     /// Voters whose row must go (withdrawn).
-    pub deletes: Vec<String>,
+    pub(crate) deletes: Vec<String>,
     /// Net change of each option's count, indexed by option.
-    pub deltas: Vec<i64>,
+    pub(crate) deltas: Vec<i64>,
     /// Net change of the number of voters with a vote.
-    pub total_delta: i64,
+    pub(crate) total_delta: i64,
     /// Ballots that changed a choice: the version rises by this much.
-    pub changes: u64,
+    pub(crate) changes: u64,
 }
 
 impl Plan {

@@ -1,0 +1,114 @@
+//! What the store keeps and answers with: polls, ballots, batches and their outcomes,
+//! in backend-neutral Rust types (times are `chrono`, ids are `votewire_proto`'s).
+
+use chrono::{DateTime, Utc};
+use votewire_proto::{NodeId, Poll, PollId, PollStatus, Tally};
+
+use super::StoreError;
+
+/// A poll as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollRecord {
+    /// Its id.
+    pub id: PollId,
+    /// The question.
+    pub question: String,
+    /// The options, in index order.
+    pub options: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it closes by itself.
+    pub closes_at: Option<DateTime<Utc>>,
+    /// When its owner closed it.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl PollRecord {
+    /// Open or closed at `now`: the server's clock decides when `closes_at` has passed.
+    pub fn status(&self, now: DateTime<Utc>) -> PollStatus {
+        if self.closed_at(now).is_some() {
+            PollStatus::Closed
+        } else {
+            PollStatus::Open
+        }
+    }
+
+    /// When the poll closed, if it has by `now`.
+    pub(crate) fn closed_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.closed_at.or(self.closes_at.filter(|at| *at <= now))
+    }
+
+    /// The poll as the API shows it at `now`.
+    pub(crate) fn to_poll(&self, now: DateTime<Utc>) -> Poll {
+        Poll {
+            id: self.id.clone(),
+            question: self.question.clone(),
+            options: self.options.clone(),
+            created_at: self.created_at,
+            closes_at: self.closes_at,
+            closed_at: self.closed_at(now),
+            status: self.status(now),
+        }
+    }
+}
+
+/// A poll and its tally, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollState {
+    /// The poll.
+    pub poll: PollRecord,
+    /// Its tally.
+    pub tally: Tally,
+}
+
+/// One voter's "set my choice to `option`" (`None` withdraws it) in a [`VoteBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ballot {
+    /// The voter, from a verified token.
+    pub voter: String,
+    /// The option, or `None` to withdraw.
+    pub option: Option<u32>,
+}
+
+/// Ballots on one poll, handled by one node, committed in one transaction (group
+/// commit). They apply in order, as if committed one by one.
+#[derive(Debug, Clone)]
+pub struct VoteBatch {
+    /// The poll.
+    pub poll: PollId,
+    /// The node handling the ballots, kept with each vote for the audit.
+    pub node: NodeId,
+    /// The server's clock: ballots at or after `closes_at` are refused.
+    pub now: DateTime<Utc>,
+    /// The ballots, in the order they arrived.
+    pub ballots: Vec<Ballot>,
+}
+
+/// What a committed batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Per ballot, in order: whether it changed the voter's choice (false for a repeat,
+    /// which wrote nothing), or why it alone was refused (an option out of range).
+    pub results: Vec<Result<bool, StoreError>>,
+    /// The tally after the commit.
+    pub tally: Tally,
+}
+
+/// What a committed vote did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteOutcome {
+    /// False when the vote repeated the voter's current choice: nothing was written
+    /// and the version did not move.
+    pub changed: bool,
+    /// The tally after the commit.
+    pub tally: Tally,
+}
+
+/// A page of the open-poll list starts after this poll (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    /// The last listed poll's creation time.
+    pub created_at: DateTime<Utc>,
+    /// The last listed poll's id.
+    pub id: PollId,
+}

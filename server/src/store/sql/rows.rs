@@ -1,0 +1,73 @@
+//! Reading a poll and its tally back: the row every poll query selects, and the
+//! snapshot read that [`SqlStore`]'s reads and `close` share.
+
+use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
+use votewire_proto::{PollId, Tally};
+
+use super::{Dialect, SqlStore, store_error};
+use crate::store::{PollRecord, PollState, StoreError, from_millis};
+
+/// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version, total.
+pub(super) type PollRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+);
+
+/// Turns a stored row into a record, its version and its total.
+pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError> {
+    let (id, question, options, created_at, closes_at, closed_at, version, total) = row;
+    let id = PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
+    let options: Vec<String> = serde_json::from_str(&options)
+        .map_err(|e| StoreError::Other(format!("stored options of {id}: {e}")))?;
+    let poll = PollRecord {
+        id,
+        question,
+        options,
+        created_at: from_millis(created_at),
+        closes_at: closes_at.map(from_millis),
+        closed_at: closed_at.map(from_millis),
+    };
+    Ok((poll, version, total))
+}
+
+/// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
+impl<DB: Dialect> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
+    for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> &'v str: Type<DB> + Encode<'v, DB>,
+    for<'v> String: Type<DB> + Decode<'v, DB>,
+{
+    /// A poll and its tally, read on `conn` (inside the caller's transaction, so the
+    /// two are one snapshot).
+    pub(super) async fn read_state(
+        conn: &mut DB::Connection,
+        id: &PollId,
+    ) -> Result<PollState, StoreError> {
+        let row: Option<PollRow> = sqlx::query_as(DB::SQL.select_poll)
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error::<DB>)?;
+        let (poll, version, total) = record(row.ok_or(StoreError::PollNotFound)?)?;
+        let counts: Vec<(i64,)> = sqlx::query_as(DB::SQL.select_counts)
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(store_error::<DB>)?;
+        let tally = Tally {
+            version: version as u64,
+            counts: counts.into_iter().map(|(c,)| c as u64).collect(),
+            total: total as u64,
+        };
+        Ok(PollState { poll, tally })
+    }
+}

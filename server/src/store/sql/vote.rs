@@ -1,0 +1,148 @@
+//! The vote transaction, on every backend, for a batch of ballots on one poll:
+//! 1. lock the poll's row and its tally's (`FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`
+//!    locks the database), reading the tally, and check the poll is open at `now`;
+//! 2. read the voters' current votes under that lock: on MySQL `rows_affected` cannot
+//!    tell an insert from an unchanged upsert, so changes are derived from these rows;
+//! 3. apply the ballots in order in Rust ([`plan`]): per-ballot answers, the net rows
+//!    to write and the net change of each option's count;
+//! 4. write the vote rows, then move the tally with one atomic statement for every
+//!    option that moved (`count = count + delta`), never read-then-write;
+//! 5. raise the poll's version by the number of ballots that changed a choice, and
+//!    commit; the tally read in step 1 plus the plan's changes is the new tally.
+//!
+//! Seven round trips per batch whatever its size (eight with withdrawals), all under
+//! the poll's lock, which is what bounds the votes per second on one poll. The lists
+//! are cut and padded to powers of two ([`padded_chunks`]), so a connection prepares
+//! a handful of statements, not one per batch size.
+
+use std::collections::HashMap;
+
+use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
+use votewire_proto::Tally;
+
+use super::batch::{Batched, padded_chunks, plan};
+use super::{Dialect, SqlStore};
+use crate::store::{BatchOutcome, StoreError, VoteBatch, to_millis};
+
+/// One row per option: `(option_count, closed_at, closes_at, version, total, count)`.
+type GateRow = (i64, Option<i64>, Option<i64>, i64, i64, i64);
+
+/// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
+impl<DB: Dialect> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
+    for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> &'v str: Type<DB> + Encode<'v, DB>,
+    for<'v> String: Type<DB> + Decode<'v, DB>,
+{
+    /// Commits `batch` in one transaction (see the module docs).
+    pub(super) async fn commit_batch(&self, batch: VoteBatch) -> Result<BatchOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let id = batch.poll.as_str();
+        // Every row this transaction changes is locked here, so the tally read now plus
+        // the plan's changes is the tally at the commit.
+        let gate: Vec<GateRow> = sqlx::query_as(DB::SQL.lock_poll)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| self.write_error(e))?;
+        let Some(&(option_count, closed_at, closes_at, version, total, _)) = gate.first() else {
+            return Err(StoreError::PollNotFound);
+        };
+        let now = to_millis(batch.now);
+        if closed_at.is_some() || closes_at.is_some_and(|at| at <= now) {
+            return Err(StoreError::PollClosed);
+        }
+        let before = Tally {
+            version: version as u64,
+            counts: gate.iter().map(|row| row.5 as u64).collect(),
+            total: total as u64,
+        };
+        // The voters' choices, read under the poll's lock: on MySQL `rows_affected`
+        // cannot tell an insert from an unchanged upsert, so every change is derived
+        // from these rows.
+        let mut voters: Vec<&str> = batch.ballots.iter().map(|b| b.voter.as_str()).collect();
+        voters.sort_unstable();
+        voters.dedup();
+        let mut previous = HashMap::new();
+        for chunk in padded_chunks(&voters) {
+            let sql = self.batch_sql.get(Batched::SelectPrevious, chunk.len());
+            let mut query = sqlx::query_as::<_, (String, i64)>(sql).bind(id);
+            for voter in chunk {
+                query = query.bind(*voter);
+            }
+            let rows = query
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
+            previous.extend(rows);
+        }
+        let plan = plan(option_count, &previous, &batch.ballots);
+        if plan.changes == 0 {
+            // Repeats and refusals only: nothing to write.
+            tx.commit().await.map_err(|e| self.write_error(e))?;
+            return Ok(BatchOutcome {
+                results: plan.results,
+                tally: before,
+            });
+        }
+        for chunk in padded_chunks(&plan.deletes) {
+            let mut query = sqlx::query(self.batch_sql.get(Batched::Delete, chunk.len())).bind(id);
+            for voter in chunk {
+                query = query.bind(voter.as_str());
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
+        }
+        for chunk in padded_chunks(&plan.upserts) {
+            let mut query = sqlx::query(self.batch_sql.get(Batched::Upsert, chunk.len()));
+            for (voter, option) in chunk {
+                query = query
+                    .bind(id)
+                    .bind(voter.as_str())
+                    .bind(*option)
+                    .bind(batch.node.as_str())
+                    .bind(now);
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
+        }
+        // One atomic statement for every option that moved, `count + delta`, never
+        // read-then-write.
+        let moved: Vec<(i64, i64)> = plan
+            .deltas
+            .iter()
+            .enumerate()
+            .filter(|(_, delta)| **delta != 0)
+            .map(|(option, delta)| (option as i64, *delta))
+            .collect();
+        if !moved.is_empty() {
+            let mut query = sqlx::query(self.batch_sql.get(Batched::AddToCounts, moved.len()));
+            for (option, delta) in moved {
+                query = query.bind(id).bind(option).bind(delta);
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
+        }
+        sqlx::query(DB::SQL.bump_version)
+            .bind(plan.changes as i64)
+            .bind(plan.total_delta)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.write_error(e))?;
+        tx.commit().await.map_err(|e| self.write_error(e))?;
+        Ok(BatchOutcome {
+            tally: plan.tally_after(&before),
+            results: plan.results,
+        })
+    }
+}
