@@ -10,7 +10,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{MySql, Pool, Transaction};
 
 use super::StoreError;
-use super::sql::{Dialect, Params, Refusal, Statements, store_error};
+use super::sql::{Dialect, ErrorClass, Params, Statements, store_error};
 
 const LOCK_MIGRATIONS: &str = "SELECT GET_LOCK('votewire_migrations', 60)";
 const UNLOCK_MIGRATIONS: &str = "SELECT RELEASE_LOCK('votewire_migrations')";
@@ -90,14 +90,14 @@ impl Dialect for MySql {
 
     /// By error number: a read-only server, or a lost lock race (transient); the rest
     /// are bugs.
-    fn refusal(error: &(dyn DatabaseError + 'static)) -> Refusal {
+    fn classify(error: &(dyn DatabaseError + 'static)) -> ErrorClass {
         let number = error
             .try_downcast_ref::<MySqlDatabaseError>()
             .map(MySqlDatabaseError::number);
         match number {
-            Some(n) if READ_ONLY_ERRORS.contains(&n) => Refusal::ReadOnly,
-            Some(n) if RETRYABLE_ERRORS.contains(&n) => Refusal::Transient,
-            _ => Refusal::Fault,
+            Some(n) if READ_ONLY_ERRORS.contains(&n) => ErrorClass::ReadOnly,
+            Some(n) if RETRYABLE_ERRORS.contains(&n) => ErrorClass::Transient,
+            _ => ErrorClass::Fault,
         }
     }
 }

@@ -7,7 +7,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Pool, Postgres, Transaction};
 
 use super::StoreError;
-use super::sql::{Dialect, Params, Refusal, Statements};
+use super::sql::{Dialect, ErrorClass, Params, Statements};
 
 /// "read-only SQL transaction": the server is a standby, e.g. the demoted primary
 /// after a failover.
@@ -67,13 +67,13 @@ impl Dialect for Postgres {
     /// server shutting down (57P) and a lost lock race (class 40: a deadlock 40P01 or
     /// a serialization failure 40001, rolled back and safe to retry) are transient;
     /// the rest are bugs.
-    fn refusal(error: &(dyn DatabaseError + 'static)) -> Refusal {
+    fn classify(error: &(dyn DatabaseError + 'static)) -> ErrorClass {
         match error.code().as_deref() {
-            Some(READ_ONLY) => Refusal::ReadOnly,
+            Some(READ_ONLY) => ErrorClass::ReadOnly,
             Some(c) if c.starts_with("08") || c.starts_with("57P") || c.starts_with("40") => {
-                Refusal::Transient
+                ErrorClass::Transient
             }
-            _ => Refusal::Fault,
+            _ => ErrorClass::Fault,
         }
     }
 }

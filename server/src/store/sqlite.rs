@@ -19,7 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Pool, Sqlite, Transaction};
 
 use super::StoreError;
-use super::sql::{Dialect, Params, Refusal, SqlStore, Statements, store_error};
+use super::sql::{Dialect, ErrorClass, Params, SqlStore, Statements, store_error};
 
 /// How long a connection waits for SQLite's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,11 +79,11 @@ impl Dialect for Sqlite {
 
     /// A busy database (another process holding the lock past the busy timeout) is
     /// worth retrying; one process owns the file, so there is no failover to notice.
-    fn refusal(error: &(dyn DatabaseError + 'static)) -> Refusal {
+    fn classify(error: &(dyn DatabaseError + 'static)) -> ErrorClass {
         if error.message().contains("database is locked") {
-            Refusal::Transient
+            ErrorClass::Transient
         } else {
-            Refusal::Fault
+            ErrorClass::Fault
         }
     }
 }

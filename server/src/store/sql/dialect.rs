@@ -56,7 +56,7 @@ pub(crate) trait Dialect:
 
     /// What an error the database itself raised means; connection, pool and TLS
     /// failures are the same on every backend ([`store_error`]).
-    fn refusal(error: &(dyn DatabaseError + 'static)) -> Refusal;
+    fn classify(error: &(dyn DatabaseError + 'static)) -> ErrorClass;
 }
 
 /// How many rows a statement changed. Every sqlx result has the method, but no sqlx
@@ -84,9 +84,9 @@ impl RowsAffected for MySqlQueryResult {
     }
 }
 
-/// What a database's refusal means to the store.
+/// What an error the database raised means to the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
+pub(crate) enum ErrorClass {
     /// The server is read-only: a standby, such as the demoted primary after a
     /// failover. A write that meets one evicts the writer pool's connections
     /// ([`crate::store::failover`]).
@@ -107,7 +107,7 @@ pub(crate) fn store_error<DB: Dialect>(e: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => DB::refusal(&**db) != Refusal::Fault,
+        sqlx::Error::Database(db) => DB::classify(&**db) != ErrorClass::Fault,
         _ => false,
     };
     if transient {
@@ -119,7 +119,7 @@ pub(crate) fn store_error<DB: Dialect>(e: sqlx::Error) -> StoreError {
 
 /// True when `e` says the server is read-only.
 pub(crate) fn is_read_only<DB: Dialect>(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if DB::refusal(&**db) == Refusal::ReadOnly)
+    matches!(e, sqlx::Error::Database(db) if DB::classify(&**db) == ErrorClass::ReadOnly)
 }
 
 /// The SQL of one backend, in its own placeholder syntax. Integer columns are 64-bit

@@ -41,7 +41,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, Pool, Transaction, Type};
 use votewire_proto::{NodeId, NodeVotes, PollId, Tally};
 
 pub(crate) use batch::Params;
-pub(crate) use dialect::{Dialect, Refusal, Statements, store_error};
+pub(crate) use dialect::{Dialect, ErrorClass, Statements, store_error};
 
 use super::failover::{StaleConnections, evicting_stale};
 use super::{
