@@ -38,56 +38,43 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
+    /// Sends `request`; fails the test when the node does not answer at all.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        request.send().await.expect("the node answers")
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(self.http.get(self.url(path))).await
+    }
+
     /// POSTs `body` as JSON to `path`.
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("the node answers")
+        self.send(self.http.post(self.url(path)).json(body)).await
     }
 
     /// Creates a poll; fails the test unless it is created.
     pub async fn create_poll(&self, question: &str, options: &[&str]) -> CreatedPoll {
-        let response = self
-            .post(
-                "/api/polls",
-                &json!({ "question": question, "options": options }),
-            )
-            .await;
+        let body = json!({ "question": question, "options": options });
+        let response = self.post("/api/polls", &body).await;
         assert_eq!(response.status(), 201, "creating a poll");
         response.json().await.expect("a created poll")
     }
 
     /// Creates a poll and returns its id.
     pub async fn new_poll(&self, question: &str, options: &[&str]) -> String {
-        self.create_poll(question, options)
-            .await
-            .poll
-            .id
-            .to_string()
+        let created = self.create_poll(question, options).await;
+        created.poll.id.to_string()
     }
 
     /// GETs `path` and decodes its JSON body, whatever the status.
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let response = self
-            .http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("the node answers");
-        response.json().await.expect("a JSON body")
+        self.get(path).await.json().await.expect("a JSON body")
     }
 
     /// GETs `/metrics`.
     pub async fn metrics(&self) -> String {
-        let response = self
-            .http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .expect("/metrics answers");
+        let response = self.get("/metrics").await;
         assert_eq!(response.status(), 200, "/metrics of {}", self.base);
         response.text().await.expect("a text body")
     }
@@ -95,49 +82,40 @@ impl Client {
     /// Closes a poll with an owner token.
     pub async fn close_poll(&self, poll: &str, owner_token: &str) -> reqwest::Response {
         let url = self.url(&format!("/api/polls/{poll}/close"));
-        self.http
-            .post(url)
-            .bearer_auth(owner_token)
-            .send()
+        self.send(self.http.post(url).bearer_auth(owner_token))
             .await
-            .expect("the node answers")
     }
 
     /// A new voter's token.
     pub async fn new_voter(&self) -> String {
-        let response = self
-            .http
-            .post(self.url("/api/voters"))
-            .send()
-            .await
-            .expect("the node answers");
+        let response = self.send(self.http.post(self.url("/api/voters"))).await;
         assert_eq!(response.status(), 201);
-        response
-            .json::<VoterIssued>()
-            .await
-            .expect("a voter")
-            .voter_token
+        let issued: VoterIssued = response.json().await.expect("a voter");
+        issued.voter_token
+    }
+
+    /// `count` new voters' tokens.
+    pub async fn new_voters(&self, count: usize) -> Vec<String> {
+        let mut voters = Vec::with_capacity(count);
+        for _ in 0..count {
+            voters.push(self.new_voter().await);
+        }
+        voters
     }
 
     /// Votes for `option` as the voter of `voter` (a token).
     pub async fn vote(&self, poll: &str, voter: &str, option: u32) -> reqwest::Response {
-        self.http
+        let request = self
+            .http
             .post(self.url(&format!("/api/polls/{poll}/votes")))
             .header("authorization", format!("Voter {voter}"))
-            .json(&json!({ "option": option }))
-            .send()
-            .await
-            .expect("the node answers")
+            .json(&json!({ "option": option }));
+        self.send(request).await
     }
 
     /// Reads a poll; fails the test unless it is found.
     pub async fn get_poll(&self, poll: &str) -> PollView {
-        let response = self
-            .http
-            .get(self.url(&format!("/api/polls/{poll}")))
-            .send()
-            .await
-            .expect("the node answers");
+        let response = self.get(&format!("/api/polls/{poll}")).await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("a poll view")
     }

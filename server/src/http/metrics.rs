@@ -159,28 +159,23 @@ fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
     let Fallbacks { behind, failed } = r.replica_fallbacks;
     out.sample(name, "reason=\"behind\"", behind)
         .sample(name, "reason=\"failed\"", failed);
-    let name = "votewire_replica_lag_seconds";
-    out.family(
-        name,
-        "gauge",
-        "How far each read replica lags behind the primary (heartbeat age).",
-    );
-    for (index, replica) in r.replicas.iter().enumerate() {
-        out.sample(
-            name,
-            &format!("replica=\"{index}\""),
-            replica.lag.as_secs_f64(),
-        );
-    }
-    let name = "votewire_replica_healthy";
-    out.family(
-        name,
-        "gauge",
-        "1 when the read replica is in the read rotation.",
-    );
-    for (index, replica) in r.replicas.iter().enumerate() {
-        let healthy = replica.state == ReplicaState::Healthy;
-        out.sample(name, &format!("replica=\"{index}\""), u8::from(healthy));
+    let per_replica: [(&str, &str, fn(&ReplicaHealth) -> f64); 2] = [
+        (
+            "votewire_replica_lag_seconds",
+            "How far each read replica lags behind the primary (heartbeat age).",
+            |replica| replica.lag.as_secs_f64(),
+        ),
+        (
+            "votewire_replica_healthy",
+            "1 when the read replica is in the read rotation.",
+            |replica| f64::from(u8::from(replica.state == ReplicaState::Healthy)),
+        ),
+    ];
+    for (name, help, value) in per_replica {
+        out.family(name, "gauge", help);
+        for (index, replica) in r.replicas.iter().enumerate() {
+            out.sample(name, &format!("replica=\"{index}\""), value(replica));
+        }
     }
 }
 

@@ -22,11 +22,7 @@ async fn four_hundred_voters_voting_and_changing_from_sixteen_tasks_end_equal_to
         socket.recv().await;
         sockets.push(socket);
     }
-    let mut voters = Vec::new();
-    for _ in 0..VOTERS {
-        voters.push(app.new_voter().await);
-    }
-    let voters = Arc::new(voters);
+    let voters = Arc::new(app.new_voters(VOTERS).await);
     let mut tasks = Vec::new();
     for task in 0..TASKS {
         let (app, poll, voters) = (app.clone(), poll.clone(), voters.clone());

@@ -42,11 +42,7 @@ async fn a_socket_that_stops_reading_stays_bounded_and_ends_on_the_final_version
     assert!(matches!(slow.recv().await, ServerMessage::Snapshot { .. }));
 
     // The client now reads nothing while every vote lands.
-    let mut voters = Vec::new();
-    for _ in 0..VOTERS {
-        voters.push(app.new_voter().await);
-    }
-    let voters = Arc::new(voters);
+    let voters = Arc::new(app.new_voters(VOTERS).await);
     let mut tasks = Vec::new();
     for task in 0..TASKS {
         let (app, poll, voters) = (app.clone(), poll.clone(), voters.clone());

@@ -146,7 +146,7 @@ impl Api {
         }
     }
 
-    pub async fn new_voters(&self, n: usize) -> Vec<Voter> {
+    pub async fn ledger_voters(&self, n: usize) -> Vec<Voter> {
         let tasks: Vec<_> = (0..n)
             .map(|_| {
                 let api = self.clone();

@@ -3,13 +3,14 @@
 //! proxy cuts a replica off and brings it back.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use votewire_server::Shutdown;
 use votewire_server::store::{ReplicaState, ReplicatedStore, Store};
 
 use crate::stories::{poll, vote};
+use votewire_testkit::client::eventually;
 use votewire_testkit::proxy::{Proxy, target_of};
 use votewire_testkit::votes::VoteOne;
 use votewire_testkit::{Kind, TestDatabase};
@@ -30,13 +31,20 @@ async fn beat(replica: &TestDatabase, age: Duration) {
     replica.store.write_heartbeat(at).await.unwrap();
 }
 
-/// Polls `condition` every 20 ms until it holds, failing after 15 s.
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Waits until `condition` holds (the monitor probes on its own beat: no event to
+/// await), failing after 15 s.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    eventually(Duration::from_secs(15), || {
+        let held = condition();
+        async move {
+            if held {
+                Ok(())
+            } else {
+                Err(format!("waiting until {what}"))
+            }
+        }
+    })
+    .await
 }
 
 async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind) {
@@ -215,7 +223,7 @@ async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
     let stop = shutdown.clone();
     let monitor = tokio::spawn(store.clone().monitor(async move { stop.wait().await }));
     let healthy = |s: &ReplicatedStore| s.health()[0].state == ReplicaState::Healthy;
-    eventually("the replica is probed in", || healthy(&store)).await;
+    until("the replica is probed in", || healthy(&store)).await;
 
     let p = poll("chaos", 2, None);
     store.create_poll(&p).await.unwrap();
@@ -225,14 +233,14 @@ async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
         let state = store.poll(&p.id).await.expect("reads survive the replica");
         assert_eq!(state.tally.version, 1);
     }
-    eventually("the replica is out", || {
+    until("the replica is out", || {
         store.health()[0].state == ReplicaState::Down
     })
     .await;
     store.list_open(Utc::now(), 10, None).await.unwrap();
 
     proxy.restore();
-    eventually("the replica is back", || healthy(&store)).await;
+    until("the replica is back", || healthy(&store)).await;
     let before = store.fallbacks().failed;
     assert_eq!(store.poll(&p.id).await.unwrap().tally.version, 1);
     assert_eq!(store.fallbacks().failed, before);

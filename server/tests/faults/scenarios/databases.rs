@@ -143,7 +143,7 @@ pub async fn replica_down(name: &'static str, k: u16) {
 pub async fn primary_down(name: &'static str, k: u16) {
     let s = setup(name, k, Db::Mariadb).await;
     let watchers = s.direct_watchers(1).await;
-    let mut voters = s.nginx.new_voters(12).await;
+    let mut voters = s.nginx.ledger_voters(12).await;
     for (i, voter) in voters.iter_mut().enumerate() {
         let result = s
             .nginx

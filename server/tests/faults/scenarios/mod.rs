@@ -143,7 +143,7 @@ impl Setup {
     /// `voters` new voters voting through nginx, each every `pace`, until the scenario
     /// stops them; returned once `warm_up` of their votes were acknowledged.
     async fn voting(&self, voters: usize, pace: Duration, warm_up: u64) -> Load {
-        let voters = self.nginx.new_voters(voters).await;
+        let voters = self.nginx.ledger_voters(voters).await;
         let load = Load::start(
             &self.nginx,
             &self.poll,

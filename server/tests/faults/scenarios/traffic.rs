@@ -14,7 +14,7 @@ pub async fn cross_node(name: &'static str, k: u16) {
     let node1 = &s.nodes[0];
     let watcher = Watcher::start("node-3 (direct)", &s.cluster.node_url(3), &s.poll).await;
     assert_eq!(watcher.node(), "node-3");
-    let mut voters = node1.new_voters(3).await;
+    let mut voters = node1.ledger_voters(3).await;
     for (i, voter) in voters.iter_mut().enumerate() {
         let sent = Instant::now();
         let VoteResult::Acked(response) = node1.vote(&s.poll, voter, i as u32 % 2).await else {
@@ -48,7 +48,7 @@ pub async fn load(name: &'static str, k: u16, db: Db) {
     let s = setup(name, k, db).await;
     let mut watchers = s.direct_watchers(2).await;
     watchers.extend(s.nginx_watchers(6).await);
-    let voters = s.nginx.new_voters(64).await;
+    let voters = s.nginx.ledger_voters(64).await;
     let started = Instant::now();
     let load = Load::start(
         &s.nginx,
