@@ -147,6 +147,9 @@ fn render(r: &Readings<'_>) -> String {
     out.finish()
 }
 
+/// A per-replica gauge: its name, its help, and its value for one replica.
+type ReplicaGauge = (&'static str, &'static str, fn(&ReplicaHealth) -> f64);
+
 /// Per-replica series, labelled by the replica's index in `--replica` order (not its
 /// URL, which may hold a password).
 fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
@@ -159,7 +162,7 @@ fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
     let Fallbacks { behind, failed } = r.replica_fallbacks;
     out.sample(name, "reason=\"behind\"", behind)
         .sample(name, "reason=\"failed\"", failed);
-    let per_replica: [(&str, &str, fn(&ReplicaHealth) -> f64); 2] = [
+    let per_replica: [ReplicaGauge; 2] = [
         (
             "votewire_replica_lag_seconds",
             "How far each read replica lags behind the primary (heartbeat age).",
