@@ -27,7 +27,7 @@ use crate::store::{self, Backend, ReplicatedStore, Store};
 use crate::token::TokenKeys;
 use crate::votes::Votes;
 use crate::watch::Watch;
-use tasks::{Tasks, log_early_end};
+use tasks::{Tasks, log_end};
 
 /// How long background tasks get to end after the drain before they are aborted.
 const TASK_GRACE: Duration = Duration::from_secs(1);
@@ -146,7 +146,7 @@ impl Node {
     /// Serves the node on `listener` until its shutdown fires, then drains: in-flight
     /// requests finish, sessions close with 1001, commits in flight publish, and after
     /// `settings.drain` whatever is left is abandoned. A background task that ends
-    /// before the shutdown is logged as it happens.
+    /// before the shutdown is logged as an error as it happens.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let Self { state, mut tasks } = self;
         if let Ok(address) = listener.local_addr() {
@@ -180,7 +180,7 @@ impl Node {
                     tracing::warn!(sessions, "drain time ran out; exiting anyway");
                     break Ok(());
                 }
-                Some(ended) = tasks.next_ended() => log_early_end(ended),
+                Some(ended) = tasks.next_ended() => log_end(ended, state.shutdown.is_draining()),
             }
         };
         tasks.stop(TASK_GRACE).await;

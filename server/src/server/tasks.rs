@@ -63,9 +63,11 @@ impl Tasks {
     }
 }
 
-/// Logs a task that ended while the node was still serving: none should.
-pub(crate) fn log_early_end((task, how): Ended) {
+/// Logs how a task ended: in the shutdown, as it should; before it, as a bug (none
+/// should end while the node serves); a panic, always as an error.
+pub(crate) fn log_end((task, how): Ended, shutting_down: bool) {
     match how {
+        Ok(()) if shutting_down => tracing::debug!(task, "background task ended"),
         Ok(()) => tracing::error!(task, "background task ended before the shutdown"),
         Err(e) => tracing::error!(task, error = %e, "background task failed"),
     }
