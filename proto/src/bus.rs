@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{NodeId, PollId, PollStatus, Tally};
 
 /// What happened to a poll. Carries the whole tally, so a node that missed earlier
-/// events still shows the right state (DESIGN.md invariant 3).
+/// events still shows the right state (docs/architecture.md, invariant 3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollEvent {
     /// The poll.

@@ -5,7 +5,7 @@
 //! [`typescript::render`]) agree on one definition:
 //!
 //! - [`ids`]: poll and node identifiers, parsed once at the edge.
-//! - [`tally`]: the whole tally of a poll with its version (DESIGN.md invariant 3).
+//! - [`tally`]: the whole tally of a poll with its version (docs/architecture.md, invariant 3).
 //! - [`poll`], [`vote`], [`voter`], [`cluster`]: REST request and response bodies.
 //! - [`ws`]: WebSocket messages, client to server and server to client.
 //! - [`bus`]: the event a node publishes to the other nodes after a commit.

@@ -1,4 +1,4 @@
-//! The tally of a poll: the whole state, never a delta (DESIGN.md invariant 3).
+//! The tally of a poll: the whole state, never a delta (docs/architecture.md, invariant 3).
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -3,7 +3,7 @@
 //! The room pushes the newest frame; if the socket has not taken the previous one for
 //! that poll yet, the new one replaces it and the old one counts as skipped. A slow
 //! reader therefore gets the latest tally and never costs more memory than one frame
-//! per subscription (DESIGN.md invariant 4). A std mutex, not a tokio one: it is held
+//! per subscription (docs/architecture.md, invariant 4). A std mutex, not a tokio one: it is held
 //! for a few instructions and never across an `.await`.
 
 use std::sync::atomic::Ordering::Relaxed;

@@ -3,7 +3,7 @@
 //! the small, backend-neutral [`StoreError`].
 //!
 //! Every write is one transaction that keeps the tally beside the votes, so a tally
-//! always equals a recount (DESIGN.md invariant 1), and returns the whole tally with
+//! always equals a recount (docs/architecture.md, invariant 1), and returns the whole tally with
 //! the poll's new version, ready to publish (invariant 2).
 //!
 //! - `records`: the polls, ballots and outcomes the store speaks in.

@@ -1,4 +1,4 @@
-//! The vote path: votes and closes committed to the store, then published (DESIGN.md
+//! The vote path: votes and closes committed to the store, then published (docs/architecture.md,
 //! invariant 2: committed before published). The one service that needs both the
 //! store and the fan-out to write.
 //!

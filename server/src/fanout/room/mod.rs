@@ -4,7 +4,7 @@
 //! reordering are harmless); the room's flusher ([`flush`]) then serializes frames
 //! shared by the watchers. Coalescing is leading edge, then tick: the first change
 //! after a quiet period goes out at once, later ones at most once per tick, so the cost
-//! of a burst follows the number of watchers, not votes x watchers (DESIGN.md
+//! of a burst follows the number of watchers, not votes x watchers (docs/architecture.md,
 //! invariant 4). The tick is the node's [`Pacer`]'s, which stretches it when the node
 //! sends more frames per second than its budget.
 //!

@@ -27,7 +27,7 @@
 //! The probing lives in `health`; this file is the routing.
 //!
 //! Replicas connect lazily, in the probe: a replica that is down when the node starts
-//! must not stop it (DESIGN.md invariant 5), it just stays out of the rotation.
+//! must not stop it (docs/architecture.md, invariant 5), it just stays out of the rotation.
 
 mod health;
 
