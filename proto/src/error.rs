@@ -37,6 +37,14 @@ pub enum ErrorCode {
     VoterRequired,
     /// The voter token is malformed or its signature does not match.
     InvalidVoterToken,
+    /// The `Authorization` header is not text, or names a scheme with no credentials
+    /// after it.
+    MalformedAuthorization,
+    /// The `Cookie` header is not text, or the voter cookie is empty.
+    MalformedCookie,
+    /// The `Authorization` scheme is not the one this route takes (`Voter` for votes,
+    /// `Bearer` for an owner's actions).
+    WrongAuthorizationScheme,
     /// Closing a poll needs `Authorization: Bearer <owner_token>`.
     OwnerTokenRequired,
     /// The owner token does not belong to this poll.
@@ -74,7 +82,12 @@ impl ErrorCode {
         match self {
             MalformedJson | InvalidQuery | InvalidPollId | MalformedMessage
             | UnknownMessageType => 400,
-            VoterRequired | InvalidVoterToken | OwnerTokenRequired => 401,
+            VoterRequired
+            | InvalidVoterToken
+            | MalformedAuthorization
+            | MalformedCookie
+            | WrongAuthorizationScheme
+            | OwnerTokenRequired => 401,
             InvalidOwnerToken | ForbiddenOrigin => 403,
             PollNotFound | NotFound => 404,
             MethodNotAllowed => 405,
@@ -108,6 +121,9 @@ impl ErrorCode {
             OptionOutOfRange => "option_out_of_range",
             VoterRequired => "voter_required",
             InvalidVoterToken => "invalid_voter_token",
+            MalformedAuthorization => "malformed_authorization",
+            MalformedCookie => "malformed_cookie",
+            WrongAuthorizationScheme => "wrong_authorization_scheme",
             OwnerTokenRequired => "owner_token_required",
             InvalidOwnerToken => "invalid_owner_token",
             NotFound => "not_found",
@@ -151,6 +167,7 @@ mod tests {
         for code in [
             ErrorCode::MalformedJson,
             ErrorCode::PollClosed,
+            ErrorCode::WrongAuthorizationScheme,
             ErrorCode::Internal,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

@@ -1,19 +1,14 @@
 //! Extractors whose rejections speak the API's error format: a JSON body, a poll id
-//! in the path, a query string, a voter and an owner token.
+//! in the path, a query string. (Credentials are in `credentials`.)
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use votewire_proto::{ErrorCode, PollId};
 
 use crate::error::Refusal;
-use crate::token::{TokenKeys, Voter};
-
-/// The name of the voter cookie.
-pub(super) const VOTER_COOKIE: &str = "votewire_voter";
 
 /// A JSON request body; `application/json` only (415 otherwise).
 pub(super) struct Json<T>(pub T);
@@ -80,56 +75,5 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|e: QueryRejection| Refusal::new(ErrorCode::InvalidQuery, e.body_text()))
-    }
-}
-
-/// The value after `scheme ` in the Authorization header, if the scheme matches.
-fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (given, rest) = value.split_once(' ')?;
-    given.eq_ignore_ascii_case(scheme).then(|| rest.trim())
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
-/// The voter of a request: `Authorization: Voter <token>`, else the cookie.
-/// `Ok(None)` when there is neither; an error when the one given is not valid.
-pub(super) fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Voter>, Refusal> {
-    let Some(token) = authorization(headers, "Voter").or_else(|| cookie(headers, VOTER_COOKIE))
-    else {
-        return Ok(None);
-    };
-    keys.verify_voter(token).map(Some).ok_or_else(|| {
-        Refusal::new(
-            ErrorCode::InvalidVoterToken,
-            "the voter token is malformed or was not issued here",
-        )
-    })
-}
-
-/// Checks `Authorization: Bearer <owner_token>` for `poll`.
-pub(super) fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Result<(), Refusal> {
-    let token = authorization(headers, "Bearer").ok_or_else(|| {
-        Refusal::new(
-            ErrorCode::OwnerTokenRequired,
-            "send the poll's owner token as Authorization: Bearer <owner_token>",
-        )
-    })?;
-    if keys.verify_owner(poll, token) {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            ErrorCode::InvalidOwnerToken,
-            "this owner token does not belong to this poll",
-        ))
     }
 }

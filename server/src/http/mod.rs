@@ -1,6 +1,7 @@
 //! HTTP: one module per resource, each exporting `routes()`; [`router`] merges them
 //! and applies the layers once.
 
+mod credentials;
 mod extract;
 mod health;
 mod metrics;

@@ -11,7 +11,8 @@ use votewire_proto::{
     PollView,
 };
 
-use super::extract::{self, Json, PollPath, Query};
+use super::credentials;
+use super::extract::{Json, PollPath, Query};
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
@@ -212,7 +213,7 @@ async fn close_poll(
     PollPath(id): PollPath,
     headers: HeaderMap,
 ) -> Result<axum::Json<PollView>, Refusal> {
-    extract::owner(&headers, &app.keys, &id)?;
+    credentials::owner(&headers, &app.keys, &id)?;
     let state = app.votes.close(id).await?;
     Ok(axum::Json(PollView {
         poll: state.poll.to_poll(Utc::now()),

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
 
-use super::extract::{self, Json, PollPath, VOTER_COOKIE};
+use super::credentials::{self, VOTER_COOKIE};
+use super::extract::{Json, PollPath};
 use crate::error::Refusal;
 use crate::state::AppState;
 use crate::store::Ballot;
@@ -48,7 +49,7 @@ async fn cast_vote(
     headers: HeaderMap,
     Json(body): Json<CastVote>,
 ) -> Result<Response, Refusal> {
-    let (voter, issued) = match extract::voter(&headers, &app.keys)? {
+    let (voter, issued) = match credentials::voter(&headers, &app.keys)? {
         Some(voter) => (voter, false),
         None => (app.keys.issue_voter(), true),
     };
@@ -85,7 +86,7 @@ async fn withdraw_vote(
     PollPath(poll): PollPath,
     headers: HeaderMap,
 ) -> Result<axum::Json<WithdrawResponse>, Refusal> {
-    let voter = extract::voter(&headers, &app.keys)?.ok_or_else(|| {
+    let voter = credentials::voter(&headers, &app.keys)?.ok_or_else(|| {
         Refusal::new(
             ErrorCode::VoterRequired,
             "withdrawing needs the voter's cookie or Authorization: Voter <voter_token>",

@@ -8,7 +8,7 @@ use votewire_proto::{ErrorBody, ErrorCode, ServerMessage};
 
 use votewire_testkit::{TestApp, WsClient, spawn_app, spawn_app_with};
 
-async fn expect_error(response: reqwest::Response, status: u16, code: ErrorCode) {
+pub(crate) async fn expect_error(response: reqwest::Response, status: u16, code: ErrorCode) {
     assert_eq!(response.status(), status, "status for {code:?}");
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: ErrorBody = response.json().await.expect("an error body");

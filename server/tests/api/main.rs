@@ -7,6 +7,7 @@
 )]
 
 mod concurrency;
+mod credentials;
 mod errors;
 mod lifecycle;
 mod polls;
