@@ -22,6 +22,7 @@ export default defineConfig({
       },
     },
   },
-  build: { target: "es2022", sourcemap: true },
+  // No source maps in what the node serves: they would hand anyone the client's source.
+  build: { target: "es2022", sourcemap: false },
   test: { include: ["src/**/*.test.ts"], environment: "node" },
 });

@@ -21,7 +21,8 @@
 //! - [`store`]: the [`store::Store`] seam, its SQLite, PostgreSQL and MySQL backends,
 //!   and [`store::ReplicatedStore`]: writes to the primary, reads from read replicas.
 //! - `sessions`, `shutdown`, `token` (signed voter and owner tokens), `metrics`
-//!   (Prometheus primitives; each series is owned by the part that counts it).
+//!   (Prometheus primitives; each series is owned by the part that counts it), `redact`
+//!   (URLs without their passwords, for logs and errors).
 //!
 //! ## A vote going in
 //! `POST /api/polls/{id}/votes` -> `http` parses and authenticates -> `Votes::cast`
@@ -47,6 +48,7 @@ pub mod fanout;
 mod http;
 mod metrics;
 mod presence;
+mod redact;
 pub mod server;
 mod sessions;
 pub mod settings;

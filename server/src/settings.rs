@@ -28,6 +28,8 @@ pub struct Settings {
     pub key_file: PathBuf,
     /// Origins allowed to open a WebSocket; empty means the request's own host.
     pub allowed_origins: Vec<String>,
+    /// Who may show the web client in a frame: CSP frame-ancestors sources.
+    pub frame_ancestors: Vec<String>,
     /// The built web client.
     pub web_dir: PathBuf,
     /// The coalescing tick of the fan-out, when the node sends few frames.

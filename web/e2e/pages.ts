@@ -6,7 +6,10 @@ export type Target = { url: string; node: string };
 
 export type Viewport = { width: number; height: number };
 
-/** A fresh browser profile (its own cookies: its own voter) on the page at `path`. */
+/**
+ * A fresh browser profile (its own cookies: its own voter) on the page at `path`, with
+ * the script errors and Content-Security-Policy violations it raises from the start.
+ */
 export async function openPage(
   browser: Browser,
   target: Target,
@@ -23,6 +26,12 @@ export async function openPage(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  // What the node's Content-Security-Policy blocks is only said on the console.
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("Content Security Policy")) {
+      errors.push(message.text());
+    }
+  });
   await page.goto(path);
   await waitLive(page, target.node);
   return { page, context, errors };

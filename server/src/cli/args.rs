@@ -85,6 +85,18 @@ pub(super) struct ServeArgs {
     )]
     pub(super) allowed_origins: Vec<String>,
 
+    /// Who may show the web client in a frame (the Content-Security-Policy's
+    /// frame-ancestors): 'none' (the default), 'self', or origins such as
+    /// https://intranet.example.com, comma-separated.
+    #[arg(
+        long = "frame-ancestors",
+        env = "VOTEWIRE_FRAME_ANCESTORS",
+        value_delimiter = ',',
+        default_value = "'none'",
+        global = true
+    )]
+    pub(super) frame_ancestors: Vec<String>,
+
     /// Folder of the built web client, served at /. Skipped when it does not exist.
     #[arg(
         long,

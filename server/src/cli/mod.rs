@@ -106,6 +106,7 @@ impl ServeArgs {
                 ));
             }
         }
+        check_frame_ancestors(&self.frame_ancestors)?;
         Ok(Settings {
             listen: self.listen,
             database_url: self.db.url(),
@@ -118,6 +119,7 @@ impl ServeArgs {
             data_dir: self.db.data_dir,
             node_id,
             allowed_origins: self.allowed_origins,
+            frame_ancestors: self.frame_ancestors,
             web_dir: self.web_dir,
             tick: Duration::from_millis(self.tick_ms),
             max_tick: Duration::from_millis(self.max_tick_ms),
@@ -166,6 +168,28 @@ impl Settings {
             Ok(Run::Migrate { .. }) => unreachable!("no subcommand was given"),
             Err(e) => panic!("invalid test settings: {e}"),
         }
+    }
+}
+
+/// `'none'` alone, or `'self'` and origins: what a CSP frame-ancestors takes, and no
+/// character that could end the directive (a `;`) or the header.
+fn check_frame_ancestors(sources: &[String]) -> Result<(), String> {
+    let origin = |s: &str| {
+        (s.starts_with("http://") || s.starts_with("https://"))
+            && !s.ends_with('/')
+            && s.chars()
+                .all(|c| c.is_ascii_graphic() && c != ';' && c != ',')
+    };
+    let fine = match sources {
+        [only] if only == "'none'" => true,
+        _ => sources.iter().all(|s| s == "'self'" || origin(s)),
+    };
+    if fine {
+        Ok(())
+    } else {
+        Err(format!(
+            "--frame-ancestors {sources:?}: give 'none' alone, or 'self' and origins such as https://intranet.example.com"
+        ))
     }
 }
 

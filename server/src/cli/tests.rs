@@ -31,6 +31,15 @@ fn bad_settings_are_refused_with_the_flag_named() {
     assert!(err.contains("--node-id"), "{err}");
     let err = parse(&["--allowed-origin", "example.com"]).err().unwrap();
     assert!(err.contains("--allowed-origin"), "{err}");
+    for bad in [
+        "'none',https://a.example",
+        "https://a.example;script-src *",
+        "a.example",
+    ] {
+        let err = parse(&["--frame-ancestors", bad]).err().unwrap();
+        assert!(err.contains("--frame-ancestors"), "{bad}: {err}");
+    }
+    assert!(parse(&["--frame-ancestors", "'self',https://intranet.example.com"]).is_ok());
     assert!(parse(&["--tick-ms", "0"]).is_err());
     let err = parse(&["--tick-ms", "100", "--max-tick-ms", "50"])
         .err()
@@ -40,8 +49,11 @@ fn bad_settings_are_refused_with_the_flag_named() {
     assert!(err.contains("--max-frames-per-sec"), "{err}");
     let err = parse(&["--vote-batch-max", "0"]).err().unwrap();
     assert!(err.contains("--vote-batch-max"), "{err}");
-    let err = parse(&["--replica", "redis://x"]).err().unwrap();
+    let err = parse(&["--replica", "redis://app:s3cret@x/db"])
+        .err()
+        .unwrap();
     assert!(err.contains("--replica"), "{err}");
+    assert!(!err.contains("s3cret"), "no password in an error: {err}");
     let err = parse(&["--replica-max-lag-ms", "10"]).err().unwrap();
     assert!(err.contains("--replica-max-lag-ms"), "{err}");
 }

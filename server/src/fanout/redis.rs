@@ -76,8 +76,10 @@ impl RedisBus {
         hub: Arc<Hub>,
         shutdown: Shutdown,
     ) -> Result<(Arc<Self>, impl Future<Output = ()> + Send + 'static), BusError> {
-        let config = Config::from_url(url)
-            .map_err(|e| BusError(format!("invalid Redis URL {url:?}: {e}")))?;
+        let config = Config::from_url(url).map_err(|e| {
+            let url = crate::redact::url(url);
+            BusError(format!("invalid Redis URL {url:?}: {e}"))
+        })?;
         let builder = {
             let mut builder = Builder::from_config(config);
             builder

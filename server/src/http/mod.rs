@@ -7,6 +7,7 @@ mod health;
 mod metrics;
 mod openapi;
 mod polls;
+mod security;
 mod voters;
 mod votes;
 mod web;
@@ -30,7 +31,7 @@ const NODE_HEADER: &str = "x-votewire-node";
 pub(crate) fn router(app: AppState) -> Router {
     let node =
         HeaderValue::from_str(app.settings.node_id.as_str()).expect("node ids are header-safe");
-    Router::new()
+    let routes = Router::new()
         .merge(polls::routes())
         .merge(votes::routes())
         .merge(voters::routes())
@@ -41,8 +42,8 @@ pub(crate) fn router(app: AppState) -> Router {
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(app.settings.limits.max_body_bytes))
-        .layer(middleware::from_fn_with_state((app.clone(), node), observe))
-        .with_state(app)
+        .layer(middleware::from_fn_with_state((app.clone(), node), observe));
+    security::secured(routes, &app.settings.frame_ancestors).with_state(app)
 }
 
 async fn method_not_allowed() -> Refusal {

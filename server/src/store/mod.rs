@@ -149,7 +149,8 @@ pub(crate) fn check_url(url: &str) -> Result<(), StoreError> {
     match scheme(url) {
         "sqlite" | "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(()),
         _ => Err(StoreError::Other(format!(
-            "unsupported database URL {url:?}: use sqlite://PATH, postgres://.. or mysql://.."
+            "unsupported database URL {:?}: use sqlite://PATH, postgres://.. or mysql://..",
+            crate::redact::url(url)
         ))),
     }
 }

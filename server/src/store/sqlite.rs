@@ -92,7 +92,10 @@ impl Dialect for Sqlite {
 /// and its folder.
 pub(crate) async fn open(url: &str) -> Result<SqlStore<Sqlite>, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Other(format!("invalid SQLite URL {url:?}: {e}")))?
+        .map_err(|e| {
+            let url = crate::redact::url(url);
+            StoreError::Other(format!("invalid SQLite URL {url:?}: {e}"))
+        })?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)

@@ -9,8 +9,10 @@
 mod concurrency;
 mod credentials;
 mod errors;
+mod headers;
 mod lifecycle;
 mod polls;
 mod replicas;
+mod secrets;
 mod slow_reader;
 mod websocket;
