@@ -35,22 +35,23 @@ pub(crate) fn url(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_hidden_and_the_rest_is_kept() {
-        assert_eq!(
-            super::url("postgres://app:s3cret@db:5432/votewire?sslmode=require"),
-            "postgres://app:***@db:5432/votewire?sslmode=require"
-        );
-        assert_eq!(
-            super::url("rediss://:s3cret@cache:6380/0"),
-            "rediss://:***@cache:6380/0"
-        );
-        assert_eq!(
-            super::url("mysql://app@db/votewire?password=s3cret&ssl-mode=required"),
-            "mysql://app@db/votewire?password=***&ssl-mode=required"
-        );
-        assert_eq!(
-            super::url("sqlite://data/votewire.db"),
-            "sqlite://data/votewire.db"
-        );
-        assert_eq!(super::url("not a url"), "not a url");
+        for (given, shown) in [
+            (
+                "postgres://app:s3cret@db:5432/votewire?sslmode=require",
+                "postgres://app:***@db:5432/votewire?sslmode=require",
+            ),
+            (
+                "rediss://:s3cret@cache:6380/0",
+                "rediss://:***@cache:6380/0",
+            ),
+            (
+                "mysql://app@db/votewire?password=s3cret&ssl-mode=required",
+                "mysql://app@db/votewire?password=***&ssl-mode=required",
+            ),
+            ("sqlite://data/votewire.db", "sqlite://data/votewire.db"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(super::url(given), shown);
+        }
     }
 }

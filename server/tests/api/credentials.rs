@@ -12,8 +12,8 @@ use crate::errors::expect_error;
 async fn malformed_credentials_are_refused_and_count_nothing() {
     let app = spawn_app().await;
     let created = app.create_poll("Pick", &["a", "b"]).await;
-    let poll = created.poll.id.to_string();
-    let voter = app.new_voter().await;
+    let (poll, owner_token) = (created.poll.id.to_string(), created.owner_token);
+    let voter_as_bearer = format!("Bearer {}", app.new_voter().await);
     let cases: [(reqwest::header::HeaderName, Vec<u8>, ErrorCode); 6] = [
         (
             AUTHORIZATION,
@@ -32,7 +32,7 @@ async fn malformed_credentials_are_refused_and_count_nothing() {
         ),
         (
             AUTHORIZATION,
-            format!("Bearer {voter}").into_bytes(),
+            voter_as_bearer.into_bytes(),
             ErrorCode::WrongAuthorizationScheme,
         ),
         (
@@ -68,7 +68,7 @@ async fn malformed_credentials_are_refused_and_count_nothing() {
     let close = app
         .http
         .post(app.url(&format!("/api/polls/{poll}/close")))
-        .header(AUTHORIZATION, format!("Voter {}", created.owner_token))
+        .header(AUTHORIZATION, format!("Voter {owner_token}"))
         .send()
         .await
         .unwrap();

@@ -168,7 +168,8 @@ async fn the_audit_counts_votes_per_node_and_the_list_pages_newest_first() {
 }
 
 #[tokio::test]
-async fn every_response_names_the_node_and_the_service_endpoints_answer() {
+async fn every_response_names_the_node_carries_the_security_headers_and_the_service_endpoints_answer()
+ {
     let app = spawn_app().await;
     for (path, status) in [
         ("/healthz", 200),
@@ -179,9 +180,19 @@ async fn every_response_names_the_node_and_the_service_endpoints_answer() {
         ("/api/nope", 404),
         ("/", 200),
     ] {
-        let response = app.http.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         assert_eq!(response.status(), status, "{path}");
-        assert_eq!(response.headers()["x-votewire-node"], "node-a", "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["x-votewire-node"], "node-a", "{path}");
+        // The security headers, on pages and API answers alike.
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.starts_with("default-src 'self'"), "{path}: {policy}");
+        assert!(
+            policy.ends_with("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
     }
     let openapi: serde_json::Value = app.get_json("/api/openapi.json").await;
     for path in [
