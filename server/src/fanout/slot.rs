@@ -3,8 +3,10 @@
 //! The room pushes the newest frame; if the socket has not taken the previous one for
 //! that poll yet, the new one replaces it and the old one counts as skipped. A slow
 //! reader therefore gets the latest tally and never costs more memory than one frame
-//! per subscription (docs/architecture.md, invariant 4). A std mutex, not a tokio one: it is held
-//! for a few instructions and never across an `.await`.
+//! per subscription (docs/architecture.md, invariant 4). Each frame carries its tally's
+//! version, so the socket's writer can drop one that is older than what it already sent
+//! (a frame made before a newer snapshot was read). A std mutex, not a tokio one: it is
+//! held for a few instructions and never across an `.await`.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -15,9 +17,19 @@ use votewire_proto::PollId;
 
 use super::stats::FanoutStats;
 
+/// A frame waiting in an outbox.
+pub struct Pending {
+    /// The poll it is about.
+    pub poll: PollId,
+    /// The version of the tally it carries.
+    pub version: u64,
+    /// The encoded message.
+    pub frame: Utf8Bytes,
+}
+
 /// One socket's pending frames and the bell that wakes its writer.
 pub struct Outbox {
-    pending: Mutex<Vec<(PollId, Utf8Bytes)>>,
+    pending: Mutex<Vec<Pending>>,
     ready: Notify,
     stats: Arc<FanoutStats>,
 }
@@ -32,17 +44,23 @@ impl Outbox {
         })
     }
 
-    /// Queues `frame` for `poll`, replacing an untaken frame of the same poll.
-    pub(crate) fn push(&self, poll: &PollId, frame: Utf8Bytes) {
+    /// Queues `frame` (a tally at `version`) for `poll`, replacing an untaken frame of
+    /// the same poll.
+    pub(crate) fn push(&self, poll: &PollId, version: u64, frame: Utf8Bytes) {
         {
             let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
-            match pending.iter_mut().find(|(p, _)| p == poll) {
+            match pending.iter_mut().find(|p| p.poll == *poll) {
                 Some(slot) => {
-                    slot.1 = frame;
+                    slot.version = version;
+                    slot.frame = frame;
                     self.stats.updates_skipped.fetch_add(1, Relaxed);
                 }
                 None => {
-                    pending.push((poll.clone(), frame));
+                    pending.push(Pending {
+                        poll: poll.clone(),
+                        version,
+                        frame,
+                    });
                     self.stats.outbox_frames.fetch_add(1, Relaxed);
                     self.stats
                         .outbox_peak
@@ -54,7 +72,7 @@ impl Outbox {
     }
 
     /// Takes every pending frame, oldest poll first.
-    pub fn take(&self) -> Vec<(PollId, Utf8Bytes)> {
+    pub fn take(&self) -> Vec<Pending> {
         let taken =
             std::mem::take(&mut *self.pending.lock().expect("outbox lock is never poisoned"));
         self.stats
@@ -67,7 +85,7 @@ impl Outbox {
     pub(crate) fn forget(&self, poll: &PollId) {
         let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
         let before = pending.len();
-        pending.retain(|(p, _)| p != poll);
+        pending.retain(|p| p.poll != *poll);
         self.stats
             .outbox_frames
             .fetch_sub((before - pending.len()) as i64, Relaxed);
@@ -114,15 +132,15 @@ mod tests {
         let stats = Arc::new(FanoutStats::default());
         let outbox = Outbox::new(stats.clone());
         for i in 0..1000 {
-            outbox.push(&poll("a"), Utf8Bytes::from(format!("v{i}")));
+            outbox.push(&poll("a"), i, Utf8Bytes::from(format!("v{i}")));
         }
-        outbox.push(&poll("b"), Utf8Bytes::from("b1"));
+        outbox.push(&poll("b"), 1, Utf8Bytes::from("b1"));
         assert_eq!(outbox.len(), 2);
         assert_eq!(stats.outbox_frames.load(Relaxed), 2);
         assert_eq!(stats.updates_skipped.load(Relaxed), 999);
         let frames = outbox.take();
-        assert_eq!(frames[0].1.as_str(), "v999");
-        assert_eq!(frames[1].1.as_str(), "b1");
+        assert_eq!((frames[0].version, frames[0].frame.as_str()), (999, "v999"));
+        assert_eq!(frames[1].frame.as_str(), "b1");
         assert_eq!(stats.outbox_frames.load(Relaxed), 0);
     }
 
@@ -130,7 +148,7 @@ mod tests {
     fn dropping_an_outbox_releases_its_frames_from_the_gauge() {
         let stats = Arc::new(FanoutStats::default());
         let outbox = Outbox::new(stats.clone());
-        outbox.push(&poll("a"), Utf8Bytes::from("x"));
+        outbox.push(&poll("a"), 1, Utf8Bytes::from("x"));
         drop(outbox);
         assert_eq!(stats.outbox_frames.load(Relaxed), 0);
     }

@@ -3,6 +3,7 @@
 
 mod limits;
 mod session;
+mod watching;
 
 use axum::Router;
 use axum::extract::State;

@@ -14,6 +14,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, ServerMessage};
 
 use super::limits::RateLimit;
+use super::watching::Watching;
 use crate::fanout::{Watcher, encode};
 use crate::sessions::SessionGuard;
 use crate::state::AppState;
@@ -34,9 +35,8 @@ struct Session<S> {
     app: AppState,
     /// This socket in the fan-out: its number and its outbox.
     watcher: Watcher,
-    /// The polls watched: a handful at most (`--ws-max-subscriptions`), so a list
-    /// costs an idle socket less memory than a hash set and is as quick to search.
-    watching: Vec<PollId>,
+    /// The polls watched, each with the highest version this socket was sent.
+    watching: Watching,
     rate: RateLimit,
     last_heard: Instant,
 }
@@ -56,14 +56,14 @@ where
             id: place.id,
             outbox: app.fanout.outbox(),
         },
-        watching: Vec::new(),
+        watching: Watching::default(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
         last_heard: Instant::now(),
         app: app.clone(),
     };
     let end = session.serve().await;
     tracing::debug!(socket = place.id, ?end, "session ended");
-    for poll in std::mem::take(&mut session.watching) {
+    for poll in session.watching.drain() {
         app.watch.unsubscribe(&poll, &session.watcher).await;
     }
     drop(place);
@@ -163,9 +163,14 @@ where
         .await
     }
 
+    /// Sends the pending frames, except one older than what the socket was already sent
+    /// for its poll (made before a newer snapshot was read) or for a poll no longer
+    /// watched: a socket's versions never go down.
     async fn flush_outbox(&mut self) -> Result<(), End> {
-        for (_, frame) in self.watcher.outbox.take() {
-            self.send(Message::Text(frame)).await?;
+        for pending in self.watcher.outbox.take() {
+            if self.watching.admit(&pending.poll, pending.version) {
+                self.send(Message::Text(pending.frame)).await?;
+            }
         }
         Ok(())
     }
@@ -231,9 +236,9 @@ where
         }
         match self.app.watch.subscribe(&poll, &self.watcher, since).await {
             Ok(snapshot) => {
-                if new {
-                    self.watching.push(poll.clone());
-                }
+                self.watching.add(&poll);
+                let shown = snapshot.as_ref().map(|s| s.tally.version).or(since);
+                self.watching.shown(&poll, shown.unwrap_or(0));
                 let Some(snapshot) = snapshot else {
                     return Ok(()); // the client is up to date
                 };
@@ -249,8 +254,7 @@ where
     }
 
     async fn unsubscribe(&mut self, poll: PollId) -> Result<(), End> {
-        if let Some(index) = self.watching.iter().position(|p| *p == poll) {
-            self.watching.swap_remove(index);
+        if self.watching.remove(&poll) {
             self.app.watch.unsubscribe(&poll, &self.watcher).await;
         }
         Ok(())

@@ -133,7 +133,7 @@ impl TestNode {
             .take()
             .into_iter()
             .map(
-                |(_, frame)| match serde_json::from_str(frame.as_str()).unwrap() {
+                |pending| match serde_json::from_str(pending.frame.as_str()).unwrap() {
                     ServerMessage::Update { tally, .. } => tally.version,
                     other => panic!("expected an update, got {other:?}"),
                 },

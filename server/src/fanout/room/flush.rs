@@ -79,7 +79,8 @@ impl Room {
     pub(super) fn flush_slices(&self, slices: impl Iterator<Item = usize>) -> bool {
         let mut deliveries: Vec<(Utf8Bytes, Vec<Arc<Outbox>>)> = Vec::new();
         let mut oldest = None;
-        let watchers = {
+        // Every frame of one flush carries the room's latest tally.
+        let (watchers, version) = {
             let mut state = self.lock();
             // Slices that were sent the same votes last get the same frame.
             let mut encoded: Vec<(u64, Utf8Bytes)> = Vec::new();
@@ -104,7 +105,8 @@ impl Room {
                 mark_sent(&mut state, index);
                 deliveries.push((frame, outboxes));
             }
-            state.watchers
+            let version = state.tally.as_ref().map_or(0, |t| t.version);
+            (state.watchers, version)
         };
         if deliveries.is_empty() {
             return false;
@@ -112,7 +114,7 @@ impl Room {
         let mut sent = 0;
         for (frame, outboxes) in &deliveries {
             for outbox in outboxes {
-                outbox.push(&self.poll, frame.clone());
+                outbox.push(&self.poll, version, frame.clone());
             }
             sent += outboxes.len();
         }

@@ -64,7 +64,7 @@ fn received(outbox: &Outbox) -> Vec<ServerMessage> {
     outbox
         .take()
         .into_iter()
-        .map(|(_, frame)| serde_json::from_str(frame.as_str()).unwrap())
+        .map(|pending| serde_json::from_str(pending.frame.as_str()).unwrap())
         .collect()
 }
 
