@@ -36,7 +36,7 @@ fn vote_batch(c: &mut Criterion) {
         closes_at: None,
         closed_at: None,
     };
-    runtime.block_on(store.create_poll(&record)).unwrap();
+    runtime.block_on(store.create_poll(&record, None)).unwrap();
     let node = NodeId::parse("node-1").unwrap();
     // New voters every time, as in a viral poll: each ballot inserts a row.
     let next_voter = AtomicU64::new(0);
@@ -50,6 +50,7 @@ fn vote_batch(c: &mut Criterion) {
                     .map(|i| Ballot {
                         voter: format!("voter{}", next_voter.fetch_add(1, Relaxed)),
                         option: Some((i % OPTIONS) as u32),
+                        seq: None,
                     })
                     .collect();
                 let batch = VoteBatch {

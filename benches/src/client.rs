@@ -51,14 +51,32 @@ impl Api {
         response.json().await.map_err(|e| e.to_string())
     }
 
-    /// One vote by a new voter (the node issues it): returns the acknowledged version
-    /// and how long the request took.
+    /// A new voter's token, from `POST /api/voters`.
+    pub async fn new_voter(&self) -> Result<String, Failure> {
+        let response = self
+            .http
+            .post(format!("{}/api/voters", self.base))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("issuing a voter: {}", response.status()));
+        }
+        let issued: votewire_proto::VoterIssued =
+            response.json().await.map_err(|e| e.to_string())?;
+        Ok(issued.voter_token)
+    }
+
+    /// One vote by a new voter, as a new person votes: a voter first (a vote never
+    /// mints one), then the vote. Returns the acknowledged version and how long the
+    /// vote itself took.
     pub async fn vote_as_new_voter(
         &self,
         poll: &str,
         option: u32,
     ) -> Result<(u64, Duration), Failure> {
-        self.vote(poll, None, option).await
+        let voter = self.new_voter().await?;
+        self.vote(poll, Some(&voter), option).await
     }
 
     /// One vote, as `voter` when given.

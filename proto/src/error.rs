@@ -27,6 +27,10 @@ pub enum ErrorCode {
     InvalidClosesAt,
     /// The poll id in the path is not a valid id.
     InvalidPollId,
+    /// The `Idempotency-Key` header is empty, too long or not visible ASCII.
+    InvalidIdempotencyKey,
+    /// The `Idempotency-Key` already made a poll from another request.
+    IdempotencyKeyReused,
     /// No poll has this id.
     PollNotFound,
     /// The poll is closed: it takes no more votes.
@@ -80,7 +84,11 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            MalformedJson | InvalidQuery | InvalidPollId | MalformedMessage
+            MalformedJson
+            | InvalidQuery
+            | InvalidPollId
+            | InvalidIdempotencyKey
+            | MalformedMessage
             | UnknownMessageType => 400,
             VoterRequired
             | InvalidVoterToken
@@ -94,9 +102,8 @@ impl ErrorCode {
             PollClosed => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
-            InvalidBody | InvalidQuestion | InvalidOptions | InvalidClosesAt | OptionOutOfRange => {
-                422
-            }
+            InvalidBody | InvalidQuestion | InvalidOptions | InvalidClosesAt | OptionOutOfRange
+            | IdempotencyKeyReused => 422,
             TooManySubscriptions | RateLimited => 429,
             Internal => 500,
             TooManyConnections | DatabaseUnavailable | Draining => 503,
@@ -116,6 +123,8 @@ impl ErrorCode {
             InvalidOptions => "invalid_options",
             InvalidClosesAt => "invalid_closes_at",
             InvalidPollId => "invalid_poll_id",
+            InvalidIdempotencyKey => "invalid_idempotency_key",
+            IdempotencyKeyReused => "idempotency_key_reused",
             PollNotFound => "poll_not_found",
             PollClosed => "poll_closed",
             OptionOutOfRange => "option_out_of_range",

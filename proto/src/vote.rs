@@ -12,6 +12,14 @@ use crate::{NodeId, PollId, Tally};
 pub struct CastVote {
     /// The index of the chosen option in `poll.options`.
     pub option: u32,
+    /// The voter's sequence number for this choice, higher for every later choice (a
+    /// client may use its clock in milliseconds). The vote applies only if it is
+    /// higher than the last one applied for this voter and poll, so a retry of an
+    /// older choice that arrives late never undoes a newer one. Without it the vote
+    /// always applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub seq: Option<u64>,
 }
 
 /// What a node committed for one vote.
@@ -19,8 +27,16 @@ pub struct CastVote {
 pub struct VoteReceipt {
     /// The poll voted in.
     pub poll: PollId,
-    /// The option the voter's vote is now on.
+    /// The option this vote asked for.
     pub option: u32,
+    /// The `seq` this vote carried.
+    pub seq: Option<u64>,
+    /// True when a choice of this voter with an equal or higher `seq` was already
+    /// applied: this vote changed nothing, and `choice` is the newer choice that stands.
+    pub superseded: bool,
+    /// The voter's choice that stands after this vote (`null`: none, withdrawn by a
+    /// newer request).
+    pub choice: Option<u32>,
     /// The poll's version once this vote is counted. A repeated vote changes nothing
     /// and answers the current version.
     pub version: u64,
@@ -42,8 +58,14 @@ pub struct VoteResponse {
 pub struct WithdrawResponse {
     /// The poll.
     pub poll: PollId,
-    /// False when the voter had no vote to withdraw (nothing changed).
+    /// False when nothing changed: the voter had no vote, or a newer choice (an equal
+    /// or higher `seq`) was already applied.
     pub withdrawn: bool,
+    /// True when a choice of this voter with an equal or higher `seq` was already
+    /// applied: this withdrawal changed nothing.
+    pub superseded: bool,
+    /// The voter's choice that stands after this request (`null`: no vote).
+    pub choice: Option<u32>,
     /// The node that handled the request.
     pub node: NodeId,
     /// The tally right after the commit.

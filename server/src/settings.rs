@@ -47,6 +47,8 @@ pub struct Settings {
 pub struct Limits {
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// How long an Idempotency-Key of a poll creation is kept.
+    pub idempotency_key_retention: Duration,
     /// Longest question.
     pub max_question_chars: usize,
     /// Longest option.

@@ -15,6 +15,8 @@ pub struct VoteCommand {
     pub voter: String,
     /// The option, or `None` to withdraw.
     pub option: Option<u32>,
+    /// The voter's sequence number, when the story sends one.
+    pub seq: Option<u64>,
     /// The node handling the vote, kept with it for the audit.
     pub node: NodeId,
     /// The server's clock: votes at or after `closes_at` are refused.
@@ -37,12 +39,13 @@ impl<S: Store + ?Sized> VoteOne for S {
                 ballots: vec![Ballot {
                     voter: vote.voter,
                     option: vote.option,
+                    seq: vote.seq,
                 }],
             };
             let mut outcome = self.vote_batch(batch).await?;
-            let changed = outcome.results.pop().expect("one result per ballot")?;
+            let ballot = outcome.results.pop().expect("one result per ballot")?;
             Ok(VoteOutcome {
-                changed,
+                ballot,
                 tally: outcome.tally,
             })
         })

@@ -83,8 +83,8 @@ struct Voting {
     elapsed: Duration,
 }
 
-/// K voters in a closed loop on `poll` for `duration`, each vote by a new voter (the
-/// node issues it), so every acknowledged vote moves the tally by one.
+/// K voters in a closed loop on `poll` for `duration`, each vote by a new voter (issued
+/// first), so every acknowledged vote moves the tally by one.
 async fn vote_in_closed_loop(
     api: &Api,
     poll: &str,

@@ -135,6 +135,16 @@ pub(super) struct LimitArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "VOTEWIRE_MAX_BODY_BYTES", default_value_t = 16 * 1024, global = true)]
     pub(super) max_body_bytes: usize,
+    /// How long an Idempotency-Key of a poll creation is kept, in hours: a retry within
+    /// it answers the poll the key made.
+    #[arg(
+        long,
+        env = "VOTEWIRE_IDEMPOTENCY_KEY_HOURS",
+        default_value_t = 24,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub(super) idempotency_key_hours: u64,
     /// Longest question, in characters.
     #[arg(
         long,

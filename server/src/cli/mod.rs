@@ -126,6 +126,7 @@ impl ServeArgs {
             drain: Duration::from_secs(self.drain_secs),
             limits: Limits {
                 max_body_bytes: l.max_body_bytes,
+                idempotency_key_retention: Duration::from_secs(l.idempotency_key_hours * 3600),
                 max_question_chars: l.max_question_chars,
                 max_option_chars: l.max_option_chars,
                 max_options: l.max_options,

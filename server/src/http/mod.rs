@@ -4,6 +4,7 @@
 mod credentials;
 mod extract;
 mod health;
+mod idempotency;
 mod metrics;
 mod openapi;
 mod polls;

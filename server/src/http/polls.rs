@@ -13,10 +13,11 @@ use votewire_proto::{
 
 use super::credentials;
 use super::extract::{Json, PollPath, Query};
+use super::idempotency::{self, KeyHeader};
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
-use crate::store::{ListCursor, PollRecord};
+use crate::store::{Creation, ListCursor, PollRecord};
 use crate::token::new_poll_id;
 
 /// Polls per page when `limit` is not given, and the most a page may hold.
@@ -105,14 +106,21 @@ pub(super) fn validate(
 }
 
 #[utoipa::path(post, path = "/api/polls", tag = "polls", request_body = CreatePoll,
-    responses((status = 201, body = CreatedPoll), (status = 422, body = ErrorBody), (status = 415, body = ErrorBody)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "A key the client makes for this \
+        creation (e.g. a UUID): the same request sent again with it, to any node within the retention, \
+        answers the poll it made instead of making another")),
+    responses((status = 201, body = CreatedPoll), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
 async fn create_poll(
     app: axum::extract::State<AppState>,
+    KeyHeader(key): KeyHeader,
     Json(body): Json<CreatePoll>,
 ) -> Result<impl IntoResponse, Refusal> {
     // Whole milliseconds, as every store keeps times: the answer equals a later read.
     let now = DateTime::from_timestamp_millis(Utc::now().timestamp_millis())
         .expect("now is representable");
+    let retention = app.settings.limits.idempotency_key_retention;
+    let key = key.map(|key| idempotency::for_creation(key, &body, now, retention));
     let valid = validate(body, &app.settings.limits, now)?;
     let record = PollRecord {
         id: new_poll_id(),
@@ -122,14 +130,21 @@ async fn create_poll(
         closes_at: valid.closes_at,
         closed_at: None,
     };
-    app.store.create_poll(&record).await?;
-    let owner_token = app.keys.owner_token(&record.id);
+    let poll = match app.store.create_poll(&record, key.as_ref()).await? {
+        Creation::Created => record.to_poll(now),
+        Creation::Replayed(state) => state.poll.to_poll(Utc::now()),
+        Creation::KeyReused => {
+            return Err(Refusal::new(
+                ErrorCode::IdempotencyKeyReused,
+                "this Idempotency-Key already made a poll from another request: \
+                 use a new key for a new poll",
+            ));
+        }
+    };
+    let owner_token = app.keys.owner_token(&poll.id);
     Ok((
         StatusCode::CREATED,
-        axum::Json(CreatedPoll {
-            poll: record.to_poll(now),
-            owner_token,
-        }),
+        axum::Json(CreatedPoll { poll, owner_token }),
     ))
 }
 
@@ -205,12 +220,15 @@ async fn get_poll(
     }))
 }
 
-#[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = String, Path, description = "poll id")),
+#[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = String, Path, description = "poll id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Accepted and checked like a creation's; \
+        closing is idempotent by itself (a closed poll answers its final state), so nothing is stored")),
     security(("owner_token" = [])),
     responses((status = 200, body = PollView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn close_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
+    _checked: KeyHeader,
     headers: HeaderMap,
 ) -> Result<axum::Json<PollView>, Refusal> {
     credentials::owner(&headers, &app.keys, &id)?;

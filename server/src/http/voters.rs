@@ -2,14 +2,15 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{HeaderValue, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use votewire_proto::VoterIssued;
 
-use super::votes::voter_cookie;
+use super::credentials::VOTER_COOKIE;
 use crate::state::AppState;
+use crate::token::Voter;
 
 /// The voter routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -29,4 +30,18 @@ async fn issue_voter(State(app): State<AppState>, headers: HeaderMap) -> impl In
             voter_token: voter.token,
         }),
     )
+}
+
+/// The `Set-Cookie` that hands a voter its token: a year, HttpOnly, SameSite=Lax, and
+/// Secure when the request came over HTTPS (as the proxy in front says).
+fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
+    let https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    let secure = if https { "; Secure" } else { "" };
+    let cookie = format!(
+        "{VOTER_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
+        voter.token
+    );
+    HeaderValue::from_str(&cookie).expect("tokens are ASCII")
 }

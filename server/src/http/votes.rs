@@ -3,13 +3,11 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::{HeaderValue, SET_COOKIE};
-use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
 
-use super::credentials::{self, VOTER_COOKIE};
-use super::extract::{Json, PollPath};
+use super::credentials;
+use super::extract::{Json, PollPath, Query};
 use crate::error::Refusal;
 use crate::state::AppState;
 use crate::store::Ballot;
@@ -23,24 +21,11 @@ pub(super) fn routes() -> Router<AppState> {
     )
 }
 
-/// The `Set-Cookie` that hands a voter its token: a year, HttpOnly, SameSite=Lax, and
-/// Secure when the request came over HTTPS (as the proxy in front says).
-pub(super) fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
-    let secure = if https { "; Secure" } else { "" };
-    let cookie = format!(
-        "{VOTER_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
-        voter.token
-    );
-    HeaderValue::from_str(&cookie).expect("tokens are ASCII")
-}
-
 #[utoipa::path(post, path = "/api/polls/{id}/votes", tag = "votes", request_body = CastVote,
     params(("id" = String, Path, description = "poll id")),
     description = "Sets the voter's choice. The voter is the one of the `votewire_voter` cookie or of \
-        `Authorization: Voter <voter_token>`; a request with neither is issued a new voter (cookie set).",
+        `Authorization: Voter <voter_token>`, issued by `POST /api/voters`; a vote names an existing \
+        voter, so a request with neither is refused (401 `voter_required`) and counts nothing.",
     responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn cast_vote(
@@ -48,59 +33,77 @@ async fn cast_vote(
     PollPath(poll): PollPath,
     headers: HeaderMap,
     Json(body): Json<CastVote>,
-) -> Result<Response, Refusal> {
-    let (voter, issued) = match credentials::voter(&headers, &app.keys)? {
-        Some(voter) => (voter, false),
-        None => (app.keys.issue_voter(), true),
-    };
+) -> Result<axum::Json<VoteResponse>, Refusal> {
+    let voter = required_voter(&headers, &app, "voting")?;
     let ballot = Ballot {
         voter: voter.id.clone(),
         option: Some(body.option),
+        seq: body.seq,
     };
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
     let receipt = VoteReceipt {
         poll,
         option: body.option,
+        seq: body.seq,
+        superseded: outcome.ballot.superseded,
+        choice: outcome.ballot.choice,
         version: outcome.tally.version,
         node: app.settings.node_id.clone(),
     };
-    let mut response = axum::Json(VoteResponse {
+    Ok(axum::Json(VoteResponse {
         vote: receipt,
         tally: outcome.tally,
-    })
-    .into_response();
-    if issued {
-        response
-            .headers_mut()
-            .insert(SET_COOKIE, voter_cookie(&voter, &headers));
-    }
-    Ok(response)
+    }))
+}
+
+/// `DELETE /api/polls/{id}/votes` query string.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct WithdrawParams {
+    /// The voter's sequence number for this withdrawal, as a vote's `seq`: it applies
+    /// only if higher than the last one applied.
+    seq: Option<u64>,
 }
 
 #[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
-    params(("id" = String, Path, description = "poll id")),
+    params(("id" = String, Path, description = "poll id"), WithdrawParams),
     responses((status = 200, body = WithdrawResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn withdraw_vote(
     State(app): State<AppState>,
     PollPath(poll): PollPath,
+    Query(params): Query<WithdrawParams>,
     headers: HeaderMap,
 ) -> Result<axum::Json<WithdrawResponse>, Refusal> {
-    let voter = credentials::voter(&headers, &app.keys)?.ok_or_else(|| {
-        Refusal::new(
-            ErrorCode::VoterRequired,
-            "withdrawing needs the voter's cookie or Authorization: Voter <voter_token>",
-        )
-    })?;
+    let voter = required_voter(&headers, &app, "withdrawing")?;
     let ballot = Ballot {
         voter: voter.id,
         option: None,
+        seq: params.seq,
     };
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
     Ok(axum::Json(WithdrawResponse {
         poll,
-        withdrawn: outcome.changed,
+        withdrawn: outcome.ballot.changed,
+        superseded: outcome.ballot.superseded,
+        choice: outcome.ballot.choice,
         node: app.settings.node_id.clone(),
         tally: outcome.tally,
     }))
+}
+
+/// The voter of the request. A vote never mints one: a script looping on a vote with
+/// no credentials would otherwise count a new voter each time (and a retried
+/// cookie-less vote, twice).
+fn required_voter(headers: &HeaderMap, app: &AppState, doing: &str) -> Result<Voter, Refusal> {
+    credentials::voter(headers, &app.keys)?.ok_or_else(|| {
+        Refusal::new(
+            ErrorCode::VoterRequired,
+            format!(
+                "{doing} needs a voter: the votewire_voter cookie or Authorization: Voter \
+                 <voter_token>, from POST /api/voters"
+            ),
+        )
+    })
 }

@@ -32,7 +32,8 @@ use sqlx::{MySql, Postgres};
 use votewire_proto::{NodeVotes, PollId, Tally};
 
 pub use records::{
-    Ballot, BatchOutcome, ListCursor, PollRecord, PollState, VoteBatch, VoteOutcome,
+    Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor, PollRecord,
+    PollState, VoteBatch, VoteOutcome,
 };
 pub(crate) use replicas::HEARTBEAT_INTERVAL;
 pub use replicas::{Fallbacks, ReplicaHealth, ReplicaState, ReplicatedStore};
@@ -60,8 +61,14 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the schema or brings it up to date.
     fn migrate(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
-    /// Stores a new poll with an empty tally.
-    fn create_poll<'a>(&'a self, poll: &'a PollRecord) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Stores a new poll with an empty tally. With a `key`, in the same transaction as
+    /// the key's record: a key that made a poll already makes no other, from any node
+    /// (the creation answers that poll, or [`Creation::KeyReused`]).
+    fn create_poll<'a>(
+        &'a self,
+        poll: &'a PollRecord,
+        key: Option<&'a IdempotencyKey>,
+    ) -> BoxFuture<'a, Result<Creation, StoreError>>;
 
     /// A poll with its tally.
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>>;

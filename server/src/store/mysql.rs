@@ -45,9 +45,15 @@ impl Dialect for MySql {
         // takes the update path, `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
+        select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = ? AND voter_id IN ({voters})",
+        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) VALUES {rows} \
+            ON DUPLICATE KEY UPDATE seq = VALUES(seq)",
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
+        insert_idempotency_key: "INSERT INTO idempotency_keys (idem_key, request_hash, poll_id, created_at) VALUES (?, ?, ?, ?)",
+        select_idempotency_key: "SELECT request_hash, poll_id FROM idempotency_keys WHERE idem_key = ?",
+        forget_idempotency_keys: "DELETE FROM idempotency_keys WHERE created_at < ?",
         ping: "SELECT 1",
         write_heartbeat: "UPDATE heartbeat SET beat_at = ? WHERE id = 1",
         select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",

@@ -38,9 +38,16 @@ impl Dialect for Postgres {
         // takes the update path, `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON CONFLICT (poll_id, option_idx) DO UPDATE SET count = tallies.count + excluded.count",
+        select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = $1 AND voter_id IN ({voters})",
+        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) \
+            SELECT DISTINCT ON (voter_id) * FROM (VALUES {rows}) AS s (poll_id, voter_id, seq) \
+            ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq",
         bump_version: "UPDATE polls SET version = version + $1, total = total + $2 WHERE id = $3",
         close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
+        insert_idempotency_key: "INSERT INTO idempotency_keys (idem_key, request_hash, poll_id, created_at) VALUES ($1, $2, $3, $4)",
+        select_idempotency_key: "SELECT request_hash, poll_id FROM idempotency_keys WHERE idem_key = $1",
+        forget_idempotency_keys: "DELETE FROM idempotency_keys WHERE created_at < $1",
         ping: "SELECT 1",
         write_heartbeat: "UPDATE heartbeat SET beat_at = $1 WHERE id = 1",
         select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",

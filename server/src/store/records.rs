@@ -68,6 +68,23 @@ pub struct Ballot {
     pub voter: String,
     /// The option, or `None` to withdraw.
     pub option: Option<u32>,
+    /// The voter's sequence number for this ballot, when the client sends one: it
+    /// applies only if higher than the voter's last on this poll, so a late retry of an
+    /// older choice never undoes a newer one. Without it the ballot always applies.
+    pub seq: Option<u64>,
+}
+
+/// What one ballot of a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BallotResult {
+    /// It changed the voter's choice (false for a repeat or a superseded ballot, which
+    /// wrote nothing).
+    pub changed: bool,
+    /// A ballot of this voter with a higher or equal `seq` was already stored: this one
+    /// was not applied.
+    pub superseded: bool,
+    /// The voter's choice that stands after this ballot (`None`: no vote).
+    pub choice: Option<u32>,
 }
 
 /// Ballots on one poll, handled by one node, committed in one transaction (group
@@ -87,9 +104,9 @@ pub struct VoteBatch {
 /// What a committed batch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchOutcome {
-    /// Per ballot, in order: whether it changed the voter's choice (false for a repeat,
-    /// which wrote nothing), or why it alone was refused (an option out of range).
-    pub results: Vec<Result<bool, StoreError>>,
+    /// Per ballot, in order: what it did, or why it alone was refused (an option out
+    /// of range).
+    pub results: Vec<Result<BallotResult, StoreError>>,
     /// The tally after the commit.
     pub tally: Tally,
 }
@@ -97,9 +114,9 @@ pub struct BatchOutcome {
 /// What a committed vote did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteOutcome {
-    /// False when the vote repeated the voter's current choice: nothing was written
-    /// and the version did not move.
-    pub changed: bool,
+    /// What the ballot did: a repeat or a superseded ballot wrote nothing and the
+    /// version did not move.
+    pub ballot: BallotResult,
     /// The tally after the commit.
     pub tally: Tally,
 }
@@ -111,4 +128,26 @@ pub struct ListCursor {
     pub created_at: DateTime<Utc>,
     /// The last listed poll's id.
     pub id: PollId,
+}
+
+/// The `Idempotency-Key` of a poll creation, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key, as the client sent it.
+    pub key: String,
+    /// A digest of the request: the same key with another request is refused.
+    pub request_hash: String,
+    /// Keys recorded before this time may be forgotten (the retention).
+    pub forget_before: DateTime<Utc>,
+}
+
+/// What a poll creation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Creation {
+    /// The poll was stored.
+    Created,
+    /// The key had already made a poll, for the same request: this one, as it is now.
+    Replayed(PollState),
+    /// The key had already made a poll for another request.
+    KeyReused,
 }

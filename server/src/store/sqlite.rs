@@ -51,9 +51,15 @@ impl Dialect for Sqlite {
         // `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON CONFLICT (poll_id, option_idx) DO UPDATE SET count = count + excluded.count",
+        select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = ? AND voter_id IN ({voters})",
+        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) VALUES {rows} \
+            ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq",
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
+        insert_idempotency_key: "INSERT INTO idempotency_keys (idem_key, request_hash, poll_id, created_at) VALUES (?, ?, ?, ?)",
+        select_idempotency_key: "SELECT request_hash, poll_id FROM idempotency_keys WHERE idem_key = ?",
+        forget_idempotency_keys: "DELETE FROM idempotency_keys WHERE created_at < ?",
         ping: "SELECT 1",
         write_heartbeat: "UPDATE heartbeat SET beat_at = ? WHERE id = 1",
         select_heartbeat: "SELECT beat_at FROM heartbeat WHERE id = 1",
@@ -213,7 +219,7 @@ mod tests {
             closes_at: None,
             closed_at: None,
         };
-        store.create_poll(&poll).await.unwrap();
+        store.create_poll(&poll, None).await.unwrap();
 
         // Another process, as far as SQLite can tell, takes the write lock.
         let mut other = folder.connect(Duration::from_secs(5)).await;
@@ -228,6 +234,7 @@ mod tests {
             ballots: vec![Ballot {
                 voter: "v1".into(),
                 option: Some(0),
+                seq: None,
             }],
         });
         tokio::pin!(vote);
@@ -238,7 +245,7 @@ mod tests {
         }
         sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
         let outcome = vote.await.expect("the vote commits once the lock is free");
-        assert_eq!(outcome.results, [Ok(true)]);
+        assert!(outcome.results[0].as_ref().is_ok_and(|b| b.changed));
         assert_eq!(outcome.tally.counts, [1, 0]);
     }
 

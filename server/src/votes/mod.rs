@@ -37,7 +37,8 @@ use writers::Writers;
 pub(crate) struct VoteCounts {
     /// Votes that changed a tally.
     pub(crate) changed: AtomicU64,
-    /// Votes that repeated the voter's current choice.
+    /// Votes that repeated the voter's current choice, or were superseded by a newer
+    /// one (a higher `seq`).
     pub(crate) unchanged: AtomicU64,
     /// Votes refused (closed poll, bad option, database down).
     pub(crate) rejected: AtomicU64,
@@ -162,13 +163,13 @@ impl Votes {
         let changed: Vec<Option<u32>> = options
             .iter()
             .zip(&outcome.results)
-            .filter(|(_, result)| matches!(result, Ok(true)))
+            .filter(|(_, result)| result.as_ref().is_ok_and(|r| r.changed))
             .map(|(option, _)| *option)
             .collect();
         let unchanged = outcome
             .results
             .iter()
-            .filter(|r| matches!(r, Ok(false)))
+            .filter(|r| r.as_ref().is_ok_and(|r| !r.changed))
             .count();
         let rejected = outcome.results.len() - changed.len() - unchanged;
         self.counts.changed.fetch_add(changed.len() as u64, Relaxed);
@@ -185,7 +186,7 @@ impl Votes {
                 .publish(poll.clone(), PollStatus::Open, tally, kind)
                 .await;
         } else if unchanged > 0 {
-            // A repeat is often a retry (nginx, a client) of a vote whose node
+            // A repeat (or a superseded ballot) is often a retry (nginx, a client) of a vote whose node
             // committed it and died before publishing: publish the current tally,
             // which watchers that already have it ignore.
             self.fanout
@@ -193,8 +194,8 @@ impl Votes {
                 .await;
         }
         for (answer, result) in answers.into_iter().zip(outcome.results) {
-            let _ = answer.send(result.map(|changed| VoteOutcome {
-                changed,
+            let _ = answer.send(result.map(|ballot| VoteOutcome {
+                ballot,
                 tally: outcome.tally.clone(),
             }));
         }

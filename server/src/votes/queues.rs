@@ -100,6 +100,7 @@ mod tests {
         let ballot = Ballot {
             voter: voter.to_owned(),
             option: Some(0),
+            seq: None,
         };
         (Waiting { ballot, answer }, answered)
     }

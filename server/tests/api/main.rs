@@ -13,6 +13,7 @@ mod headers;
 mod lifecycle;
 mod polls;
 mod replicas;
+mod retries;
 mod secrets;
 mod slow_reader;
 mod websocket;

@@ -73,40 +73,61 @@ async fn a_vote_counts_once_changes_and_withdraws() {
 }
 
 #[tokio::test]
-async fn a_request_without_a_voter_is_issued_one_in_a_cookie_that_then_identifies_it() {
+async fn a_vote_without_a_voter_is_refused_however_often_it_is_sent_and_counts_nothing() {
     let app = spawn_app().await;
     let poll = app.new_poll("Pick", &["a", "b"]).await;
     let url = app.url(&format!("/api/polls/{poll}/votes"));
-    let first = app
-        .http
-        .post(&url)
-        .json(&json!({ "option": 0 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(first.status(), 200);
-    let cookie = first.headers()["set-cookie"].to_str().unwrap().to_owned();
+    // The loop a new user tries first: fifty cookie-less votes.
+    for _ in 0..50 {
+        let refused = app
+            .http
+            .post(&url)
+            .json(&json!({ "option": 0 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+        assert!(
+            refused.headers().get("set-cookie").is_none(),
+            "a vote never mints a voter"
+        );
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "voter_required", "{body}");
+    }
+    assert_eq!(app.recount(&poll, 2).await, vec![0, 0]);
+    assert_eq!(app.get_poll(&poll).await.tally.version, 0);
+}
+
+#[tokio::test]
+async fn a_voter_issued_in_a_cookie_then_identifies_the_browser() {
+    let app = spawn_app().await;
+    let poll = app.new_poll("Pick", &["a", "b"]).await;
+    let issued = app.send(app.http.post(app.url("/api/voters"))).await;
+    assert_eq!(issued.status(), 201);
+    let cookie = issued.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
     let pair = cookie.split(';').next().unwrap().to_owned();
-    let second = app
-        .http
-        .post(&url)
-        .header("cookie", &pair)
-        .json(&json!({ "option": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        second.headers().get("set-cookie").is_none(),
-        "a known voter gets no new cookie"
-    );
-    let body: VoteResponse = second.json().await.unwrap();
+    let url = app.url(&format!("/api/polls/{poll}/votes"));
+    for option in [0, 1] {
+        let vote = app
+            .http
+            .post(&url)
+            .header("cookie", &pair)
+            .json(&json!({ "option": option }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(vote.status(), 200);
+        assert!(vote.headers().get("set-cookie").is_none());
+        let body: VoteResponse = vote.json().await.unwrap();
+        assert_eq!(body.vote.option, option);
+    }
     assert_eq!(
-        (body.tally.counts, body.tally.total),
-        (vec![0, 1], 1),
+        app.recount(&poll, 2).await,
+        vec![0, 1],
         "the cookie's voter changed its vote"
     );
 }

@@ -63,7 +63,7 @@ async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind)
         (&r2, "replica 2"),
     ] {
         p.question = question.into();
-        db.store.create_poll(&p).await.unwrap();
+        db.store.create_poll(&p, None).await.unwrap();
     }
     beat(&r1, Duration::ZERO).await;
     beat(&r2, Duration::ZERO).await;
@@ -91,7 +91,7 @@ async fn reads_spread_over_the_replicas_and_writes_go_to_the_primary(kind: Kind)
 
     // Writes reach the primary only.
     let q = poll("written", 2, None);
-    store.create_poll(&q).await.unwrap();
+    store.create_poll(&q, None).await.unwrap();
     let outcome = store.vote(vote(&p, "v1", Some(1), "n1")).await.unwrap();
     assert_eq!(outcome.tally.version, 1);
     assert_eq!(primary.store.poll(&p.id).await.unwrap().tally.version, 1);
@@ -121,8 +121,8 @@ async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind:
         return;
     };
     let p = poll("behind", 2, None);
-    primary.store.create_poll(&p).await.unwrap();
-    replica.store.create_poll(&p).await.unwrap();
+    primary.store.create_poll(&p, None).await.unwrap();
+    replica.store.create_poll(&p, None).await.unwrap();
     // Votes this node did not see: another node's, committed on the primary only.
     primary
         .store
@@ -192,7 +192,7 @@ async fn the_heartbeat_gives_each_replica_its_lag(kind: Kind) {
 
     // The lagging replica gets no reads until it catches up.
     let p = poll("lag", 2, None);
-    primary.store.create_poll(&p).await.unwrap();
+    primary.store.create_poll(&p, None).await.unwrap();
     for _ in 0..4 {
         store.poll(&p.id).await.unwrap();
     }
@@ -226,7 +226,7 @@ async fn a_failing_replica_leaves_the_rotation_and_comes_back(kind: Kind) {
     until("the replica is probed in", || healthy(&store)).await;
 
     let p = poll("chaos", 2, None);
-    store.create_poll(&p).await.unwrap();
+    store.create_poll(&p, None).await.unwrap();
     store.vote(vote(&p, "v1", Some(0), "n1")).await.unwrap();
     proxy.cut();
     for _ in 0..3 {
@@ -267,7 +267,7 @@ async fn a_replica_down_at_start_stays_out_and_reads_use_the_primary() {
     store.check().await;
     assert_eq!(store.health()[0].state, ReplicaState::Down);
     let p = poll("down", 2, None);
-    store.create_poll(&p).await.unwrap();
+    store.create_poll(&p, None).await.unwrap();
     assert_eq!(store.poll(&p.id).await.unwrap().poll.id, p.id);
     assert!(
         ReplicatedStore::with_urls(primary.store.clone(), &["redis://x".into()], MAX_LAG).is_err()

@@ -20,7 +20,7 @@ export type NodeId = string;
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
-export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "internal";
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "internal";
 
 /**
  * The code and words of an error.
@@ -222,7 +222,15 @@ export type CastVote = {
 /**
  * The index of the chosen option in `poll.options`.
  */
-option: number, };
+option: number, 
+/**
+ * The voter's sequence number for this choice, higher for every later choice (a
+ * client may use its clock in milliseconds). The vote applies only if it is
+ * higher than the last one applied for this voter and poll, so a retry of an
+ * older choice that arrives late never undoes a newer one. Without it the vote
+ * always applies.
+ */
+seq?: number, };
 
 /**
  * What a node committed for one vote.
@@ -234,9 +242,23 @@ export type VoteReceipt = {
  */
 poll: PollId, 
 /**
- * The option the voter's vote is now on.
+ * The option this vote asked for.
  */
 option: number, 
+/**
+ * The `seq` this vote carried.
+ */
+seq: number | null, 
+/**
+ * True when a choice of this voter with an equal or higher `seq` was already
+ * applied: this vote changed nothing, and `choice` is the newer choice that stands.
+ */
+superseded: boolean, 
+/**
+ * The voter's choice that stands after this vote (`null`: none, withdrawn by a
+ * newer request).
+ */
+choice: number | null, 
 /**
  * The poll's version once this vote is counted. A repeated vote changes nothing
  * and answers the current version.
@@ -271,9 +293,19 @@ export type WithdrawResponse = {
  */
 poll: PollId, 
 /**
- * False when the voter had no vote to withdraw (nothing changed).
+ * False when nothing changed: the voter had no vote, or a newer choice (an equal
+ * or higher `seq`) was already applied.
  */
 withdrawn: boolean, 
+/**
+ * True when a choice of this voter with an equal or higher `seq` was already
+ * applied: this withdrawal changed nothing.
+ */
+superseded: boolean, 
+/**
+ * The voter's choice that stands after this request (`null`: no vote).
+ */
+choice: number | null, 
 /**
  * The node that handled the request.
  */

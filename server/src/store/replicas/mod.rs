@@ -45,8 +45,8 @@ use health::Replica;
 pub use health::{ReplicaHealth, ReplicaState};
 
 use super::{
-    Backend, BatchOutcome, ListCursor, PollRecord, PollState, Store, StoreError, VoteBatch,
-    check_url,
+    Backend, BatchOutcome, Creation, IdempotencyKey, ListCursor, PollRecord, PollState, Store,
+    StoreError, VoteBatch, check_url,
 };
 
 /// Longest a read may wait for a replica before the primary is asked instead: reads
@@ -234,8 +234,12 @@ impl Store for ReplicatedStore {
         self.primary.migrate()
     }
 
-    fn create_poll<'a>(&'a self, poll: &'a PollRecord) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.primary.create_poll(poll)
+    fn create_poll<'a>(
+        &'a self,
+        poll: &'a PollRecord,
+        key: Option<&'a IdempotencyKey>,
+    ) -> BoxFuture<'a, Result<Creation, StoreError>> {
+        self.primary.create_poll(poll, key)
     }
 
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>> {

@@ -149,12 +149,22 @@ pub(crate) struct Statements {
     pub(crate) upsert_votes: &'static str,
     /// Adds `{rows}` of `(poll, option, delta)` to the tally, atomically.
     pub(crate) add_to_counts: &'static str,
+    /// The last `seq` applied of a list of voters (`{voters}`), as `(voter, seq)` rows.
+    pub(crate) select_seqs: &'static str,
+    /// Inserts or updates `{rows}` of `(poll, voter, seq)`.
+    pub(crate) upsert_seqs: &'static str,
     /// Raises a poll's version and total: `(changes, total_delta, poll)`.
     pub(crate) bump_version: &'static str,
     /// Closes a poll still open at `now`: `(now, poll, now)`.
     pub(crate) close_poll: &'static str,
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
+    /// Records the poll an Idempotency-Key made: `(key, request_hash, poll, at)`.
+    pub(crate) insert_idempotency_key: &'static str,
+    /// What a key made: `(request_hash, poll)` by `(key)`.
+    pub(crate) select_idempotency_key: &'static str,
+    /// Deletes the keys recorded before a time: `(before)`.
+    pub(crate) forget_idempotency_keys: &'static str,
     /// The cheapest statement the server answers.
     pub(crate) ping: &'static str,
     /// Sets the one heartbeat row to the writer's clock, in ms (bound once).
@@ -173,6 +183,8 @@ impl Statements {
                 (Batched::Delete, self.delete_votes),
                 (Batched::Upsert, self.upsert_votes),
                 (Batched::AddToCounts, self.add_to_counts),
+                (Batched::SelectSeqs, self.select_seqs),
+                (Batched::UpsertSeqs, self.upsert_seqs),
             ],
         )
     }

@@ -8,6 +8,7 @@
 //! - this file: the store, its pools, and the short transactions (create, close) and
 //!   reads;
 //! - `rows.rs`: the poll row and the snapshot read of a poll with its tally;
+//! - `create.rs`: poll creation, once per Idempotency-Key;
 //! - `vote.rs`: the vote batch, the one transaction that must be fast;
 //! - `batch.rs`: what a batch writes, planned in Rust, and its padded statements;
 //! - `dialect.rs`: the [`Dialect`] trait, the [`Statements`], and error mapping.
@@ -21,12 +22,13 @@
 //! types (rust-lang/rust#20671): those of the first kind are folded into [`Dialect`]'s
 //! declaration; these cannot be, nor named once as a trait alias (stable Rust has none,
 //! and a blanket-implemented stand-in would not carry them either). So they are written
-//! out, the same six lines on each of the four generic impl blocks: `Store` and
-//! `Heartbeat` here, `rows.rs` and `vote.rs`. Rejected: an executor type on the dialect
+//! out, the same six lines on each of the generic impl blocks: `Store` and
+//! `Heartbeat` here, `rows.rs`, `create.rs` and `vote.rs`. Rejected: an executor type on the dialect
 //! (it would lift one line, for a conversion at every query), and a trait that each
 //! backend implements with its own copy of the queries (the flow three times over).
 
 mod batch;
+mod create;
 mod dialect;
 mod rows;
 mod vote;
@@ -45,8 +47,8 @@ pub(crate) use dialect::{Dialect, ErrorClass, Statements, store_error};
 
 use super::failover::{StaleConnections, evicting_stale};
 use super::{
-    BatchOutcome, Heartbeat, ListCursor, PollRecord, PollState, Store, StoreError, VoteBatch,
-    from_millis, to_millis,
+    BatchOutcome, Creation, Heartbeat, IdempotencyKey, ListCursor, PollRecord, PollState, Store,
+    StoreError, VoteBatch, from_millis, to_millis,
 };
 use batch::BatchSql;
 use dialect::{RowsAffected, is_read_only};
@@ -162,30 +164,12 @@ where
         })
     }
 
-    fn create_poll<'a>(&'a self, poll: &'a PollRecord) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let options = serde_json::to_string(&poll.options).expect("strings serialize");
-            let mut tx = self.begin_write().await?;
-            sqlx::query(DB::SQL.insert_poll)
-                .bind(poll.id.as_str())
-                .bind(poll.question.as_str())
-                .bind(options.as_str())
-                .bind(poll.options.len() as i64)
-                .bind(to_millis(poll.created_at))
-                .bind(poll.closes_at.map(to_millis))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.write_error(e))?;
-            for index in 0..poll.options.len() as i64 {
-                sqlx::query(DB::SQL.insert_tally_row)
-                    .bind(poll.id.as_str())
-                    .bind(index)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| self.write_error(e))?;
-            }
-            tx.commit().await.map_err(|e| self.write_error(e))
-        })
+    fn create_poll<'a>(
+        &'a self,
+        poll: &'a PollRecord,
+        key: Option<&'a IdempotencyKey>,
+    ) -> BoxFuture<'a, Result<Creation, StoreError>> {
+        Box::pin(self.create(poll, key))
     }
 
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>> {

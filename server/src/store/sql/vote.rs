@@ -3,6 +3,7 @@
 //!    locks the database), reading the tally, and check the poll is open at `now`;
 //! 2. read the voters' current votes under that lock: on MySQL `rows_affected` cannot
 //!    tell an insert from an unchanged upsert, so changes are derived from these rows;
+//!    (and, when a ballot carries a `seq`, the voters' last applied `seq`);
 //! 3. apply the ballots in order in Rust ([`plan`]): per-ballot answers, the net rows
 //!    to write and the net change of each option's count;
 //! 4. write the vote rows, then move the tally with one atomic statement for every
@@ -10,7 +11,8 @@
 //! 5. raise the poll's version by the number of ballots that changed a choice, and
 //!    commit; the tally read in step 1 plus the plan's changes is the new tally.
 //!
-//! Seven round trips per batch whatever its size (eight with withdrawals), all under
+//! Seven round trips per batch whatever its size (eight with withdrawals, two more
+//! when ballots carry a `seq`), all under
 //! the poll's lock, which is what bounds the votes per second on one poll. The lists
 //! are cut and padded to powers of two ([`padded_chunks`]), so a connection prepares
 //! a handful of statements, not one per batch size.
@@ -20,7 +22,7 @@ use std::collections::HashMap;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use votewire_proto::Tally;
 
-use super::batch::{Batched, padded_chunks, plan};
+use super::batch::{Batched, Previous, padded_chunks, plan};
 use super::{Dialect, SqlStore};
 use crate::store::{BatchOutcome, StoreError, VoteBatch, to_millis};
 
@@ -66,27 +68,34 @@ where
         let mut voters: Vec<&str> = batch.ballots.iter().map(|b| b.voter.as_str()).collect();
         voters.sort_unstable();
         voters.dedup();
-        let mut previous = HashMap::new();
-        for chunk in padded_chunks(&voters) {
-            let sql = self.batch_sql.get(Batched::SelectPrevious, chunk.len());
-            let mut query = sqlx::query_as::<_, (String, i64)>(sql).bind(id);
-            for voter in chunk {
-                query = query.bind(*voter);
-            }
-            let rows = query
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|e| self.write_error(e))?;
-            previous.extend(rows);
-        }
+        let choices = self
+            .select_by_voter(&mut tx, Batched::SelectPrevious, id, &voters)
+            .await?;
+        let seqs = if batch.ballots.iter().any(|b| b.seq.is_some()) {
+            self.select_by_voter(&mut tx, Batched::SelectSeqs, id, &voters)
+                .await?
+        } else {
+            HashMap::new()
+        };
+        let previous = Previous { choices, seqs };
         let plan = plan(option_count, &previous, &batch.ballots);
-        if plan.changes == 0 {
-            // Repeats and refusals only: nothing to write.
+        if plan.changes == 0 && plan.seqs.is_empty() {
+            // Repeats, superseded ballots and refusals only: nothing to write.
             tx.commit().await.map_err(|e| self.write_error(e))?;
             return Ok(BatchOutcome {
                 results: plan.results,
                 tally: before,
             });
+        }
+        for chunk in padded_chunks(&plan.seqs) {
+            let mut query = sqlx::query(self.batch_sql.get(Batched::UpsertSeqs, chunk.len()));
+            for (voter, seq) in chunk {
+                query = query.bind(id).bind(voter.as_str()).bind(*seq);
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
         }
         for chunk in padded_chunks(&plan.deletes) {
             let mut query = sqlx::query(self.batch_sql.get(Batched::Delete, chunk.len())).bind(id);
@@ -144,5 +153,29 @@ where
             tally: plan.tally_after(&before),
             results: plan.results,
         })
+    }
+
+    /// `(voter, value)` rows of `which` (a per-voter select) for `voters` of poll `id`.
+    async fn select_by_voter(
+        &self,
+        tx: &mut sqlx::Transaction<'static, DB>,
+        which: Batched,
+        id: &str,
+        voters: &[&str],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in padded_chunks(voters) {
+            let sql = self.batch_sql.get(which, chunk.len());
+            let mut query = sqlx::query_as::<_, (String, i64)>(sql).bind(id);
+            for voter in chunk {
+                query = query.bind(*voter);
+            }
+            let rows = query
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
+            found.extend(rows);
+        }
+        Ok(found)
     }
 }

@@ -2,6 +2,7 @@
 //! in `batches.rs`.
 
 mod batches;
+mod retries;
 
 use chrono::{DateTime, Duration, Utc};
 use votewire_proto::{NodeId, PollId, PollStatus};
@@ -14,6 +15,10 @@ use batches::{
     a_batch_applies_its_ballots_in_order_in_one_commit, a_batch_on_a_closed_poll_is_refused_whole,
     concurrent_votes_from_two_nodes_equal_a_recount,
     nodes_starting_together_migrate_without_racing,
+};
+use retries::{
+    a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
+    an_idempotency_key_makes_one_poll_whoever_retries_it,
 };
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -36,6 +41,7 @@ pub(crate) fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &s
         poll: poll.id.clone(),
         voter: voter.to_owned(),
         option,
+        seq: None,
         node: NodeId::parse(node).unwrap(),
         now: now(),
     }
@@ -46,7 +52,7 @@ async fn a_poll_reads_back_and_votes_set_change_repeat_and_withdraw(kind: Kind) 
         return;
     };
     let p = poll("story", 3, None);
-    db.store.create_poll(&p).await.unwrap();
+    db.store.create_poll(&p, None).await.unwrap();
     let state = db.store.poll(&p.id).await.unwrap();
     assert_eq!(state.poll, p);
     assert_eq!(
@@ -59,7 +65,7 @@ async fn a_poll_reads_back_and_votes_set_change_repeat_and_withdraw(kind: Kind) 
     );
 
     let first = db.store.vote(vote(&p, "v1", Some(2), "n1")).await.unwrap();
-    assert!(first.changed);
+    assert!(first.ballot.changed);
     assert_eq!(
         (
             first.tally.version,
@@ -69,7 +75,7 @@ async fn a_poll_reads_back_and_votes_set_change_repeat_and_withdraw(kind: Kind) 
         (1, vec![0, 0, 1], 1)
     );
     let repeat = db.store.vote(vote(&p, "v1", Some(2), "n2")).await.unwrap();
-    assert!(!repeat.changed, "a repeated vote changes nothing");
+    assert!(!repeat.ballot.changed, "a repeated vote changes nothing");
     assert_eq!(repeat.tally, first.tally);
     let change = db.store.vote(vote(&p, "v1", Some(0), "n2")).await.unwrap();
     assert_eq!(
@@ -91,7 +97,7 @@ async fn a_poll_reads_back_and_votes_set_change_repeat_and_withdraw(kind: Kind) 
         (4, vec![1, 0, 0], 1)
     );
     let again = db.store.vote(vote(&p, "v1", None, "n1")).await.unwrap();
-    assert!(!again.changed, "withdrawing nothing changes nothing");
+    assert!(!again.ballot.changed, "withdrawing nothing changes nothing");
     assert_eq!(db.recount("story", 3).await, withdraw.tally.counts);
 
     let (tally, nodes) = db.store.audit(&p.id).await.unwrap();
@@ -106,7 +112,7 @@ async fn bad_votes_are_refused_and_change_nothing(kind: Kind) {
         return;
     };
     let p = poll("gate", 2, None);
-    db.store.create_poll(&p).await.unwrap();
+    db.store.create_poll(&p, None).await.unwrap();
     let missing = poll("missing", 2, None);
     assert_eq!(
         db.store
@@ -151,10 +157,10 @@ async fn the_server_clock_closes_a_poll_at_its_closing_time(kind: Kind) {
     };
     let closes_at = now() + Duration::seconds(60);
     let p = poll("timed", 2, Some(closes_at));
-    db.store.create_poll(&p).await.unwrap();
+    db.store.create_poll(&p, None).await.unwrap();
     let mut early = vote(&p, "v", Some(1), "n");
     early.now = closes_at - Duration::milliseconds(1);
-    assert!(db.store.vote(early).await.unwrap().changed);
+    assert!(db.store.vote(early).await.unwrap().ballot.changed);
     let mut late = vote(&p, "v", Some(0), "n");
     late.now = closes_at;
     assert_eq!(
@@ -178,7 +184,7 @@ async fn open_polls_list_newest_first_in_pages(kind: Kind) {
     for i in 0..5 {
         let mut p = poll(&format!("list{i}"), 2, None);
         p.created_at = base + Duration::milliseconds(i);
-        db.store.create_poll(&p).await.unwrap();
+        db.store.create_poll(&p, None).await.unwrap();
     }
     db.store
         .close(&PollId::parse("list2").unwrap(), base)
@@ -238,6 +244,16 @@ macro_rules! stories_for {
                 super::concurrent_votes_from_two_nodes_equal_a_recount($kind).await
             }
 
+            #[tokio::test]
+            async fn a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice() {
+                super::a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice($kind).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn an_idempotency_key_makes_one_poll_whoever_retries_it() {
+                super::an_idempotency_key_makes_one_poll_whoever_retries_it($kind).await
+            }
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn nodes_starting_together_migrate_without_racing() {
                 super::nodes_starting_together_migrate_without_racing($kind).await
@@ -255,7 +271,7 @@ async fn postgres_a_write_on_a_read_only_connection_reconnects_the_writer_pool()
         return;
     };
     let p = poll("failover", 2, None);
-    db.store.create_poll(&p).await.unwrap();
+    db.store.create_poll(&p, None).await.unwrap();
     db.set_new_sessions_read_only(true).await;
     let node = db.another_node().await;
     // Concurrent reads fill the pool with several read-only connections.
@@ -272,7 +288,7 @@ async fn postgres_a_write_on_a_read_only_connection_reconnects_the_writer_pool()
     for i in 1..=8 {
         let accepted = node.vote(vote(&p, &format!("v{i}"), Some(0), "n1")).await;
         assert!(
-            accepted.as_ref().is_ok_and(|o| o.changed),
+            accepted.as_ref().is_ok_and(|o| o.ballot.changed),
             "every stale connection was closed, the write ran on a new one: {accepted:?}"
         );
     }

@@ -7,8 +7,10 @@
 //!
 //! Ballots apply in order, as if committed one by one: a voter who votes twice in one
 //! batch ends on the second choice, and the version rises by one for every ballot that
-//! changed the voter's choice at its turn. Only the net change is written: one row per
-//! voter, one statement per option whose count moved.
+//! changed the voter's choice at its turn. A ballot with a `seq` no higher than the
+//! voter's last applies nothing (a late retry of an older choice). Only the net change
+//! is written: one row per voter, one statement per option whose count moved, one
+//! sequence row per voter whose `seq` rose.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,17 +19,19 @@ use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use votewire_proto::Tally;
 
-use crate::store::{Ballot, StoreError};
+use crate::store::{Ballot, BallotResult, StoreError};
 
 /// What a batch writes, and what each of its ballots did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Plan {
-    /// Per ballot, in order: whether it changed the voter's choice, or why it was refused.
-    pub(crate) results: Vec<Result<bool, StoreError>>,
+    /// Per ballot, in order: what it did, or why it was refused.
+    pub(crate) results: Vec<Result<BallotResult, StoreError>>,
     /// Voters whose row must now hold this option (inserted or updated).
     pub(crate) upserts: Vec<(String, i64)>,
     /// Voters whose row must go (withdrawn).
     pub(crate) deletes: Vec<String>,
+    /// Voters whose last applied `seq` rose, with the new one.
+    pub(crate) seqs: Vec<(String, i64)>,
     /// Net change of each option's count, indexed by option.
     pub(crate) deltas: Vec<i64>,
     /// Net change of the number of voters with a vote.
@@ -53,11 +57,26 @@ impl Plan {
     }
 }
 
-/// Applies `ballots` in order to the choices the database holds (`previous`: voter ->
-/// option, for the batch's voters that have a vote), on a poll of `option_count`
-/// options.
-pub(crate) fn plan(option_count: i64, previous: &HashMap<String, i64>, ballots: &[Ballot]) -> Plan {
-    let mut current: HashMap<&str, Option<i64>> = HashMap::new();
+/// What the database holds for the voters of a batch, read under the poll's lock.
+#[derive(Debug, Default)]
+pub(crate) struct Previous {
+    /// Voter -> option, for the voters that have a vote.
+    pub(crate) choices: HashMap<String, i64>,
+    /// Voter -> the last `seq` applied, for the voters that sent one.
+    pub(crate) seqs: HashMap<String, i64>,
+}
+
+/// One voter's state while the ballots apply.
+#[derive(Clone, Copy)]
+struct Current {
+    choice: Option<i64>,
+    seq: Option<i64>,
+}
+
+/// Applies `ballots` in order to what the database holds (`previous`), on a poll of
+/// `option_count` options.
+pub(crate) fn plan(option_count: i64, previous: &Previous, ballots: &[Ballot]) -> Plan {
+    let mut current: HashMap<&str, Current> = HashMap::new();
     let mut touched: Vec<&str> = Vec::new();
     let mut plan = Plan {
         deltas: vec![0; option_count.max(0) as usize],
@@ -72,25 +91,40 @@ pub(crate) fn plan(option_count: i64, previous: &HashMap<String, i64>, ballots: 
             continue;
         }
         let voter = ballot.voter.as_str();
-        let choice = current
-            .entry(voter)
-            .or_insert_with(|| previous.get(voter).copied());
-        if *choice == wanted {
-            plan.results.push(Ok(false));
-            continue;
+        let now = current.entry(voter).or_insert_with(|| Current {
+            choice: previous.choices.get(voter).copied(),
+            seq: previous.seqs.get(voter).copied(),
+        });
+        let seq = ballot.seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+        let superseded = seq.is_some_and(|s| now.seq.is_some_and(|last| last >= s));
+        let changed = !superseded && now.choice != wanted;
+        if !superseded {
+            if seq.is_some() {
+                now.seq = seq;
+            }
+            now.choice = wanted;
         }
-        if !touched.contains(&voter) {
+        if (changed || (seq.is_some() && !superseded)) && !touched.contains(&voter) {
             touched.push(voter);
         }
-        *choice = wanted;
-        plan.changes += 1;
-        plan.results.push(Ok(true));
+        plan.changes += u64::from(changed);
+        plan.results.push(Ok(BallotResult {
+            changed,
+            superseded,
+            choice: now.choice.map(|c| c as u32),
+        }));
     }
     for voter in touched {
-        let before = previous.get(voter).copied();
-        let after = current[voter];
+        let now = current[voter];
+        if now.seq != previous.seqs.get(voter).copied()
+            && let Some(seq) = now.seq
+        {
+            plan.seqs.push((voter.to_owned(), seq));
+        }
+        let before = previous.choices.get(voter).copied();
+        let after = now.choice;
         if before == after {
-            continue; // changed and changed back within the batch
+            continue; // unchanged, or changed and changed back within the batch
         }
         if let Some(old) = before {
             plan.deltas[old as usize] -= 1;
@@ -131,6 +165,10 @@ pub(crate) enum Batched {
     Upsert,
     /// Adds rows of `(poll, option, delta)` to the counts; no option twice.
     AddToCounts,
+    /// `(voter, seq)` of a list of voters who sent a `seq` before.
+    SelectSeqs,
+    /// Inserts or updates rows of `(poll, voter, seq)`; a repeated row is harmless.
+    UpsertSeqs,
 }
 
 /// The templates of a backend's batch statements and their expansions so far:
@@ -139,13 +177,13 @@ pub(crate) enum Batched {
 /// prepares a handful of statements, not one per batch size.
 pub(crate) struct BatchSql {
     params: Params,
-    templates: [(Batched, &'static str); 4],
+    templates: [(Batched, &'static str); 6],
     expanded: Mutex<HashMap<(Batched, usize), SqlStr>>,
 }
 
 impl BatchSql {
     /// A backend's templates, in its parameter style.
-    pub(crate) fn new(params: Params, templates: [(Batched, &'static str); 4]) -> Self {
+    pub(crate) fn new(params: Params, templates: [(Batched, &'static str); 6]) -> Self {
         Self {
             params,
             templates,
@@ -166,13 +204,13 @@ impl BatchSql {
                     .map(|(_, template)| *template)
                     .expect("a template for every statement");
                 let sql = match which {
-                    Batched::SelectPrevious | Batched::Delete => {
+                    Batched::SelectPrevious | Batched::Delete | Batched::SelectSeqs => {
                         template.replace("{voters}", &placeholders(self.params, 2, n, 1))
                     }
                     Batched::Upsert => {
                         template.replace("{rows}", &placeholders(self.params, 1, n, 5))
                     }
-                    Batched::AddToCounts => {
+                    Batched::AddToCounts | Batched::UpsertSeqs => {
                         template.replace("{rows}", &placeholders(self.params, 1, n, 3))
                     }
                 };
@@ -219,105 +257,4 @@ pub(crate) fn padded_chunks<T>(items: &[T]) -> impl Iterator<Item = Vec<&T>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ballot(voter: &str, option: Option<u32>) -> Ballot {
-        Ballot {
-            voter: voter.to_owned(),
-            option,
-        }
-    }
-
-    #[test]
-    fn ballots_apply_in_order_and_only_the_net_change_is_written() {
-        let previous = HashMap::from([("old".to_owned(), 0), ("leaver".to_owned(), 1)]);
-        let ballots = [
-            ballot("new", Some(2)),
-            ballot("old", Some(0)),   // unchanged
-            ballot("old", Some(1)),   // moves
-            ballot("twice", Some(0)), // votes, then changes its mind
-            ballot("twice", Some(1)),
-            ballot("leaver", None),  // withdraws
-            ballot("bad", Some(3)),  // out of range
-            ballot("nobody", None),  // withdraws nothing
-            ballot("back", Some(0)), // votes and withdraws again: nothing to write
-            ballot("back", None),
-        ];
-        let plan = plan(3, &previous, &ballots);
-        assert_eq!(
-            plan.results,
-            vec![
-                Ok(true),
-                Ok(false),
-                Ok(true),
-                Ok(true),
-                Ok(true),
-                Ok(true),
-                Err(StoreError::OptionOutOfRange { options: 3 }),
-                Ok(false),
-                Ok(true),
-                Ok(true),
-            ]
-        );
-        assert_eq!(plan.changes, 7);
-        assert_eq!(
-            plan.upserts,
-            vec![
-                ("new".to_owned(), 2),
-                ("old".to_owned(), 1),
-                ("twice".to_owned(), 1)
-            ]
-        );
-        assert_eq!(plan.deletes, vec!["leaver".to_owned()]);
-        // old: 0 -> 1, leaver: 1 -> gone, new: +2, twice: +1.
-        assert_eq!(plan.deltas, vec![-1, 1, 1]);
-        assert_eq!(plan.total_delta, 1);
-    }
-
-    #[test]
-    fn placeholders_follow_the_backend() {
-        assert_eq!(placeholders(Params::Question, 2, 3, 1), "?, ?, ?");
-        assert_eq!(placeholders(Params::Numbered, 2, 3, 1), "$2, $3, $4");
-        assert_eq!(
-            placeholders(Params::Numbered, 1, 2, 2),
-            "($1, $2), ($3, $4)"
-        );
-        let sql = BatchSql::new(
-            Params::Numbered,
-            [
-                (Batched::SelectPrevious, "IN ({voters})"),
-                (Batched::Delete, "DELETE ({voters})"),
-                (Batched::Upsert, "VALUES {rows}"),
-                (Batched::AddToCounts, "COUNTS {rows}"),
-            ],
-        );
-        assert_eq!(
-            sql.get(Batched::SelectPrevious, 4).as_str(),
-            "IN ($2, $3, $4, $5)"
-        );
-        assert_eq!(
-            sql.get(Batched::Upsert, 1).as_str(),
-            "VALUES ($1, $2, $3, $4, $5)"
-        );
-        assert_eq!(
-            sql.get(Batched::AddToCounts, 2).as_str(),
-            "COUNTS ($1, $2, $3), ($4, $5, $6)"
-        );
-    }
-
-    #[test]
-    fn chunks_are_padded_to_powers_of_two() {
-        let items: Vec<u32> = (0..(MAX_ROWS + 37) as u32).collect();
-        let chunks: Vec<Vec<&u32>> = padded_chunks(&items).collect();
-        assert_eq!(chunks.len(), 2);
-        assert_eq!(chunks[0].len(), MAX_ROWS);
-        assert_eq!(chunks[1].len(), 64);
-        let first = MAX_ROWS as u32;
-        assert_eq!(*chunks[1][36], first + 36);
-        assert!(
-            chunks[1][37..].iter().all(|item| **item == first),
-            "padded with the first"
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,193 @@
+//! The plan and the padded statements, case by case.
+use super::*;
+
+fn ballot(voter: &str, option: Option<u32>) -> Ballot {
+    Ballot {
+        voter: voter.to_owned(),
+        option,
+        seq: None,
+    }
+}
+
+fn numbered(voter: &str, option: Option<u32>, seq: u64) -> Ballot {
+    Ballot {
+        seq: Some(seq),
+        ..ballot(voter, option)
+    }
+}
+
+fn did(changed: bool, choice: Option<u32>) -> Result<BallotResult, StoreError> {
+    Ok(BallotResult {
+        changed,
+        superseded: false,
+        choice,
+    })
+}
+
+fn superseded(choice: Option<u32>) -> Result<BallotResult, StoreError> {
+    Ok(BallotResult {
+        changed: false,
+        superseded: true,
+        choice,
+    })
+}
+
+#[test]
+fn ballots_apply_in_order_and_only_the_net_change_is_written() {
+    let previous = Previous {
+        choices: HashMap::from([("old".to_owned(), 0), ("leaver".to_owned(), 1)]),
+        seqs: HashMap::new(),
+    };
+    let ballots = [
+        ballot("new", Some(2)),
+        ballot("old", Some(0)),   // unchanged
+        ballot("old", Some(1)),   // moves
+        ballot("twice", Some(0)), // votes, then changes its mind
+        ballot("twice", Some(1)),
+        ballot("leaver", None),  // withdraws
+        ballot("bad", Some(3)),  // out of range
+        ballot("nobody", None),  // withdraws nothing
+        ballot("back", Some(0)), // votes and withdraws again: nothing to write
+        ballot("back", None),
+    ];
+    let plan = plan(3, &previous, &ballots);
+    assert_eq!(
+        plan.results,
+        vec![
+            did(true, Some(2)),
+            did(false, Some(0)),
+            did(true, Some(1)),
+            did(true, Some(0)),
+            did(true, Some(1)),
+            did(true, None),
+            Err(StoreError::OptionOutOfRange { options: 3 }),
+            did(false, None),
+            did(true, Some(0)),
+            did(true, None),
+        ]
+    );
+    assert_eq!(plan.changes, 7);
+    assert_eq!(
+        plan.upserts,
+        vec![
+            ("new".to_owned(), 2),
+            ("old".to_owned(), 1),
+            ("twice".to_owned(), 1)
+        ]
+    );
+    assert_eq!(plan.deletes, vec!["leaver".to_owned()]);
+    // old: 0 -> 1, leaver: 1 -> gone, new: +2, twice: +1.
+    assert_eq!(plan.deltas, vec![-1, 1, 1]);
+    assert_eq!(plan.total_delta, 1);
+    assert!(plan.seqs.is_empty(), "no ballot sent a seq");
+}
+
+#[test]
+fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_stands() {
+    let previous = Previous {
+        choices: HashMap::from([("late".to_owned(), 1), ("withdrew".to_owned(), 0)]),
+        seqs: HashMap::from([("late".to_owned(), 7)]),
+    };
+    let ballots = [
+        numbered("late", Some(0), 5), // the retry of an older choice: too late
+        numbered("late", Some(0), 7), // the same seq again: a repeat, not applied
+        numbered("fresh", Some(0), 1),
+        numbered("fresh", Some(1), 3),
+        numbered("fresh", Some(0), 2), // reordered behind seq 3
+        numbered("withdrew", None, 4),
+        numbered("withdrew", Some(0), 2), // an older vote after the withdrawal
+        numbered("same", Some(2), 9),     // no vote before: counts, seq stored
+        ballot("unnumbered", Some(1)),
+    ];
+    let plan = plan(3, &previous, &ballots);
+    assert_eq!(
+        plan.results,
+        vec![
+            superseded(Some(1)),
+            superseded(Some(1)),
+            did(true, Some(0)),
+            did(true, Some(1)),
+            superseded(Some(1)),
+            did(true, None),
+            superseded(None),
+            did(true, Some(2)),
+            did(true, Some(1)),
+        ]
+    );
+    assert_eq!(plan.changes, 5);
+    let mut seqs = plan.seqs.clone();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        vec![
+            ("fresh".to_owned(), 3),
+            ("same".to_owned(), 9),
+            ("withdrew".to_owned(), 4)
+        ]
+    );
+    assert_eq!(plan.deletes, vec!["withdrew".to_owned()]);
+    assert_eq!(plan.deltas, vec![-1, 2, 1]);
+}
+
+#[test]
+fn a_higher_seq_that_repeats_the_choice_still_raises_the_stored_seq() {
+    let previous = Previous {
+        choices: HashMap::from([("v".to_owned(), 1)]),
+        seqs: HashMap::from([("v".to_owned(), 2)]),
+    };
+    let plan = plan(2, &previous, &[numbered("v", Some(1), 6)]);
+    assert_eq!(plan.results, vec![did(false, Some(1))]);
+    assert_eq!(
+        (plan.changes, plan.seqs.clone()),
+        (0, vec![("v".to_owned(), 6)])
+    );
+    assert!(plan.upserts.is_empty() && plan.deletes.is_empty());
+}
+
+#[test]
+fn placeholders_follow_the_backend() {
+    assert_eq!(placeholders(Params::Question, 2, 3, 1), "?, ?, ?");
+    assert_eq!(placeholders(Params::Numbered, 2, 3, 1), "$2, $3, $4");
+    assert_eq!(
+        placeholders(Params::Numbered, 1, 2, 2),
+        "($1, $2), ($3, $4)"
+    );
+    let sql = BatchSql::new(
+        Params::Numbered,
+        [
+            (Batched::SelectPrevious, "IN ({voters})"),
+            (Batched::Delete, "DELETE ({voters})"),
+            (Batched::Upsert, "VALUES {rows}"),
+            (Batched::AddToCounts, "COUNTS {rows}"),
+            (Batched::SelectSeqs, "SEQS ({voters})"),
+            (Batched::UpsertSeqs, "SET SEQS {rows}"),
+        ],
+    );
+    assert_eq!(
+        sql.get(Batched::SelectPrevious, 4).as_str(),
+        "IN ($2, $3, $4, $5)"
+    );
+    assert_eq!(
+        sql.get(Batched::Upsert, 1).as_str(),
+        "VALUES ($1, $2, $3, $4, $5)"
+    );
+    assert_eq!(
+        sql.get(Batched::AddToCounts, 2).as_str(),
+        "COUNTS ($1, $2, $3), ($4, $5, $6)"
+    );
+}
+
+#[test]
+fn chunks_are_padded_to_powers_of_two() {
+    let items: Vec<u32> = (0..(MAX_ROWS + 37) as u32).collect();
+    let chunks: Vec<Vec<&u32>> = padded_chunks(&items).collect();
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks[0].len(), MAX_ROWS);
+    assert_eq!(chunks[1].len(), 64);
+    let first = MAX_ROWS as u32;
+    assert_eq!(*chunks[1][36], first + 36);
+    assert!(
+        chunks[1][37..].iter().all(|item| **item == first),
+        "padded with the first"
+    );
+}
