@@ -8,14 +8,18 @@ import type {
   PollList,
   PollView,
   VoteResponse,
+  VoterIssued,
   WithdrawResponse,
 } from "../proto";
 import { ApiError, errorFromResponse } from "./errors";
 
-async function request<T>(method: string, path: string, body?: unknown, auth?: string): Promise<T> {
+type Extra = { auth?: string; idempotencyKey?: string };
+
+async function request<T>(method: string, path: string, body?: unknown, extra: Extra = {}): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (auth) headers.authorization = auth;
+  if (extra.auth) headers.authorization = extra.auth;
+  if (extra.idempotencyKey) headers["idempotency-key"] = extra.idempotencyKey;
   let response: Response;
   try {
     response = await fetch(path, {
@@ -40,11 +44,16 @@ const poll = (id: string) => `/api/polls/${encodeURIComponent(id)}`;
 
 export const api = {
   listPolls: (limit = 20) => request<PollList>("GET", `/api/polls?limit=${limit}`),
-  createPoll: (body: CreatePoll) => request<CreatedPoll>("POST", "/api/polls", body),
+  /** Creates a poll; sent again with the same key (a retry), it answers the same poll. */
+  createPoll: (body: CreatePoll, idempotencyKey: string) =>
+    request<CreatedPoll>("POST", "/api/polls", body, { idempotencyKey }),
   getPoll: (id: string) => request<PollView>("GET", poll(id)),
-  vote: (id: string, option: number) => request<VoteResponse>("POST", `${poll(id)}/votes`, { option }),
-  withdraw: (id: string) => request<WithdrawResponse>("DELETE", `${poll(id)}/votes`),
+  /** Issues this browser a voter, in its HttpOnly cookie. */
+  issueVoter: () => request<VoterIssued>("POST", "/api/voters"),
+  vote: (id: string, option: number, seq: number) =>
+    request<VoteResponse>("POST", `${poll(id)}/votes`, { option, seq }),
+  withdraw: (id: string, seq: number) => request<WithdrawResponse>("DELETE", `${poll(id)}/votes?seq=${seq}`),
   close: (id: string, ownerToken: string) =>
-    request<PollView>("POST", `${poll(id)}/close`, undefined, `Bearer ${ownerToken}`),
+    request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),
   cluster: () => request<ClusterView>("GET", "/api/cluster"),
 };

@@ -6,12 +6,21 @@ import { remembered } from "../lib/remembered";
 import { navigate, pollPath } from "../lib/router";
 import "./CreatePollForm.css";
 
+/** 128 random bits in hex: `crypto.randomUUID` exists only on HTTPS pages, this everywhere. */
+function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "" };
 
 export function CreatePollForm() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [problem, setProblem] = useState<{ text: string; field: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // One key per poll being made: a submit retried after a lost answer (or by nginx)
+  // answers the poll the first one made. A changed draft is another poll: a new key.
+  const creation = useRef<{ request: string; key: string } | null>(null);
   const optionInputs = useRef<(HTMLInputElement | null)[]>([]);
   const focusOption = useRef<number | null>(null);
 
@@ -53,7 +62,9 @@ export function CreatePollForm() {
     setProblem(null);
     setBusy(true);
     try {
-      const created = await api.createPoll(result.body);
+      const request = JSON.stringify(result.body);
+      if (creation.current?.request !== request) creation.current = { request, key: randomKey() };
+      const created = await api.createPoll(result.body, creation.current.key);
       remembered.setOwnerToken(created.poll.id, created.owner_token);
       navigate(pollPath(created.poll.id));
     } catch (failure) {

@@ -4,6 +4,7 @@
 
 const ownerKey = (poll: string) => `votewire:owner:${poll}`;
 const voteKey = (poll: string) => `votewire:vote:${poll}`;
+const voterKey = "votewire:voter";
 
 function read(key: string): string | null {
   try {
@@ -31,4 +32,7 @@ export const remembered = {
   },
   setMyVote: (poll: string, option: number | null) =>
     write(voteKey(poll), option === null ? null : String(option)),
+  /** Whether this browser was issued a voter (its cookie is HttpOnly: unreadable here). */
+  hasVoter: () => read(voterKey) === "yes",
+  setHasVoter: (has: boolean) => write(voterKey, has ? "yes" : null),
 };

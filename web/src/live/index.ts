@@ -4,6 +4,7 @@
 import { useEffect, useSyncExternalStore } from "react";
 import { api } from "../api/client";
 import { ApiError, describeError } from "../api/errors";
+import { remembered } from "../lib/remembered";
 import { showToast } from "../lib/toasts";
 import { type ConnectionState, LiveClient } from "./liveClient";
 import { createPollActions } from "./pollActions";
@@ -20,7 +21,7 @@ export const live = new LiveClient({
 });
 
 /** Vote, withdraw and close, each offering its answer's tally (and status) to `live`. */
-export const pollActions = createPollActions(api, live);
+export const pollActions = createPollActions(api, live, remembered);
 
 // A laptop waking up or a phone back in coverage should not wait out the backoff.
 window.addEventListener("online", () => live.reconnectNow());

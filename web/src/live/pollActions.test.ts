@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/errors";
 import type { Poll, PollStatus, PollView, Tally } from "../proto";
-import { type PollApi, createPollActions } from "./pollActions";
+import { type PollApi, type VoterMemory, createPollActions } from "./pollActions";
 import type { PollReport } from "./pollState";
 
 const tally = (version: number, counts: number[]): Tally => ({
@@ -31,6 +31,7 @@ function fakeApi(answers: Partial<PollApi> = {}) {
   const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected call: ${name}`));
   const client: PollApi = {
     getPoll: vi.fn(answers.getPoll ?? unexpected("getPoll")),
+    issueVoter: vi.fn(answers.issueVoter ?? (() => Promise.resolve({ voter_token: "t" }))),
     vote: vi.fn(answers.vote ?? unexpected("vote")),
     withdraw: vi.fn(answers.withdraw ?? unexpected("withdraw")),
     close: vi.fn(answers.close ?? unexpected("close")),
@@ -44,25 +45,38 @@ function fakeStore() {
   return { offers, offer: (poll: string, report: PollReport) => void offers.push([poll, report]) };
 }
 
+/** A browser that holds a voter already, unless told otherwise. */
+function fakeVoter(has = true): VoterMemory & { has: boolean } {
+  const memory = { has, hasVoter: () => memory.has, setHasVoter: (h: boolean) => void (memory.has = h) };
+  return memory;
+}
+
+/** A clock that reads `times` in turn. */
+const clockOf = (...times: number[]) => () => times.shift() ?? 0;
+
 /** Lets promise callbacks the actions did not wait for (the re-fetch) run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("poll actions", () => {
   it("a vote offers the answer's tally and returns the answer", async () => {
-    const answer = { vote: { poll: "p1", option: 1, version: 4, node: "n1" }, tally: tally(4, [1, 3]) };
+    const answer = {
+      vote: { poll: "p1", option: 1, seq: 1000, superseded: false, choice: 1, version: 4, node: "n1" },
+      tally: tally(4, [1, 3]),
+    };
     const client = fakeApi({ vote: () => Promise.resolve(answer) });
     const store = fakeStore();
-    await expect(createPollActions(client, store).vote("p1", 1)).resolves.toBe(answer);
-    expect(client.vote).toHaveBeenCalledWith("p1", 1);
+    await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 1)).resolves.toBe(answer);
+    expect(client.vote).toHaveBeenCalledWith("p1", 1, 1000);
+    expect(client.issueVoter).not.toHaveBeenCalled();
     expect(store.offers).toEqual([["p1", { tally: tally(4, [1, 3]) }]]);
   });
 
   it("a withdrawal offers the answer's tally and returns the answer", async () => {
-    const answer = { poll: "p1", withdrawn: true, node: "n2", tally: tally(5, [1, 2]) };
+    const answer = { poll: "p1", withdrawn: true, superseded: false, choice: null, node: "n2", tally: tally(5, [1, 2]) };
     const client = fakeApi({ withdraw: () => Promise.resolve(answer) });
     const store = fakeStore();
-    await expect(createPollActions(client, store).withdraw("p1")).resolves.toBe(answer);
-    expect(client.withdraw).toHaveBeenCalledWith("p1");
+    await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).withdraw("p1")).resolves.toBe(answer);
+    expect(client.withdraw).toHaveBeenCalledWith("p1", 1000);
     expect(store.offers).toEqual([["p1", { tally: tally(5, [1, 2]) }]]);
   });
 
@@ -70,7 +84,7 @@ describe("poll actions", () => {
     const answer = view("closed", tally(6, [2, 2]));
     const client = fakeApi({ close: () => Promise.resolve(answer) });
     const store = fakeStore();
-    await expect(createPollActions(client, store).close("p1", "owner-token")).resolves.toBe(answer);
+    await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).close("p1", "owner-token")).resolves.toBe(answer);
     expect(client.close).toHaveBeenCalledWith("p1", "owner-token");
     expect(store.offers).toEqual([["p1", { tally: tally(6, [2, 2]), status: "closed" }]]);
   });
@@ -89,7 +103,7 @@ describe("poll actions", () => {
         getPoll: () => Promise.resolve(closed),
       });
       const store = fakeStore();
-      await expect(act(createPollActions(client, store))).rejects.toBe(error);
+      await expect(act(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)))).rejects.toBe(error);
       await settle();
       expect(client.getPoll).toHaveBeenCalledWith("p1");
       expect(store.offers).toEqual([["p1", { tally: tally(7, [3, 2]), status: "closed" }]]);
@@ -102,7 +116,7 @@ describe("poll actions", () => {
         getPoll: () => new Promise<PollView>((resolve) => (answer = resolve)),
       });
       const store = fakeStore();
-      await expect(createPollActions(client, store).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
+      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
       expect(store.offers).toEqual([]);
       answer(closed);
       await settle();
@@ -115,7 +129,7 @@ describe("poll actions", () => {
         getPoll: () => Promise.reject(new ApiError(0, "network", "offline")),
       });
       const store = fakeStore();
-      await expect(createPollActions(client, store).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
+      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
       await settle();
       expect(client.getPoll).toHaveBeenCalledOnce();
       expect(store.offers).toEqual([]);
@@ -132,7 +146,7 @@ describe("poll actions", () => {
   ] as const)("a %s refused for another reason (%s) offers nothing and fetches nothing", async (action, error) => {
     const client = fakeApi({ vote: () => Promise.reject(error), withdraw: () => Promise.reject(error) });
     const store = fakeStore();
-    const actions = createPollActions(client, store);
+    const actions = createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000));
     await expect(action === "vote" ? actions.vote("p1", 0) : actions.withdraw("p1")).rejects.toBe(error);
     await settle();
     expect(client.getPoll).not.toHaveBeenCalled();
@@ -144,10 +158,59 @@ describe("poll actions", () => {
     async (error) => {
       const client = fakeApi({ close: () => Promise.reject(error) });
       const store = fakeStore();
-      await expect(createPollActions(client, store).close("p1", "wrong")).rejects.toBe(error);
+      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).close("p1", "wrong")).rejects.toBe(error);
       await settle();
       expect(client.getPoll).not.toHaveBeenCalled();
       expect(store.offers).toEqual([]);
     },
   );
+
+  describe("the voter and the seq", () => {
+    const answer = {
+      vote: { poll: "p1", option: 0, seq: 5, superseded: false, choice: 0, version: 1, node: "n1" },
+      tally: tally(1, [1, 0]),
+    };
+
+    it("a browser without a voter gets one before its first vote", async () => {
+      const calls: string[] = [];
+      const client = fakeApi({
+        issueVoter: () => (calls.push("issue"), Promise.resolve({ voter_token: "t" })),
+        vote: () => (calls.push("vote"), Promise.resolve(answer)),
+      });
+      const voter = fakeVoter(false);
+      await createPollActions(client, fakeStore(), voter, clockOf(5)).vote("p1", 0);
+      expect(calls).toEqual(["issue", "vote"]);
+      expect(voter.has).toBe(true);
+    });
+
+    it.each(["voter_required", "invalid_voter_token"] as const)(
+      "a vote refused with %s gets a new voter and is sent once more with the same seq",
+      async (code) => {
+        const refused = new ApiError(401, code, "who are you?");
+        const vote = vi.fn().mockRejectedValueOnce(refused).mockResolvedValueOnce(answer);
+        const client = fakeApi({ vote });
+        await createPollActions(client, fakeStore(), fakeVoter(), clockOf(7)).vote("p1", 0);
+        expect(client.issueVoter).toHaveBeenCalledOnce();
+        expect(vote.mock.calls).toEqual([
+          ["p1", 0, 7],
+          ["p1", 0, 7],
+        ]);
+      },
+    );
+
+    it("a second refusal is passed on, not retried again", async () => {
+      const refused = new ApiError(401, "voter_required", "who are you?");
+      const client = fakeApi({ vote: () => Promise.reject(refused) });
+      const actions = createPollActions(client, fakeStore(), fakeVoter(), clockOf(7));
+      await expect(actions.vote("p1", 0)).rejects.toBe(refused);
+      expect(client.vote).toHaveBeenCalledTimes(2);
+    });
+
+    it("seqs keep rising when the clock stands still or goes back", async () => {
+      const client = fakeApi({ vote: () => Promise.resolve(answer) });
+      const actions = createPollActions(client, fakeStore(), fakeVoter(), clockOf(50, 50, 20, 60));
+      for (const option of [0, 1, 0, 1]) await actions.vote("p1", option);
+      expect(vi.mocked(client.vote).mock.calls.map((call) => call[2])).toEqual([50, 51, 52, 60]);
+    });
+  });
 });

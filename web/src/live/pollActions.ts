@@ -2,6 +2,10 @@
 // the API and offers its answer's tally (and status) to the live state here, in one
 // place, so a page shows its own action at once, whatever the WebSocket brings after it
 // (the newest version still wins: see pollState.ts). The page only says what happened.
+//
+// A vote names an existing voter: the browser is issued one before its first vote (and
+// again if the server no longer knows its cookie). Every vote and withdrawal carries a
+// `seq` that only rises, so a late retry of an older choice never undoes a newer one.
 
 import type { api } from "../api/client";
 import { ApiError } from "../api/errors";
@@ -9,7 +13,10 @@ import type { PollView, VoteResponse, WithdrawResponse } from "../proto";
 import type { PollReport } from "./pollState";
 
 /** The API calls the actions make: the REST client, or a fake in tests. */
-export type PollApi = Pick<typeof api, "getPoll" | "vote" | "withdraw" | "close">;
+export type PollApi = Pick<typeof api, "getPoll" | "issueVoter" | "vote" | "withdraw" | "close">;
+
+/** Whether this browser holds a voter: `remembered`, or a fake in tests. */
+export type VoterMemory = { hasVoter(): boolean; setHasVoter(has: boolean): void };
 
 /** Where the answers go: the live state the pages show (`live`), or a fake in tests. */
 export type PollStore = { offer(poll: string, report: PollReport): void };
@@ -23,7 +30,39 @@ export type PollActions = {
   close(poll: string, ownerToken: string): Promise<PollView>;
 };
 
-export function createPollActions(client: PollApi, store: PollStore): PollActions {
+/** Refusals that mean the browser's voter cookie is missing or no longer valid. */
+const NO_VOTER = new Set(["voter_required", "invalid_voter_token", "malformed_cookie"]);
+
+export function createPollActions(
+  client: PollApi,
+  store: PollStore,
+  voter: VoterMemory,
+  clock: () => number = Date.now,
+): PollActions {
+  // The clock in milliseconds, kept increasing: unique per choice even within a
+  // millisecond, and still rising across reloads of the page.
+  let lastSeq = 0;
+  const nextSeq = () => (lastSeq = Math.max(clock(), lastSeq + 1));
+
+  const issueVoter = async () => {
+    await client.issueVoter();
+    voter.setHasVoter(true);
+  };
+
+  // Sends `call` as this browser's voter: gets one first when it has none, and once
+  // more when the server no longer knows the one it had.
+  const asVoter = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (!voter.hasVoter()) await issueVoter();
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ApiError && NO_VOTER.has(error.code))) throw error;
+      voter.setHasVoter(false);
+      await issueVoter();
+      return call();
+    }
+  };
+
   // A refused vote may mean the page is behind (the poll closed): fetch the truth. The
   // refusal is passed on at once, without waiting for it (the voter's next choice, if
   // any, goes out meanwhile); a failed fetch changes nothing.
@@ -41,7 +80,8 @@ export function createPollActions(client: PollApi, store: PollStore): PollAction
     async vote(poll, option) {
       let answer: VoteResponse;
       try {
-        answer = await client.vote(poll, option);
+        const seq = nextSeq();
+        answer = await asVoter(() => client.vote(poll, option, seq));
       } catch (error) {
         return refused(poll, error);
       }
@@ -52,7 +92,8 @@ export function createPollActions(client: PollApi, store: PollStore): PollAction
     async withdraw(poll) {
       let answer: WithdrawResponse;
       try {
-        answer = await client.withdraw(poll);
+        const seq = nextSeq();
+        answer = await asVoter(() => client.withdraw(poll, seq));
       } catch (error) {
         return refused(poll, error);
       }

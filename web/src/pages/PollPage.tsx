@@ -42,8 +42,15 @@ export function PollPage({ id }: { id: string }) {
   const vote = async (option: number) => {
     try {
       const answer = await pollActions.vote(id, option);
-      remember(answer.vote.option);
-      setReceipt(`Your vote for “${poll.options[answer.vote.option]}” was counted by node ${answer.vote.node}.`);
+      // A newer choice of this voter (another tab) may have been applied already: what
+      // stands is the answer's `choice`.
+      remember(answer.vote.choice);
+      const stands = answer.vote.choice === null ? "no vote" : `“${poll.options[answer.vote.choice]}”`;
+      setReceipt(
+        answer.vote.superseded
+          ? `A newer choice of yours was already counted: ${stands} stands (node ${answer.vote.node}).`
+          : `Your vote for “${poll.options[answer.vote.option]}” was counted by node ${answer.vote.node}.`,
+      );
     } catch (error) {
       showToast("error", describeError(error));
     }
@@ -52,7 +59,7 @@ export function PollPage({ id }: { id: string }) {
   const withdraw = async () => {
     try {
       const answer = await pollActions.withdraw(id);
-      remember(null);
+      remember(answer.choice);
       setReceipt(answer.withdrawn ? `Your vote was withdrawn (node ${answer.node}).` : "You had no vote to withdraw.");
     } catch (error) {
       showToast("error", describeError(error));
