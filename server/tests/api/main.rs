@@ -6,13 +6,16 @@
     reason = "a test binary exports nothing: `pub` only shares items between its modules"
 )]
 
+mod admin;
 mod concurrency;
+mod connections;
 mod credentials;
 mod errors;
 mod headers;
 mod lifecycle;
 mod polls;
 mod replicas;
+mod rfc6455;
 mod secrets;
 mod slow_reader;
 mod websocket;
