@@ -16,6 +16,13 @@ async fn app() -> TestApp {
     spawn_app_with(|s| s.limits.header_read_timeout = TIMEOUT).await
 }
 
+/// A connection to the node that has sent `bytes`.
+async fn sent(app: &TestApp, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(app.address).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
 /// Reads until the node closes the connection, returning everything it sent.
 async fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     let mut received = Vec::new();
@@ -32,12 +39,8 @@ async fn half_sent_requests_are_closed_at_the_header_read_timeout() {
     let started = Instant::now();
     let mut clients = Vec::new();
     for _ in 0..HALF_SENT {
-        let mut stream = TcpStream::connect(app.address).await.unwrap();
         // The head never ends: no blank line.
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: votewire\r\nX-Slow: ")
-            .await
-            .unwrap();
+        let mut stream = sent(&app, b"GET /healthz HTTP/1.1\r\nHost: votewire\r\nX-Slow: ").await;
         clients.push(tokio::spawn(
             async move { read_to_close(&mut stream).await },
         ));
@@ -58,11 +61,7 @@ async fn half_sent_requests_are_closed_at_the_header_read_timeout() {
 #[tokio::test]
 async fn a_request_that_arrives_in_pieces_within_the_timeout_is_served() {
     let app = app().await;
-    let mut stream = TcpStream::connect(app.address).await.unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: votewire\r\n")
-        .await
-        .unwrap();
+    let mut stream = sent(&app, b"GET /healthz HTTP/1.1\r\nHost: votewire\r\n").await;
     // A slow client, well within the timeout: the delay is the scenario, not a wait.
     tokio::time::sleep(TIMEOUT / 4).await;
     stream
@@ -80,11 +79,7 @@ async fn a_request_that_arrives_in_pieces_within_the_timeout_is_served() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
     let app = app().await;
-    let mut stream = TcpStream::connect(app.address).await.unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: votewire\r\n\r\n")
-        .await
-        .unwrap();
+    let mut stream = sent(&app, b"GET /healthz HTTP/1.1\r\nHost: votewire\r\n\r\n").await;
     let answered = Instant::now();
     let received = read_to_close(&mut stream).await;
     assert!(received.starts_with(b"HTTP/1.1 200"));
