@@ -19,6 +19,8 @@
 #   VOTEWIRE_CLUSTER_DIR          folder for everything          (.cluster in the repository)
 #   VOTEWIRE_CLUSTER_HTTP_PORT    nginx, the cluster's front door (8080)
 #   VOTEWIRE_CLUSTER_NODE_PORT    first node; the others follow   (18081)
+#   VOTEWIRE_CLUSTER_ADMIN_PORT   first node's --admin-listen (/metrics, /api/cluster);
+#                                 the others follow              (node port + 10)
 #   VOTEWIRE_CLUSTER_REDIS_PORT   Redis                           (16379)
 #   VOTEWIRE_CLUSTER_MARIADB_PORT MariaDB primary; replicas +1, +2 (13306)
 #   VOTEWIRE_CLUSTER_POSTGRES_PORT PostgreSQL primary; replicas +1, +2 (15432)
@@ -35,6 +37,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${VOTEWIRE_CLUSTER_DIR:-$REPO/.cluster}
 HTTP_PORT=${VOTEWIRE_CLUSTER_HTTP_PORT:-8080}
 NODE_PORT=${VOTEWIRE_CLUSTER_NODE_PORT:-18081}
+ADMIN_PORT=${VOTEWIRE_CLUSTER_ADMIN_PORT:-$((NODE_PORT + 10))}
 REDIS_PORT=${VOTEWIRE_CLUSTER_REDIS_PORT:-16379}
 MARIADB_PORT=${VOTEWIRE_CLUSTER_MARIADB_PORT:-13306}
 POSTGRES_PORT=${VOTEWIRE_CLUSTER_POSTGRES_PORT:-15432}

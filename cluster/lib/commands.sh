@@ -188,6 +188,7 @@ cmd_check() {
     # to 127.0.0.1 and its paths moved into the scratch folder.
     render_nginx compose |
         sed -e "s|server node\([0-9]\):8080|server 127.0.0.1:1808\1|" \
+            -e "s|server node\([0-9]\):9090|server 127.0.0.1:1809\1|" \
             -e "s|/var/run/nginx.pid|$tmp/compose.pid|" -e "s|/var/log/nginx/error.log|$tmp/error.log|" \
             -e "s|/var/cache/nginx|$tmp/temp|" -e "s|^user nginx;|# user|" >"$tmp/compose.conf"
     "$nginx" -t -q -p "$tmp/" -c "$tmp/compose.conf" -e "$tmp/error.log" && echo "nginx -t: compose render ok" || rc=1

@@ -5,11 +5,12 @@
 # Renders nginx/nginx.conf.template. `local`: this cluster's ports and folders;
 # `compose`: the copy compose.yaml mounts as nginx/nginx.conf.
 render_nginx() {
-    local target=$1 conf servers='' i
+    local target=$1 conf servers='' admin='' i
     conf=$(<"$REPO/nginx/nginx.conf.template")
     if [ "$target" = compose ]; then
         for i in $(seq 1 "$NODES"); do
             servers+="        server node$i:8080 max_fails=2 fail_timeout=5s;"$'\n'
+            admin+="        server node$i:9090;"$'\n'
         done
         conf=${conf//@USER_LINE@/user nginx;}
         conf=${conf//@RLIMIT_NOFILE@/65536}
@@ -22,6 +23,7 @@ render_nginx() {
     else
         for i in $(seq 1 "$NODES"); do
             servers+="        server 127.0.0.1:$(node_port "$i") max_fails=2 fail_timeout=5s;"$'\n'
+            admin+="        server 127.0.0.1:$(admin_port "$i");"$'\n'
         done
         # Descriptors: as many as this machine's hard limit allows, up to 65536.
         local nofile
@@ -41,6 +43,7 @@ render_nginx() {
         conf=${conf//@LISTEN@/127.0.0.1:$HTTP_PORT}
     fi
     conf=${conf//@UPSTREAM_SERVERS@$'\n'/$servers}
+    conf=${conf//@ADMIN_UPSTREAM_SERVERS@$'\n'/$admin}
     printf '%s\n' "$conf"
 }
 

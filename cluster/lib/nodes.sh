@@ -3,6 +3,8 @@
 # replica as --replica, and Redis as --redis, and signs tokens with the shared key.
 
 node_port() { echo $((NODE_PORT + $1 - 1)); }
+# Each node's admin listener (/metrics, /api/cluster), off the port nginx exposes.
+admin_port() { echo $((ADMIN_PORT + $1 - 1)); }
 
 start_node() {
     local i=$1 db=$2 part=node-$1
@@ -11,8 +13,10 @@ start_node() {
         return 0
     fi
     claim_port "$part" "$(node_port "$i")"
+    claim_port "$part" "$(admin_port "$i")"
     mkdir -p "$DIR/nodes/$part"
     local args=(serve --listen "127.0.0.1:$(node_port "$i")" --node-id "$part"
+        --admin-listen "127.0.0.1:$(admin_port "$i")"
         --key-file "$DIR/signing.key" --data-dir "$DIR/nodes/$part" --web-dir "$REPO/web/dist"
         --allowed-origin "http://127.0.0.1:$HTTP_PORT,http://localhost:$HTTP_PORT"
         --drain-secs "$DRAIN_SECS")

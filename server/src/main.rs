@@ -35,6 +35,12 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let listener = server::listen(settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin = match settings.admin_listen {
+        Some(admin) => {
+            Some(server::listen(admin).map_err(|e| format!("cannot listen on {admin}: {e}"))?)
+        }
+        None => None,
+    };
     // Listen for signals before announcing the address, so a SIGTERM sent by whoever
     // read the announcement always drains instead of killing the process.
     let signal = os_signal().map_err(|e| format!("cannot listen for signals: {e}"))?;
@@ -48,7 +54,11 @@ async fn serve(settings: Settings) -> Result<(), String> {
         shutdown.fire();
     });
     tracing::info!(node = %node_id, "votewire serving on http://{address}");
-    node.serve(listener)
+    if let Some(admin) = &admin {
+        let admin = admin.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!("/metrics and /api/cluster on http://{admin} only");
+    }
+    node.serve_with_admin(listener, admin)
         .await
         .map_err(|e| format!("server error: {e}"))
 }

@@ -12,6 +12,8 @@ use votewire_proto::NodeId;
 pub struct Settings {
     /// Where to listen (tests pass their own listener instead).
     pub listen: SocketAddr,
+    /// Where `/metrics` and `/api/cluster` are served instead of `listen`, if anywhere.
+    pub admin_listen: Option<SocketAddr>,
     /// The folder for SQLite and the generated signing key.
     pub data_dir: PathBuf,
     /// The primary database.
@@ -71,6 +73,9 @@ pub struct Limits {
     pub ws_messages_per_sec: u32,
     /// Kernel send buffer per connection; 0 leaves the OS default.
     pub socket_send_buffer_bytes: usize,
+    /// Longest a client may take to send a request's head; also how long an idle
+    /// keep-alive connection stays open.
+    pub header_read_timeout: Duration,
     /// Interval between pings.
     pub ws_ping: Duration,
     /// Silence after which a socket is closed.

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub shutdown: Shutdown,
     /// A client of its REST API and WebSocket.
     pub client: Client,
+    /// A client of its admin listener, when its settings ask for one.
+    pub admin: Option<Client>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Its data folder, shared with a node restarted on the same data.
     pub dir: Arc<TempDir>,
@@ -45,16 +47,30 @@ pub async fn spawn_app_in(dir: Arc<TempDir>, configure: impl FnOnce(&mut Setting
         .await
         .expect("a free port");
     let address = listener.local_addr().expect("a bound address");
+    // `admin_listen` only says whether there is one: it gets a free port too.
+    let admin = match settings.admin_listen {
+        Some(_) => Some(
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a free port"),
+        ),
+        None => None,
+    };
+    let admin_client = admin.as_ref().map(|admin| {
+        let address = admin.local_addr().expect("a bound address");
+        Client::new(format!("http://{address}"))
+    });
     let shutdown = Shutdown::new();
     let node = Node::build(settings.clone(), shutdown.clone())
         .await
         .expect("the node starts");
-    let server = tokio::spawn(node.serve(listener));
+    let server = tokio::spawn(node.serve_with_admin(listener, admin));
     TestApp {
         address,
         settings,
         shutdown,
         client: Client::new(format!("http://{address}")),
+        admin: admin_client,
         server,
         dir,
     }
@@ -69,6 +85,11 @@ impl TestApp {
             .expect("the server task ends")
             .expect("the server drains cleanly");
         self.dir
+    }
+
+    /// Where its `/metrics` and `/api/cluster` are: the admin listener when it has one.
+    pub fn internal(&self) -> &Client {
+        self.admin.as_ref().unwrap_or(&self.client)
     }
 
     /// Counts the votes table of this node's database, option by option.

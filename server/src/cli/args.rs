@@ -41,6 +41,12 @@ pub(super) struct ServeArgs {
     )]
     pub(super) listen: SocketAddr,
 
+    /// Address to serve /metrics and /api/cluster on, and only there (the main listener
+    /// then answers 404 for them): they show the node's internals, which a public proxy
+    /// must not. Unset: both are served on --listen.
+    #[arg(long, env = "VOTEWIRE_ADMIN_LISTEN", global = true)]
+    pub(super) admin_listen: Option<SocketAddr>,
+
     /// Read replica of the primary database (repeatable; comma-separated in the
     /// variable). Reads go round robin to the healthy ones, writes to the primary.
     #[arg(
@@ -128,6 +134,15 @@ pub(super) struct ServeArgs {
     #[command(flatten)]
     pub(super) limits: LimitArgs,
 }
+
+/// The default kernel send buffer per connection. Linux doubles it (128 KiB in all) and
+/// stops autotuning it, which would otherwise grow to megabytes for a socket that stops
+/// reading (about 2.7 MB, held for as long as the write timeout). An update frame is a
+/// few hundred bytes and the outbox holds one per watched poll, so a socket that reads
+/// at all never fills 64 KiB: a snapshot of each of 32 polls is about 16 KiB. REST
+/// answers are smaller still; the web client's files (a few hundred KiB) stream at
+/// 128 KiB per round trip, milliseconds behind a proxy.
+const SOCKET_SEND_BUFFER_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Limits")]
@@ -220,14 +235,24 @@ pub(super) struct LimitArgs {
     )]
     pub(super) ws_messages_per_sec: u32,
     /// Kernel send buffer per connection, in bytes (0: the OS default, which grows to
-    /// megabytes). Smaller means a slow reader is noticed, and skipped, sooner.
+    /// megabytes per socket that stops reading). Smaller means a slow reader is
+    /// noticed, and skipped, sooner, and pins less memory.
     #[arg(
         long,
         env = "VOTEWIRE_SOCKET_SEND_BUFFER_BYTES",
-        default_value_t = 0,
+        default_value_t = SOCKET_SEND_BUFFER_BYTES,
         global = true
     )]
     pub(super) socket_send_buffer_bytes: usize,
+    /// Milliseconds a client may take to send a request's head before its connection
+    /// is closed; an idle keep-alive connection is closed after as long.
+    #[arg(
+        long,
+        env = "VOTEWIRE_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub(super) header_read_timeout_ms: u64,
     /// Seconds between WebSocket pings.
     #[arg(
         long,

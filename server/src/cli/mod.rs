@@ -107,8 +107,15 @@ impl ServeArgs {
             }
         }
         check_frame_ancestors(&self.frame_ancestors)?;
+        if l.header_read_timeout_ms == 0 {
+            return Err("--header-read-timeout-ms must be at least 1".into());
+        }
+        if self.admin_listen == Some(self.listen) && self.listen.port() != 0 {
+            return Err("--admin-listen must differ from --listen".into());
+        }
         Ok(Settings {
             listen: self.listen,
+            admin_listen: self.admin_listen,
             database_url: self.db.url(),
             replica_urls: self.replica_urls,
             replica_max_lag: Duration::from_millis(self.replica_max_lag_ms),
@@ -138,6 +145,7 @@ impl ServeArgs {
                 ws_max_subscriptions: l.ws_max_subscriptions,
                 ws_messages_per_sec: l.ws_messages_per_sec,
                 socket_send_buffer_bytes: l.socket_send_buffer_bytes,
+                header_read_timeout: Duration::from_millis(l.header_read_timeout_ms),
                 ws_ping: Duration::from_secs(l.ws_ping_secs),
                 ws_idle: Duration::from_secs(l.ws_idle_secs),
                 ws_write_timeout: Duration::from_secs(l.ws_write_timeout_secs),

@@ -23,6 +23,9 @@ fn no_arguments_serve_on_8080_with_sqlite_in_data() {
     assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(s.database_url, "sqlite://data/votewire.db");
     assert_eq!(s.key_file, PathBuf::from("data/signing.key"));
+    assert_eq!(s.admin_listen, None, "/metrics stays on the one listener");
+    assert_eq!(s.limits.socket_send_buffer_bytes, 64 * 1024);
+    assert_eq!(s.limits.header_read_timeout, Duration::from_secs(10));
 }
 
 #[test]
@@ -54,6 +57,17 @@ fn bad_settings_are_refused_with_the_flag_named() {
         .unwrap();
     assert!(err.contains("--replica"), "{err}");
     assert!(!err.contains("s3cret"), "no password in an error: {err}");
+    let err = parse(&["--header-read-timeout-ms", "0"]).err().unwrap();
+    assert!(err.contains("--header-read-timeout-ms"), "{err}");
+    let err = parse(&[
+        "--listen",
+        "127.0.0.1:9000",
+        "--admin-listen",
+        "127.0.0.1:9000",
+    ])
+    .err()
+    .unwrap();
+    assert!(err.contains("--admin-listen"), "{err}");
     let err = parse(&["--replica-max-lag-ms", "10"]).err().unwrap();
     assert!(err.contains("--replica-max-lag-ms"), "{err}");
 }

@@ -16,7 +16,11 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/api/cluster", get(cluster))
+}
+
+/// The cluster view: internal, it names every node's address.
+pub(super) fn cluster_routes() -> Router<AppState> {
+    Router::new().route("/api/cluster", get(cluster))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health", description = "The process is alive.",

@@ -7,14 +7,15 @@
 //! `run(listener, shutdown)`) is what lets a test start a real node on port 0 and stop
 //! it without sleeps.
 
+mod accept;
+mod linger;
 mod tasks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
 use crate::metrics::RouteLatencies;
@@ -27,6 +28,7 @@ use crate::store::{self, Backend, ReplicatedStore, Store};
 use crate::token::TokenKeys;
 use crate::votes::Votes;
 use crate::watch::Watch;
+use accept::Connections;
 use tasks::{Tasks, log_end};
 
 /// How long background tasks get to end after the drain before they are aborted.
@@ -146,20 +148,44 @@ impl Node {
     /// Serves the node on `listener` until its shutdown fires, then drains: in-flight
     /// requests finish, sessions close with 1001, commits in flight publish, and after
     /// `settings.drain` whatever is left is abandoned. A background task that ends
-    /// before the shutdown is logged as an error as it happens.
+    /// before the shutdown is logged as an error as it happens. `/metrics` and
+    /// `/api/cluster` are served there too.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        self.serve_with_admin(listener, None).await
+    }
+
+    /// [`Node::serve`], with `/metrics` and `/api/cluster` on `admin` only when given
+    /// (`--admin-listen`): they show the node's internals, so a deployment keeps them
+    /// off the listener its proxy exposes. Both listeners drain together.
+    pub async fn serve_with_admin(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
+    ) -> std::io::Result<()> {
         let Self { state, mut tasks } = self;
         if let Ok(address) = listener.local_addr() {
             state.presence.serving_on(address);
         }
-        let router = crate::http::router(state.clone());
-        let send_buffer = state.settings.limits.socket_send_buffer_bytes;
-        let listener = listener.tap_io(move |tcp: &mut TcpStream| tune(tcp, send_buffer));
+        let limits = &state.settings.limits;
+        let connections = Connections {
+            header_read_timeout: limits.header_read_timeout,
+            send_buffer_bytes: limits.socket_send_buffer_bytes,
+        };
         let shutdown = state.shutdown.clone();
-        let server = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { shutdown.wait().await });
+        let router = crate::http::router(state.clone(), admin.is_none());
+        let public = accept::serve(listener, router, connections, shutdown.clone());
+        let admin = admin.map(|admin| {
+            let router = crate::http::admin_router(state.clone());
+            accept::serve(admin, router, connections, shutdown)
+        });
+        let server = async {
+            match admin {
+                Some(admin) => _ = tokio::join!(public, admin),
+                None => public.await,
+            }
+        };
         let drained = async {
-            server.await?;
+            server.await;
             state.sessions.all_closed().await;
             state.votes.drain().await;
             Ok::<_, std::io::Error>(())
@@ -204,19 +230,6 @@ fn open_replicas(
     )
     .map_err(|e| StartError(format!("cannot use the replicas: {e:?}")))?;
     Ok(Some(Arc::new(replicated)))
-}
-
-/// Per connection: updates are small frames that should leave at once, not wait for
-/// Nagle; and the kernel send buffer when one is set.
-fn tune(tcp: &mut TcpStream, send_buffer: usize) {
-    if let Err(e) = tcp.set_nodelay(true) {
-        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-    }
-    if send_buffer > 0
-        && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
-    {
-        tracing::debug!(error = %e, "cannot set the send buffer size");
-    }
 }
 
 /// Binds `address` with a listen backlog fit for a proxy's bursts of connections.

@@ -19,14 +19,20 @@ use crate::fanout::{Watcher, encode};
 use crate::sessions::SessionGuard;
 use crate::state::AppState;
 
-/// Why a session ended, for the log.
+/// Why a session ended, for the log and the close frame.
 #[derive(Debug)]
 enum End {
+    /// The client sent a close frame: tungstenite queued the echo, sent on the way out.
     ClientClosed,
     Broken,
     WriteTimeout,
     Idle,
     TooLarge,
+    /// A frame breaking RFC 6455 (reserved bits or opcodes, unmasked, a fragmented or
+    /// oversized control frame, a continuation of nothing, ...): close 1002.
+    Protocol,
+    /// A text message (or close reason) that is not UTF-8: close 1007.
+    InvalidPayload,
     Shutdown,
 }
 
@@ -113,7 +119,16 @@ where
             End::Shutdown => Some((close_code::AWAY, "server shutting down")),
             End::Idle => Some((close_code::NORMAL, "idle timeout")),
             End::TooLarge => Some((close_code::SIZE, "message too large")),
-            End::ClientClosed | End::Broken | End::WriteTimeout => None,
+            End::Protocol => Some((close_code::PROTOCOL, "protocol error")),
+            End::InvalidPayload => Some((close_code::INVALID, "text must be UTF-8")),
+            End::ClientClosed => {
+                // Flushes the echo of the client's close frame that tungstenite queued
+                // when it read it (RFC 6455 5.5.1); the connection then closes lingering.
+                let flush = self.socket.close();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), flush).await;
+                None
+            }
+            End::Broken | End::WriteTimeout => None,
         };
         if let Some((code, reason)) = close {
             let frame = CloseFrame {
@@ -177,9 +192,11 @@ where
 
     async fn receive(&mut self, message: Option<Result<Message, axum::Error>>) -> Result<(), End> {
         let message = match message {
-            None | Some(Ok(Message::Close(_))) => return Err(End::ClientClosed),
+            None => return Err(End::Broken),
+            Some(Ok(Message::Close(_))) => return Err(End::ClientClosed),
             Some(Err(e)) => {
-                return if is_too_large(e) {
+                let end = refused(e);
+                if let End::TooLarge = end {
                     let limit = self.app.settings.limits.ws_max_message_bytes;
                     let _ = self
                         .send_error(
@@ -187,10 +204,8 @@ where
                             format!("messages may have at most {limit} bytes"),
                         )
                         .await;
-                    Err(End::TooLarge)
-                } else {
-                    Err(End::Broken)
-                };
+                }
+                return Err(end);
             }
             Some(Ok(message)) => message,
         };
@@ -285,12 +300,17 @@ fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
         .map_err(|e| (ErrorCode::MalformedMessage, format!("invalid {kind}: {e}")))
 }
 
-fn is_too_large(error: axum::Error) -> bool {
+/// How a read error ends the session. axum wraps tungstenite's error, whose kind says
+/// what the client broke; its stream then ends for good, but its sink still takes the
+/// close frame that says why.
+fn refused(error: axum::Error) -> End {
     use tokio_tungstenite::tungstenite::Error;
-    error
-        .into_inner()
-        .downcast_ref::<Error>()
-        .is_some_and(|e| matches!(e, Error::Capacity(_)))
+    match error.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => End::TooLarge,
+        Some(Error::Protocol(_)) => End::Protocol,
+        Some(Error::Utf8(_)) => End::InvalidPayload,
+        _ => End::Broken,
+    }
 }
 
 #[cfg(test)]

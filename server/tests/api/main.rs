@@ -6,7 +6,9 @@
     reason = "a test binary exports nothing: `pub` only shares items between its modules"
 )]
 
+mod admin;
 mod concurrency;
+mod connections;
 mod credentials;
 mod errors;
 mod headers;
@@ -14,6 +16,7 @@ mod lifecycle;
 mod polls;
 mod replicas;
 mod retries;
+mod rfc6455;
 mod secrets;
 mod slow_reader;
 mod websocket;

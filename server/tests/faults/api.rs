@@ -17,6 +17,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Clone)]
 pub struct Api {
     client: Client,
+    /// Where /metrics is: the node's admin listener, or the same base.
+    internal: Client,
 }
 
 impl Deref for Api {
@@ -100,13 +102,19 @@ pub struct Counts {
 
 impl Api {
     pub fn new(base: &str) -> Api {
+        Self::with_internal(base, base)
+    }
+
+    /// A node at `base` whose /metrics is on its admin listener `admin`.
+    pub fn with_internal(base: &str, admin: &str) -> Api {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(2))
             .build()
             .expect("an HTTP client");
         Api {
-            client: Client::with_http(base, http),
+            client: Client::with_http(base, http.clone()),
+            internal: Client::with_http(admin, http),
         }
     }
 
@@ -233,11 +241,11 @@ impl Api {
 
     /// One sample of /metrics by its full name (with labels), e.g. `votewire_sockets`.
     pub async fn metric(&self, name: &str) -> Option<f64> {
-        metric_in(&self.metrics().await, name)
+        metric_in(&self.internal.metrics().await, name)
     }
 
     pub async fn counts(&self) -> Counts {
-        let text = self.metrics().await;
+        let text = self.internal.metrics().await;
         let get =
             |name| metric_in(&text, name).unwrap_or_else(|| panic!("no {name} in /metrics")) as u64;
         Counts {

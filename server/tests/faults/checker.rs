@@ -143,8 +143,8 @@ pub struct Ending<'a> {
 /// Each node's counts now (the baseline, before the sockets).
 pub async fn baseline(cluster: &Cluster) -> Vec<Counts> {
     let mut counts = Vec::new();
-    for url in cluster.node_urls() {
-        counts.push(Api::new(&url).counts().await);
+    for node in cluster.node_apis() {
+        counts.push(node.counts().await);
     }
     counts
 }
@@ -248,7 +248,7 @@ pub async fn check(ending: Ending<'_>) {
     }
 
     // Each node counts the sockets out.
-    let nodes: Vec<Api> = cluster.node_urls().iter().map(|u| Api::new(u)).collect();
+    let nodes: Vec<Api> = cluster.node_apis();
     let baseline_deadline = Instant::now() + BASELINE_WITHIN;
     loop {
         let mut now = Vec::new();

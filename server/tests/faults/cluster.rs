@@ -10,6 +10,8 @@ use tokio::process::Command;
 
 use votewire_testkit::TempDir;
 
+use crate::api::Api;
+
 /// The database the cluster runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -27,8 +29,8 @@ impl Db {
 }
 
 /// First port of the blocks; scenario `k` takes 20 ports from `base + 20 * k`. Away from
-/// a developer's cluster (8080, 16379, 13306-8, 15432-4, 18081-3) and the CI's
-/// cluster-e2e (18180-18183, 16479, 13406-8). `VOTEWIRE_FAULTS_PORT_BASE` moves them all.
+/// a developer's cluster (8080, 16379, 13306-8, 15432-4, 18081-3, admin 18091-3) and the
+/// CI's cluster-e2e (18180-18183, admin 18191-3, 16479, 13406-8). `VOTEWIRE_FAULTS_PORT_BASE` moves them all.
 const DEFAULT_PORT_BASE: u16 = 19000;
 const PORTS_PER_BLOCK: u16 = 20;
 
@@ -36,7 +38,7 @@ const PORTS_PER_BLOCK: u16 = 20;
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
     pub http: u16,
-    /// node-1; node-2 and node-3 follow.
+    /// node-1; node-2 and node-3 follow; their admin listeners 10 above.
     pub node: u16,
     pub redis: u16,
     /// The primary; the replicas follow.
@@ -189,6 +191,17 @@ impl Cluster {
 
     pub fn node_urls(&self) -> Vec<String> {
         (1..=3).map(|i| self.node_url(i)).collect()
+    }
+
+    /// Each node directly, its /metrics read on its admin listener (`cluster.sh` puts
+    /// it 10 ports above the node's).
+    pub fn node_apis(&self) -> Vec<Api> {
+        (1..=3)
+            .map(|i| {
+                let admin = format!("http://127.0.0.1:{}", self.ports.node + 10 + i - 1);
+                Api::with_internal(&self.node_url(i), &admin)
+            })
+            .collect()
     }
 
     /// The primary database, as the nodes reach it.

@@ -40,7 +40,7 @@ struct Setup {
 async fn setup(name: &'static str, k: u16, db: Db) -> Setup {
     let cluster = Cluster::up(name, k, db).await;
     let nginx = Api::new(&cluster.nginx_url());
-    let nodes = cluster.node_urls().iter().map(|u| Api::new(u)).collect();
+    let nodes = cluster.node_apis();
     let poll = nginx.create_poll_with(name, OPTIONS).await;
     let baseline = checker::baseline(&cluster).await;
     Setup {
