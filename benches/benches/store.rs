@@ -35,6 +35,7 @@ fn vote_batch(c: &mut Criterion) {
         created_at: Utc::now(),
         closes_at: None,
         closed_at: None,
+        mode: votewire_proto::VotingMode::Open,
     };
     runtime.block_on(store.create_poll(&record, None)).unwrap();
     let node = NodeId::parse("node-1").unwrap();
@@ -51,6 +52,7 @@ fn vote_batch(c: &mut Criterion) {
                         voter: format!("voter{}", next_voter.fetch_add(1, Relaxed)),
                         option: Some((i % OPTIONS) as u32),
                         seq: None,
+                        admission: Default::default(),
                     })
                     .collect();
                 let batch = VoteBatch {

@@ -53,6 +53,14 @@ pub enum ErrorCode {
     OwnerTokenRequired,
     /// The owner token does not belong to this poll.
     InvalidOwnerToken,
+    /// An `invite` poll: the voter holds no invite and the vote carries no code.
+    InviteRequired,
+    /// An `invite` poll: the code is unknown, or already admitted another voter.
+    InviteInvalid,
+    /// A `per_address` poll: another voter from this client address voted already.
+    AddressAlreadyVoted,
+    /// Invites were asked for a poll that is not `invite`.
+    NotInviteOnly,
     /// No such route.
     NotFound,
     /// The route exists but not with this method.
@@ -96,10 +104,11 @@ impl ErrorCode {
             | MalformedCookie
             | WrongAuthorizationScheme
             | OwnerTokenRequired => 401,
-            InvalidOwnerToken | ForbiddenOrigin => 403,
+            InvalidOwnerToken | ForbiddenOrigin | InviteRequired | InviteInvalid
+            | AddressAlreadyVoted => 403,
             PollNotFound | NotFound => 404,
             MethodNotAllowed => 405,
-            PollClosed => 409,
+            PollClosed | NotInviteOnly => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
             InvalidBody | InvalidQuestion | InvalidOptions | InvalidClosesAt | OptionOutOfRange
@@ -135,6 +144,10 @@ impl ErrorCode {
             WrongAuthorizationScheme => "wrong_authorization_scheme",
             OwnerTokenRequired => "owner_token_required",
             InvalidOwnerToken => "invalid_owner_token",
+            InviteRequired => "invite_required",
+            InviteInvalid => "invite_invalid",
+            AddressAlreadyVoted => "address_already_voted",
+            NotInviteOnly => "not_invite_only",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             ForbiddenOrigin => "forbidden_origin",

@@ -30,8 +30,8 @@ pub use cluster::{ClusterView, HealthReport, NodeInfo};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{IdError, NodeId, PollId};
 pub use poll::{
-    CreatePoll, CreatedPoll, NodeVotes, Poll, PollAudit, PollList, PollListItem, PollStatus,
-    PollView,
+    CreatePoll, CreatedPoll, InvitesMinted, MintInvites, NodeVotes, Poll, PollAudit, PollList,
+    PollListItem, PollStatus, PollView, VotingMode,
 };
 pub use tally::Tally;
 pub use vote::{CastVote, VoteReceipt, VoteResponse, WithdrawResponse};

@@ -17,6 +17,42 @@ pub enum PollStatus {
     Closed,
 }
 
+/// Who may vote in a poll, chosen at creation.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum VotingMode {
+    /// Any voter, one vote each (a voter is one browser, or one token).
+    #[default]
+    Open,
+    /// At most one voter per client address: a second browser behind the same address
+    /// is refused. People behind one NAT (a school, an office, a phone carrier) share an
+    /// address, so only one of them can vote: for small public polls, not classrooms.
+    PerAddress,
+    /// Only holders of an invite code, each code good for one voter: the owner mints
+    /// them (`POST /api/polls/{id}/invites`). For boards, classrooms, elections.
+    Invite,
+}
+
+impl VotingMode {
+    /// The mode as stored and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VotingMode::Open => "open",
+            VotingMode::PerAddress => "per_address",
+            VotingMode::Invite => "invite",
+        }
+    }
+
+    /// The mode of a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Open, Self::PerAddress, Self::Invite]
+            .into_iter()
+            .find(|mode| mode.as_str() == name)
+    }
+}
+
 /// A poll as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Poll {
@@ -34,6 +70,8 @@ pub struct Poll {
     pub closed_at: Option<DateTime<Utc>>,
     /// Open or closed, as the server's clock sees it now.
     pub status: PollStatus,
+    /// Who may vote.
+    pub mode: VotingMode,
 }
 
 /// `POST /api/polls`: the body that creates a poll.
@@ -48,6 +86,26 @@ pub struct CreatePoll {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub closes_at: Option<DateTime<Utc>>,
+    /// Who may vote; `open` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub mode: Option<VotingMode>,
+}
+
+/// `POST /api/polls/{id}/invites`: how many invite codes to mint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MintInvites {
+    /// 1 to 500 codes.
+    pub count: u32,
+}
+
+/// `201` answer to `POST /api/polls/{id}/invites`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct InvitesMinted {
+    /// The new codes, each good for one voter. They are shown once: the server keeps
+    /// only their digests.
+    pub codes: Vec<String>,
 }
 
 /// `201` answer to `POST /api/polls`.

@@ -20,6 +20,11 @@ pub struct CastVote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub seq: Option<u64>,
+    /// In an `invite` poll, the invite code, needed on the voter's first vote only: it
+    /// binds the code to the voter, and the code admits no other voter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub invite: Option<String>,
 }
 
 /// What a node committed for one vote.

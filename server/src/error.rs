@@ -81,6 +81,19 @@ impl From<StoreError> for Refusal {
                     options.saturating_sub(1)
                 ),
             ),
+            StoreError::InviteRequired => Self::new(
+                ErrorCode::InviteRequired,
+                "this poll takes invited voters only: vote with your invite code (\"invite\")",
+            ),
+            StoreError::InviteInvalid => Self::new(
+                ErrorCode::InviteInvalid,
+                "this invite code is unknown or was already used by another voter",
+            ),
+            StoreError::AddressAlreadyVoted => Self::new(
+                ErrorCode::AddressAlreadyVoted,
+                "this poll takes one voter per network address, and another voter from yours \
+                 has voted",
+            ),
             StoreError::Unavailable(why) => {
                 tracing::warn!(%why, "database unavailable");
                 Self::new(

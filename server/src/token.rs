@@ -8,7 +8,7 @@ use std::io;
 use std::path::Path;
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use votewire_proto::PollId;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -101,6 +101,15 @@ impl TokenKeys {
         })
     }
 
+    /// A digest of a client address that a per-address poll keeps instead of the
+    /// address: keyed, so a database dump does not reveal who voted from where.
+    pub(crate) fn address_digest(&self, address: &std::net::IpAddr) -> String {
+        hex(&self
+            .mac("address", &address.to_string())
+            .finalize()
+            .into_bytes())
+    }
+
     /// The token that closes `poll`.
     pub(crate) fn owner_token(&self, poll: &PollId) -> String {
         hex(&self.mac("owner", poll.as_str()).finalize().into_bytes())
@@ -110,6 +119,25 @@ impl TokenKeys {
     pub(crate) fn verify_owner(&self, poll: &PollId, token: &str) -> bool {
         unhex(token).is_some_and(|sig| self.mac("owner", poll.as_str()).verify_slice(&sig).is_ok())
     }
+}
+
+/// Letters and digits that cannot be taken for one another (no 0/o, 1/l/i).
+const INVITE_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+/// Characters of an invite code: 31^10, about 49 bits, typed in a few seconds.
+const INVITE_CHARS: usize = 10;
+
+/// A new random invite code.
+pub(crate) fn new_invite_code() -> String {
+    random_bytes(INVITE_CHARS)
+        .iter()
+        .map(|b| INVITE_ALPHABET[*b as usize % INVITE_ALPHABET.len()] as char)
+        .collect()
+}
+
+/// The digest a store keeps of an invite code (it never keeps the code): the codes are
+/// random, so a plain hash cannot be reversed by guessing.
+pub(crate) fn invite_digest(code: &str) -> String {
+    hex(&Sha256::digest(code.trim().to_ascii_lowercase().as_bytes()))
 }
 
 /// A new random poll id: 12 characters of [0-9a-z], about 62 bits.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use votewire_proto::{NodeId, PollId};
-use votewire_server::store::{Ballot, Store, StoreError, VoteBatch, VoteOutcome};
+use votewire_server::store::{Admission, Ballot, Store, StoreError, VoteBatch, VoteOutcome};
 
 /// "Set this voter's choice in this poll to `option`" (`None` withdraws it).
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct VoteCommand {
     pub option: Option<u32>,
     /// The voter's sequence number, when the story sends one.
     pub seq: Option<u64>,
+    /// What admits the voter to a poll that is not `open`.
+    pub admission: Admission,
     /// The node handling the vote, kept with it for the audit.
     pub node: NodeId,
     /// The server's clock: votes at or after `closes_at` are refused.
@@ -40,6 +42,7 @@ impl<S: Store + ?Sized> VoteOne for S {
                     voter: vote.voter,
                     option: vote.option,
                     seq: vote.seq,
+                    admission: vote.admission,
                 }],
             };
             let mut outcome = self.vote_batch(batch).await?;

@@ -5,6 +5,7 @@ mod credentials;
 mod extract;
 mod health;
 mod idempotency;
+mod invites;
 mod metrics;
 mod openapi;
 mod polls;
@@ -43,6 +44,7 @@ pub(crate) fn router(app: AppState, with_internal: bool) -> Router {
     let routes = Router::new()
         .merge(polls::routes())
         .merge(votes::routes())
+        .merge(invites::routes())
         .merge(voters::routes())
         .merge(health::routes())
         .merge(internal)

@@ -13,7 +13,7 @@ use crate::state::AppState;
     info(title = "votewire", description = "Real-time polls: REST to vote, WebSocket (`GET /ws`) to watch."),
     paths(
         super::polls::create_poll, super::polls::list_polls, super::polls::get_poll,
-        super::polls::close_poll, super::polls::audit_poll,
+        super::polls::close_poll, super::polls::audit_poll, super::invites::mint_invites,
         super::votes::cast_vote, super::votes::withdraw_vote,
         super::voters::issue_voter,
         super::health::healthz, super::health::readyz, super::health::cluster, super::metrics::metrics,

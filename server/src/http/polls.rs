@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use votewire_proto::{
     CreatePoll, CreatedPoll, ErrorBody, ErrorCode, PollAudit, PollId, PollList, PollListItem,
-    PollView,
+    PollView, VotingMode,
 };
 
 use super::credentials;
@@ -39,6 +39,7 @@ pub(super) struct ValidPoll {
     question: String,
     options: Vec<String>,
     closes_at: Option<DateTime<Utc>>,
+    mode: VotingMode,
 }
 
 /// Checks a new poll against the limits, at the server's `now`.
@@ -102,6 +103,7 @@ pub(super) fn validate(
         question,
         options,
         closes_at: body.closes_at,
+        mode: body.mode.unwrap_or_default(),
     })
 }
 
@@ -129,6 +131,7 @@ async fn create_poll(
         created_at: now,
         closes_at: valid.closes_at,
         closed_at: None,
+        mode: valid.mode,
     };
     let poll = match app.store.create_poll(&record, key.as_ref()).await? {
         Creation::Created => record.to_poll(now),
@@ -267,6 +270,7 @@ mod tests {
             question: question.into(),
             options: options.iter().map(|o| o.to_string()).collect(),
             closes_at: None,
+            mode: None,
         }
     }
 
@@ -334,6 +338,7 @@ mod tests {
             created_at: DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
             closes_at: None,
             closed_at: None,
+            mode: VotingMode::Open,
         };
         let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
         assert_eq!(

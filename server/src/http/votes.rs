@@ -7,11 +7,11 @@ use axum::routing::post;
 use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
 
 use super::credentials;
-use super::extract::{Json, PollPath, Query};
+use super::extract::{ClientAddress, Json, PollPath, Query};
 use crate::error::Refusal;
 use crate::state::AppState;
-use crate::store::Ballot;
-use crate::token::Voter;
+use crate::store::{Admission, Ballot};
+use crate::token::{Voter, invite_digest};
 
 /// The vote routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -26,11 +26,13 @@ pub(super) fn routes() -> Router<AppState> {
     description = "Sets the voter's choice. The voter is the one of the `votewire_voter` cookie or of \
         `Authorization: Voter <voter_token>`, issued by `POST /api/voters`; a vote names an existing \
         voter, so a request with neither is refused (401 `voter_required`) and counts nothing.",
-    responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn cast_vote(
     State(app): State<AppState>,
     PollPath(poll): PollPath,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     Json(body): Json<CastVote>,
 ) -> Result<axum::Json<VoteResponse>, Refusal> {
@@ -39,6 +41,10 @@ async fn cast_vote(
         voter: voter.id.clone(),
         option: Some(body.option),
         seq: body.seq,
+        admission: Admission {
+            address: Some(app.keys.address_digest(&client)),
+            invite: body.invite.as_deref().map(invite_digest),
+        },
     };
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
     let receipt = VoteReceipt {
@@ -81,6 +87,7 @@ async fn withdraw_vote(
         voter: voter.id,
         option: None,
         seq: params.seq,
+        admission: Admission::default(),
     };
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
     Ok(axum::Json(WithdrawResponse {

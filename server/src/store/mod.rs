@@ -32,8 +32,8 @@ use sqlx::{MySql, Postgres};
 use votewire_proto::{NodeVotes, PollId, Tally};
 
 pub use records::{
-    Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor, PollRecord,
-    PollState, VoteBatch, VoteOutcome,
+    Admission, Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor,
+    PollRecord, PollState, VoteBatch, VoteOutcome,
 };
 pub(crate) use replicas::HEARTBEAT_INTERVAL;
 pub use replicas::{Fallbacks, ReplicaHealth, ReplicaState, ReplicatedStore};
@@ -50,6 +50,12 @@ pub enum StoreError {
         /// How many options the poll has.
         options: u32,
     },
+    /// An `invite` poll: the voter holds no invite and brought no code.
+    InviteRequired,
+    /// An `invite` poll: the code is unknown or admitted another voter.
+    InviteInvalid,
+    /// A `per_address` poll: another voter from the same address voted.
+    AddressAlreadyVoted,
     /// The database cannot be reached (connection refused, pool timed out, read-only).
     Unavailable(String),
     /// Anything else; a bug or a broken database.
@@ -98,6 +104,13 @@ pub trait Store: Send + Sync + 'static {
     /// transaction with the tally. A poll that is missing or closed refuses the whole
     /// batch; a ballot with an option out of range is refused alone.
     fn vote_batch(&self, batch: VoteBatch) -> BoxFuture<'_, Result<BatchOutcome, StoreError>>;
+
+    /// Adds invite codes (their digests) to a poll.
+    fn add_invites<'a>(
+        &'a self,
+        id: &'a PollId,
+        code_hashes: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Closes a poll now; `Ok(false)` with the state when it was already closed.
     fn close<'a>(

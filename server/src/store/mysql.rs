@@ -24,15 +24,15 @@ const RETRYABLE_ERRORS: [u16; 2] = [1213, 1205];
 
 impl Dialect for MySql {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls WHERE id = ?",
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls WHERE id = ?",
         select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls \
             WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
               AND (created_at < ? OR (created_at = ? AND id < ?)) \
             ORDER BY created_at DESC, id DESC LIMIT ?",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx FOR UPDATE",
         params: Params::Question,
         select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
@@ -51,6 +51,11 @@ impl Dialect for MySql {
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
+        select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = ? AND address = ?",
+        insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES (?, ?, ?)",
+        select_invited: "SELECT code_hash FROM invites WHERE poll_id = ? AND voter_id = ?",
+        redeem_invite: "UPDATE invites SET voter_id = ? WHERE poll_id = ? AND code_hash = ? AND voter_id IS NULL",
+        insert_invite: "INSERT INTO invites (poll_id, code_hash) VALUES (?, ?)",
         insert_idempotency_key: "INSERT INTO idempotency_keys (idem_key, request_hash, poll_id, created_at) VALUES (?, ?, ?, ?)",
         select_idempotency_key: "SELECT request_hash, poll_id FROM idempotency_keys WHERE idem_key = ?",
         forget_idempotency_keys: "DELETE FROM idempotency_keys WHERE created_at < ?",

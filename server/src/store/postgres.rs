@@ -15,15 +15,15 @@ const READ_ONLY: &str = "25006";
 
 impl Dialect for Postgres {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES ($1, $2, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls WHERE id = $1",
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls WHERE id = $1",
         select_counts: "SELECT count FROM tallies WHERE poll_id = $1 ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total FROM polls \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls \
             WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > $1) \
               AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
             ORDER BY created_at DESC, id DESC LIMIT $5",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = $1 ORDER BY t.option_idx FOR UPDATE",
         params: Params::Numbered,
         select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = $1 AND voter_id IN ({voters})",
@@ -45,6 +45,11 @@ impl Dialect for Postgres {
         bump_version: "UPDATE polls SET version = version + $1, total = total + $2 WHERE id = $3",
         close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
+        select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = $1 AND address = $2",
+        insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES ($1, $2, $3)",
+        select_invited: "SELECT code_hash FROM invites WHERE poll_id = $1 AND voter_id = $2",
+        redeem_invite: "UPDATE invites SET voter_id = $1 WHERE poll_id = $2 AND code_hash = $3 AND voter_id IS NULL",
+        insert_invite: "INSERT INTO invites (poll_id, code_hash) VALUES ($1, $2)",
         insert_idempotency_key: "INSERT INTO idempotency_keys (idem_key, request_hash, poll_id, created_at) VALUES ($1, $2, $3, $4)",
         select_idempotency_key: "SELECT request_hash, poll_id FROM idempotency_keys WHERE idem_key = $1",
         forget_idempotency_keys: "DELETE FROM idempotency_keys WHERE created_at < $1",

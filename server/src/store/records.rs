@@ -2,7 +2,7 @@
 //! in backend-neutral Rust types (times are `chrono`, ids are `votewire_proto`'s).
 
 use chrono::{DateTime, Utc};
-use votewire_proto::{NodeId, Poll, PollId, PollStatus, Tally};
+use votewire_proto::{NodeId, Poll, PollId, PollStatus, Tally, VotingMode};
 
 use super::StoreError;
 
@@ -21,6 +21,8 @@ pub struct PollRecord {
     pub closes_at: Option<DateTime<Utc>>,
     /// When its owner closed it.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Who may vote.
+    pub mode: VotingMode,
 }
 
 impl PollRecord {
@@ -48,6 +50,7 @@ impl PollRecord {
             closes_at: self.closes_at,
             closed_at: self.closed_at(now),
             status: self.status(now),
+            mode: self.mode,
         }
     }
 }
@@ -72,6 +75,18 @@ pub struct Ballot {
     /// applies only if higher than the voter's last on this poll, so a late retry of an
     /// older choice never undoes a newer one. Without it the ballot always applies.
     pub seq: Option<u64>,
+    /// What admits the voter to a poll that is not `open`.
+    pub admission: Admission,
+}
+
+/// What a ballot brings to be admitted to a `per_address` or `invite` poll; an `open`
+/// poll reads neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admission {
+    /// A keyed digest of the client's address (never the address itself).
+    pub address: Option<String>,
+    /// The SHA-256 of the invite code the vote carries (never the code itself).
+    pub invite: Option<String>,
 }
 
 /// What one ballot of a batch did.

@@ -13,6 +13,7 @@ mod credentials;
 mod errors;
 mod headers;
 mod lifecycle;
+mod modes;
 mod polls;
 mod replicas;
 mod retries;

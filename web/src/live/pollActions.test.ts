@@ -19,6 +19,7 @@ const view = (status: PollStatus, t: Tally): PollView => {
     closes_at: null,
     closed_at: status === "closed" ? "2030-01-01T01:00:00Z" : null,
     status,
+    mode: "open",
   };
   return { poll, tally: t };
 };

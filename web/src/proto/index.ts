@@ -20,7 +20,7 @@ export type NodeId = string;
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
-export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "internal";
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "internal";
 
 /**
  * The code and words of an error.
@@ -74,6 +74,12 @@ total: number, };
 export type PollStatus = "open" | "closed";
 
 /**
+ * Who may vote in a poll, chosen at creation.
+ */
+
+export type VotingMode = "open" | "per_address" | "invite";
+
+/**
  * A poll as the API shows it.
  */
 
@@ -105,7 +111,11 @@ closed_at: string | null,
 /**
  * Open or closed, as the server's clock sees it now.
  */
-status: PollStatus, };
+status: PollStatus, 
+/**
+ * Who may vote.
+ */
+mode: VotingMode, };
 
 /**
  * `POST /api/polls`: the body that creates a poll.
@@ -123,7 +133,32 @@ options: Array<string>,
 /**
  * An optional closing time in the future (RFC 3339).
  */
-closes_at?: string, };
+closes_at?: string, 
+/**
+ * Who may vote; `open` when absent.
+ */
+mode?: VotingMode, };
+
+/**
+ * `POST /api/polls/{id}/invites`: how many invite codes to mint.
+ */
+
+export type MintInvites = { 
+/**
+ * 1 to 500 codes.
+ */
+count: number, };
+
+/**
+ * `201` answer to `POST /api/polls/{id}/invites`.
+ */
+
+export type InvitesMinted = { 
+/**
+ * The new codes, each good for one voter. They are shown once: the server keeps
+ * only their digests.
+ */
+codes: Array<string>, };
 
 /**
  * `201` answer to `POST /api/polls`.
@@ -230,7 +265,12 @@ option: number,
  * older choice that arrives late never undoes a newer one. Without it the vote
  * always applies.
  */
-seq?: number, };
+seq?: number, 
+/**
+ * In an `invite` poll, the invite code, needed on the voter's first vote only: it
+ * binds the code to the voter, and the code admits no other voter.
+ */
+invite?: string, };
 
 /**
  * What a node committed for one vote.

@@ -242,6 +242,14 @@ impl Store for ReplicatedStore {
         self.primary.create_poll(poll, key)
     }
 
+    fn add_invites<'a>(
+        &'a self,
+        id: &'a PollId,
+        code_hashes: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.primary.add_invites(id, code_hashes)
+    }
+
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>> {
         self.poll_at_least(id, 0)
     }

@@ -69,6 +69,7 @@ where
             .bind(poll.options.len() as i64)
             .bind(to_millis(poll.created_at))
             .bind(poll.closes_at.map(to_millis))
+            .bind(poll.mode.as_str())
             .execute(&mut **tx)
             .await
             .map_err(|e| self.write_error(e))?;

@@ -125,7 +125,7 @@ pub(crate) fn is_read_only<DB: Dialect>(e: &sqlx::Error) -> bool {
 /// The SQL of one backend, in its own placeholder syntax. Integer columns are 64-bit
 /// everywhere, so one set of Rust types decodes them all.
 pub(crate) struct Statements {
-    /// Inserts a poll: `(id, question, options, option_count, created_at, closes_at)`.
+    /// Inserts a poll: `(id, question, options, option_count, created_at, closes_at, mode)`.
     pub(crate) insert_poll: &'static str,
     /// Inserts one option's tally row at 0: `(poll, option)`.
     pub(crate) insert_tally_row: &'static str,
@@ -136,7 +136,7 @@ pub(crate) struct Statements {
     /// A page of open polls, newest first: `(now, before, before, before_id, limit)`.
     pub(crate) select_open_page: &'static str,
     /// The poll's gate and tally, one row per option: `(option_count, closed_at,
-    /// closes_at, version, total, count)`, locking the poll's and its tally's rows for
+    /// closes_at, version, total, count, mode)`, locking the poll's and its tally's rows for
     /// the rest of the transaction.
     pub(crate) lock_poll: &'static str,
     /// How the batch templates below write parameters.
@@ -159,6 +159,16 @@ pub(crate) struct Statements {
     pub(crate) close_poll: &'static str,
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
+    /// The voter admitted from an address: `(voter)` by `(poll, address)`.
+    pub(crate) select_address_voter: &'static str,
+    /// Admits a voter from an address: `(poll, address, voter)`.
+    pub(crate) insert_address_voter: &'static str,
+    /// Whether a voter holds an invite: `(code_hash)` rows by `(poll, voter)`.
+    pub(crate) select_invited: &'static str,
+    /// Binds an unused code to a voter: `(voter, poll, code_hash)`; one row when it did.
+    pub(crate) redeem_invite: &'static str,
+    /// Adds an unused code: `(poll, code_hash)`.
+    pub(crate) insert_invite: &'static str,
     /// Records the poll an Idempotency-Key made: `(key, request_hash, poll, at)`.
     pub(crate) insert_idempotency_key: &'static str,
     /// What a key made: `(request_hash, poll)` by `(key)`.

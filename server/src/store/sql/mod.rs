@@ -9,6 +9,7 @@
 //!   reads;
 //! - `rows.rs`: the poll row and the snapshot read of a poll with its tally;
 //! - `create.rs`: poll creation, once per Idempotency-Key;
+//! - `admission.rs`: who may vote in a `per_address` or `invite` poll;
 //! - `vote.rs`: the vote batch, the one transaction that must be fast;
 //! - `batch.rs`: what a batch writes, planned in Rust, and its padded statements;
 //! - `dialect.rs`: the [`Dialect`] trait, the [`Statements`], and error mapping.
@@ -23,10 +24,11 @@
 //! declaration; these cannot be, nor named once as a trait alias (stable Rust has none,
 //! and a blanket-implemented stand-in would not carry them either). So they are written
 //! out, the same six lines on each of the generic impl blocks: `Store` and
-//! `Heartbeat` here, `rows.rs`, `create.rs` and `vote.rs`. Rejected: an executor type on the dialect
+//! `Heartbeat` here, `rows.rs`, `create.rs`, `admission.rs` and `vote.rs`. Rejected: an executor type on the dialect
 //! (it would lift one line, for a conversion at every query), and a trait that each
 //! backend implements with its own copy of the queries (the flow three times over).
 
+mod admission;
 mod batch;
 mod create;
 mod dialect;
@@ -210,6 +212,14 @@ where
 
     fn vote_batch(&self, batch: VoteBatch) -> BoxFuture<'_, Result<BatchOutcome, StoreError>> {
         Box::pin(self.commit_batch(batch))
+    }
+
+    fn add_invites<'a>(
+        &'a self,
+        id: &'a PollId,
+        code_hashes: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.insert_invites(id, code_hashes))
     }
 
     fn close<'a>(

@@ -2,12 +2,13 @@
 //! snapshot read that [`SqlStore`]'s reads and `close` share.
 
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
-use votewire_proto::{PollId, Tally};
+use votewire_proto::{PollId, Tally, VotingMode};
 
 use super::{Dialect, SqlStore, store_error};
 use crate::store::{PollRecord, PollState, StoreError, from_millis};
 
-/// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version, total.
+/// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
+/// total, mode.
 pub(super) type PollRow = (
     String,
     String,
@@ -17,11 +18,12 @@ pub(super) type PollRow = (
     Option<i64>,
     i64,
     i64,
+    String,
 );
 
 /// Turns a stored row into a record, its version and its total.
 pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError> {
-    let (id, question, options, created_at, closes_at, closed_at, version, total) = row;
+    let (id, question, options, created_at, closes_at, closed_at, version, total, mode) = row;
     let id = PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
     let options: Vec<String> = serde_json::from_str(&options)
         .map_err(|e| StoreError::Other(format!("stored options of {id}: {e}")))?;
@@ -32,8 +34,14 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         created_at: from_millis(created_at),
         closes_at: closes_at.map(from_millis),
         closed_at: closed_at.map(from_millis),
+        mode: voting_mode(&mode)?,
     };
     Ok((poll, version, total))
+}
+
+/// The mode of a stored name.
+pub(super) fn voting_mode(name: &str) -> Result<VotingMode, StoreError> {
+    VotingMode::parse(name).ok_or_else(|| StoreError::Other(format!("stored voting mode {name:?}")))
 }
 
 /// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).

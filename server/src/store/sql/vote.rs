@@ -23,11 +23,13 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use votewire_proto::Tally;
 
 use super::batch::{Batched, Previous, padded_chunks, plan};
+use super::rows::voting_mode;
 use super::{Dialect, SqlStore};
-use crate::store::{BatchOutcome, StoreError, VoteBatch, to_millis};
+use crate::store::{Ballot, BallotResult, BatchOutcome, StoreError, VoteBatch, to_millis};
 
-/// One row per option: `(option_count, closed_at, closes_at, version, total, count)`.
-type GateRow = (i64, Option<i64>, Option<i64>, i64, i64, i64);
+/// One row per option: `(option_count, closed_at, closes_at, version, total, count,
+/// mode)`.
+type GateRow = (i64, Option<i64>, Option<i64>, i64, i64, i64, String);
 
 /// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
 impl<DB: Dialect> SqlStore<DB>
@@ -50,9 +52,11 @@ where
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| self.write_error(e))?;
-        let Some(&(option_count, closed_at, closes_at, version, total, _)) = gate.first() else {
+        let Some((option_count, closed_at, closes_at, version, total, _, mode)) = gate.first()
+        else {
             return Err(StoreError::PollNotFound);
         };
+        let (option_count, version, total) = (*option_count, *version, *total);
         let now = to_millis(batch.now);
         if closed_at.is_some() || closes_at.is_some_and(|at| at <= now) {
             return Err(StoreError::PollClosed);
@@ -62,23 +66,36 @@ where
             counts: gate.iter().map(|row| row.5 as u64).collect(),
             total: total as u64,
         };
+        // Who may vote, where the poll is not open (admission.rs): the refused ballots
+        // stay out of the plan, and keep their place among the answers.
+        let refusals = self
+            .admit(&mut tx, id, voting_mode(mode)?, &batch.ballots)
+            .await?;
+        let admitted: Vec<Ballot> = batch
+            .ballots
+            .iter()
+            .zip(&refusals)
+            .filter(|(_, refusal)| refusal.is_none())
+            .map(|(ballot, _)| ballot.clone())
+            .collect();
         // The voters' choices, read under the poll's lock: on MySQL `rows_affected`
         // cannot tell an insert from an unchanged upsert, so every change is derived
         // from these rows.
-        let mut voters: Vec<&str> = batch.ballots.iter().map(|b| b.voter.as_str()).collect();
+        let mut voters: Vec<&str> = admitted.iter().map(|b| b.voter.as_str()).collect();
         voters.sort_unstable();
         voters.dedup();
         let choices = self
             .select_by_voter(&mut tx, Batched::SelectPrevious, id, &voters)
             .await?;
-        let seqs = if batch.ballots.iter().any(|b| b.seq.is_some()) {
+        let seqs = if admitted.iter().any(|b| b.seq.is_some()) {
             self.select_by_voter(&mut tx, Batched::SelectSeqs, id, &voters)
                 .await?
         } else {
             HashMap::new()
         };
         let previous = Previous { choices, seqs };
-        let plan = plan(option_count, &previous, &batch.ballots);
+        let mut plan = plan(option_count, &previous, &admitted);
+        plan.results = with_refusals(plan.results, refusals);
         if plan.changes == 0 && plan.seqs.is_empty() {
             // Repeats, superseded ballots and refusals only: nothing to write.
             tx.commit().await.map_err(|e| self.write_error(e))?;
@@ -178,4 +195,22 @@ where
         }
         Ok(found)
     }
+}
+
+/// The answers of every ballot in order: the plan's for the admitted ones, the refusal
+/// for the others.
+fn with_refusals(
+    planned: Vec<Result<BallotResult, StoreError>>,
+    refusals: Vec<Option<StoreError>>,
+) -> Vec<Result<BallotResult, StoreError>> {
+    let mut planned = planned.into_iter();
+    refusals
+        .into_iter()
+        .map(|refusal| match refusal {
+            Some(refusal) => Err(refusal),
+            None => planned
+                .next()
+                .expect("one planned answer per admitted ballot"),
+        })
+        .collect()
 }

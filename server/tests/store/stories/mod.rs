@@ -2,6 +2,7 @@
 //! in `batches.rs`.
 
 mod batches;
+mod modes;
 mod retries;
 
 use chrono::{DateTime, Duration, Utc};
@@ -16,6 +17,7 @@ use batches::{
     concurrent_votes_from_two_nodes_equal_a_recount,
     nodes_starting_together_migrate_without_racing,
 };
+use modes::invite_and_per_address_polls_admit_whom_they_should;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
     an_idempotency_key_makes_one_poll_whoever_retries_it,
@@ -33,6 +35,7 @@ pub(crate) fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -
         created_at: now(),
         closes_at,
         closed_at: None,
+        mode: votewire_proto::VotingMode::Open,
     }
 }
 
@@ -42,6 +45,7 @@ pub(crate) fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &s
         voter: voter.to_owned(),
         option,
         seq: None,
+        admission: Default::default(),
         node: NodeId::parse(node).unwrap(),
         now: now(),
     }
@@ -242,6 +246,11 @@ macro_rules! stories_for {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_votes_from_two_nodes_equal_a_recount() {
                 super::concurrent_votes_from_two_nodes_equal_a_recount($kind).await
+            }
+
+            #[tokio::test]
+            async fn invite_and_per_address_polls_admit_whom_they_should() {
+                super::invite_and_per_address_polls_admit_whom_they_should($kind).await
             }
 
             #[tokio::test]

@@ -6,6 +6,7 @@ fn ballot(voter: &str, option: Option<u32>) -> Ballot {
         voter: voter.to_owned(),
         option,
         seq: None,
+        admission: Default::default(),
     }
 }
 
