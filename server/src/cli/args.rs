@@ -127,6 +127,9 @@ pub(super) struct ServeArgs {
 
     #[command(flatten)]
     pub(super) limits: LimitArgs,
+
+    #[command(flatten)]
+    pub(super) abuse: super::abuse::AbuseArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,7 @@
 //! The command line: `votewire [serve]` and `votewire migrate`, every flag also a
 //! `VOTEWIRE_*` variable. Parsing ends in [`Settings`], which the rest of the node uses.
 
+mod abuse;
 mod args;
 #[cfg(test)]
 mod tests;
@@ -107,6 +108,7 @@ impl ServeArgs {
             }
         }
         check_frame_ancestors(&self.frame_ancestors)?;
+        let abuse = self.abuse.into_limits()?;
         Ok(Settings {
             listen: self.listen,
             database_url: self.db.url(),
@@ -141,6 +143,7 @@ impl ServeArgs {
                 ws_idle: Duration::from_secs(l.ws_idle_secs),
                 ws_write_timeout: Duration::from_secs(l.ws_write_timeout_secs),
             },
+            abuse,
         })
     }
 }

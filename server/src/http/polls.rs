@@ -13,6 +13,7 @@ use votewire_proto::{
 
 use super::credentials;
 use super::extract::{Json, PollPath, Query};
+use crate::abuse::{NewPoll, Within};
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
@@ -105,8 +106,9 @@ pub(super) fn validate(
 }
 
 #[utoipa::path(post, path = "/api/polls", tag = "polls", request_body = CreatePoll,
-    responses((status = 201, body = CreatedPoll), (status = 422, body = ErrorBody), (status = 415, body = ErrorBody)))]
+    responses((status = 201, body = CreatedPoll), (status = 422, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn create_poll(
+    _: Within<NewPoll>,
     app: axum::extract::State<AppState>,
     Json(body): Json<CreatePoll>,
 ) -> Result<impl IntoResponse, Refusal> {

@@ -10,6 +10,7 @@ use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, 
 
 use super::credentials::{self, VOTER_COOKIE};
 use super::extract::{Json, PollPath};
+use crate::abuse::{Vote, Within};
 use crate::error::Refusal;
 use crate::state::AppState;
 use crate::store::Ballot;
@@ -42,8 +43,9 @@ pub(super) fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
     description = "Sets the voter's choice. The voter is the one of the `votewire_voter` cookie or of \
         `Authorization: Voter <voter_token>`; a request with neither is issued a new voter (cookie set).",
     responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn cast_vote(
+    _: Within<Vote>,
     State(app): State<AppState>,
     PollPath(poll): PollPath,
     headers: HeaderMap,
@@ -80,8 +82,9 @@ async fn cast_vote(
 #[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
     params(("id" = String, Path, description = "poll id")),
     responses((status = 200, body = WithdrawResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn withdraw_vote(
+    _: Within<Vote>,
     State(app): State<AppState>,
     PollPath(poll): PollPath,
     headers: HeaderMap,

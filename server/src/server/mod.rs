@@ -16,6 +16,7 @@ use std::time::Duration;
 use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
+use crate::abuse::Abuse;
 use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
@@ -127,6 +128,12 @@ impl Node {
             presence.clone().announce_until(shutdown.clone()),
         );
 
+        let abuse = Arc::new(Abuse::new(settings.abuse.clone()));
+        tasks.spawn(
+            "abuse limits pruning",
+            abuse.clone().prune_until(shutdown.clone()),
+        );
+
         let state = AppState::new(App {
             settings,
             store,
@@ -139,6 +146,7 @@ impl Node {
             sessions,
             shutdown,
             requests: RouteLatencies::default(),
+            abuse,
         });
         Ok(Self { state, tasks })
     }
@@ -156,7 +164,11 @@ impl Node {
         let send_buffer = state.settings.limits.socket_send_buffer_bytes;
         let listener = listener.tap_io(move |tcp: &mut TcpStream| tune(tcp, send_buffer));
         let shutdown = state.shutdown.clone();
-        let server = axum::serve(listener, router)
+        // Each request carries its peer's address (`ConnectInfo<SocketAddr>`), which
+        // the abuse limits count against; an accept loop of our own would have to put
+        // the same extension on every request.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, service)
             .with_graceful_shutdown(async move { shutdown.wait().await });
         let drained = async {
             server.await?;
