@@ -93,6 +93,19 @@ async fn refusals(app: &TestApp, limit: &str) -> u64 {
     line.parse().unwrap()
 }
 
+/// Checks that no limit refused anything.
+async fn nothing_refused(app: &TestApp) {
+    for limit in [
+        "voters",
+        "votes",
+        "polls",
+        "ws_connects",
+        "connections_per_address",
+    ] {
+        assert_eq!(refusals(app, limit).await, 0, "{limit}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_class_of_two_hundred_behind_one_address_all_watch_get_a_voter_and_vote_on_the_defaults()
 {
@@ -119,15 +132,7 @@ async fn a_class_of_two_hundred_behind_one_address_all_watch_get_a_voter_and_vot
     assert_eq!(view.tally.total, CLASS as u64);
     assert_eq!(view.tally.counts, [100, 100]);
     assert_eq!(app.recount(&poll, 2).await, [100, 100]);
-    for limit in [
-        "voters",
-        "votes",
-        "polls",
-        "ws_connects",
-        "connections_per_address",
-    ] {
-        assert_eq!(refusals(&app, limit).await, 0, "{limit}");
-    }
+    nothing_refused(&app).await;
 }
 
 #[tokio::test]
@@ -226,15 +231,7 @@ async fn an_exempt_address_passes_every_limit() {
         sockets.push(app.ws().await);
     }
     assert_eq!(app.get_poll(&poll).await.tally.total, 10);
-    for limit in [
-        "voters",
-        "votes",
-        "polls",
-        "ws_connects",
-        "connections_per_address",
-    ] {
-        assert_eq!(refusals(&app, limit).await, 0, "{limit}");
-    }
+    nothing_refused(&app).await;
 }
 
 #[tokio::test]
