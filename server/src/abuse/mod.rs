@@ -40,7 +40,8 @@ pub(crate) use extract::{ClientAddress, NewPoll, NewVoter, Vote, Within};
 /// How often the buckets of addresses gone quiet are forgotten.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// The rate-limited actions, each with its own bucket per address.
+/// The rate-limited actions, each with its own bucket per address; declared in the
+/// order of [`Limit::ALL`], which is the order of the buckets and their counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Limit {
     Voters,
@@ -156,7 +157,7 @@ impl Abuse {
         if self.exempt(client) {
             return Ok(());
         }
-        let index = Limit::ALL.iter().position(|l| *l == limit).expect("listed");
+        let index = limit as usize;
         let bucket = &self.buckets[index];
         let Err(not_until) = bucket.check_key(&address::bucket(client)) else {
             return Ok(());

@@ -142,3 +142,10 @@ async fn pruning_runs_until_the_shutdown() {
         .await
         .expect("the pruning task ends at the shutdown");
 }
+
+#[test]
+fn the_limits_are_listed_in_their_declared_order() {
+    for (index, limit) in Limit::ALL.into_iter().enumerate() {
+        assert_eq!(limit as usize, index, "{limit:?}");
+    }
+}
