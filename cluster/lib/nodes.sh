@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # Sourced by cluster.sh: the votewire nodes. Each gets the primary as --database, every
-# replica as --replica, and Redis as --redis, and signs tokens with the shared key.
+# replica as --replica, and Redis as --redis, and signs tokens with the shared key. The
+# nodes trust loopback as a proxy (--trusted-proxy): nginx reaches them from 127.0.0.1 and
+# appends the client it saw to X-Forwarded-For, which the abuse limits then count against.
+# Load (the benchmarks, the fault tests) adds --rate-limit-exempt through
+# VOTEWIRE_CLUSTER_NODE_ARGS; a cluster started by hand keeps the limits.
 
 node_port() { echo $((NODE_PORT + $1 - 1)); }
 # Each node's admin listener (/metrics, /api/cluster), off the port nginx exposes.
@@ -19,7 +23,7 @@ start_node() {
         --admin-listen "127.0.0.1:$(admin_port "$i")"
         --key-file "$DIR/signing.key" --data-dir "$DIR/nodes/$part" --web-dir "$REPO/web/dist"
         --allowed-origin "http://127.0.0.1:$HTTP_PORT,http://localhost:$HTTP_PORT"
-        --drain-secs "$DRAIN_SECS")
+        --drain-secs "$DRAIN_SECS" --trusted-proxy 127.0.0.1/32)
     local primary replica
     primary=${db}-primary
     args+=(--database "$("${db}_url" "$primary")")

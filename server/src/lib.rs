@@ -20,6 +20,9 @@
 //!   (in-process and Redis).
 //! - [`store`]: the [`store::Store`] seam, its SQLite, PostgreSQL and MySQL backends,
 //!   and [`store::ReplicatedStore`]: writes to the primary, reads from read replicas.
+//! - `abuse`: per-client-address limits (token buckets for new voters, votes, new
+//!   polls and WebSocket connections; a cap on sockets per address), the client's
+//!   address behind trusted proxies, and the extractors the routes take them through.
 //! - `sessions`, `shutdown`, `token` (signed voter and owner tokens), `metrics`
 //!   (Prometheus primitives; each series is owned by the part that counts it), `redact`
 //!   (URLs without their passwords, for logs and errors).
@@ -42,6 +45,7 @@
 //! holds the services and imports neither `http` nor `ws`; only `server` builds the
 //! router. `tests/architecture.rs` checks that no module imports in a circle.
 
+mod abuse;
 pub mod cli;
 mod error;
 pub mod fanout;

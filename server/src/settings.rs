@@ -2,6 +2,8 @@
 //! everywhere else.
 
 use std::net::SocketAddr;
+
+use ipnet::IpNet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -42,6 +44,8 @@ pub struct Settings {
     pub drain: Duration,
     /// Sizes, counts and rates.
     pub limits: Limits,
+    /// What one client address may do, and how its address is known.
+    pub abuse: AbuseLimits,
 }
 
 /// Every configurable limit, documented in the README's settings table.
@@ -82,6 +86,35 @@ pub struct Limits {
     pub ws_idle: Duration,
     /// Longest time one frame may take to write.
     pub ws_write_timeout: Duration,
+}
+
+/// Per-client-address limits ("a classroom survives, a script does not"); the README's
+/// "Abuse limits" section gives the reasoning behind each default.
+#[derive(Debug, Clone)]
+pub struct AbuseLimits {
+    /// `POST /api/voters`.
+    pub voters: Rate,
+    /// `POST` and `DELETE` of `/api/polls/{id}/votes`.
+    pub votes: Rate,
+    /// `POST /api/polls`.
+    pub polls: Rate,
+    /// WebSocket upgrades on `/ws`.
+    pub ws_connects: Rate,
+    /// Most WebSocket sessions open at once from one address.
+    pub max_connections_per_address: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Addresses no abuse limit applies to (load generators, benchmarks).
+    pub exempt: Vec<IpNet>,
+}
+
+/// A token bucket: `burst` at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Tokens the bucket holds when full.
+    pub burst: u32,
+    /// Tokens added per minute.
+    pub per_minute: u32,
 }
 
 /// The smallest number of options a poll can have: a choice needs two.

@@ -7,6 +7,9 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+
+use crate::abuse::Abuse;
 use crate::fanout::Fanout;
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
@@ -42,6 +45,8 @@ pub(crate) struct App {
     pub(crate) shutdown: Shutdown,
     /// HTTP latencies by route.
     pub(crate) requests: RouteLatencies,
+    /// What each client address may still do.
+    pub(crate) abuse: Arc<Abuse>,
 }
 
 /// The cheap-to-clone handle that axum passes to handlers.
@@ -52,6 +57,13 @@ impl AppState {
     /// Shares `app` with every handler and session.
     pub(crate) fn new(app: App) -> Self {
         Self(Arc::new(app))
+    }
+}
+
+/// For the abuse extractors, which know the limits but not the state.
+impl FromRef<AppState> for Arc<Abuse> {
+    fn from_ref(app: &AppState) -> Self {
+        app.abuse.clone()
     }
 }
 

@@ -5,7 +5,8 @@
 //! pieces they all need live here once instead of in `#[path]` includes and copies:
 //!
 //! - [`app`]: [`spawn_app`] starts a real node on a free port with a fresh data folder
-//!   and returns a [`TestApp`]; [`client`]: a [`Client`] of any node or proxy, with
+//!   and returns a [`TestApp`] ([`exempt_loopback`] lifts the abuse limits for load
+//!   tests); [`client`]: a [`Client`] of any node or proxy, with
 //!   typed helpers (`create_poll`, `vote`, `metrics`, `ws`, ..).
 //! - [`ws`]: [`WsClient`], a WebSocket client that awaits messages (never sleeps) and
 //!   [`version_of`], the tally version a server message carries.
@@ -27,7 +28,7 @@ pub mod redis;
 pub mod votes;
 pub mod ws;
 
-pub use app::{TestApp, spawn_app, spawn_app_in, spawn_app_with};
+pub use app::{TestApp, exempt_loopback, spawn_app, spawn_app_in, spawn_app_with};
 pub use client::Client;
 pub use db::{Kind, TestDatabase};
 pub use dirs::TempDir;

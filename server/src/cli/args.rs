@@ -133,6 +133,9 @@ pub(super) struct ServeArgs {
 
     #[command(flatten)]
     pub(super) limits: LimitArgs,
+
+    #[command(flatten)]
+    pub(super) abuse: super::abuse::AbuseArgs,
 }
 
 /// The default kernel send buffer per connection. Linux doubles it (128 KiB in all) and

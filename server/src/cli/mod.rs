@@ -1,6 +1,7 @@
 //! The command line: `votewire [serve]` and `votewire migrate`, every flag also a
 //! `VOTEWIRE_*` variable. Parsing ends in [`Settings`], which the rest of the node uses.
 
+mod abuse;
 mod args;
 #[cfg(test)]
 mod tests;
@@ -113,6 +114,7 @@ impl ServeArgs {
         if self.admin_listen == Some(self.listen) && self.listen.port() != 0 {
             return Err("--admin-listen must differ from --listen".into());
         }
+        let abuse = self.abuse.into_limits()?;
         Ok(Settings {
             listen: self.listen,
             admin_listen: self.admin_listen,
@@ -150,6 +152,7 @@ impl ServeArgs {
                 ws_idle: Duration::from_secs(l.ws_idle_secs),
                 ws_write_timeout: Duration::from_secs(l.ws_write_timeout_secs),
             },
+            abuse,
         })
     }
 }

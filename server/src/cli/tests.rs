@@ -94,6 +94,42 @@ fn replicas_repeat_or_come_comma_separated() {
 }
 
 #[test]
+fn abuse_limits_take_addresses_or_cidrs_and_refuse_zero() {
+    let Ok(Run::Serve(s)) = parse(&[
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--trusted-proxy",
+        "10.0.0.0/8,fd00::/8",
+        "--rate-limit-exempt",
+        "::1",
+        "--voters-burst",
+        "5",
+    ]) else {
+        panic!("expected serve")
+    };
+    let nets = |list: &[ipnet::IpNet]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        nets(&s.abuse.trusted_proxies),
+        ["127.0.0.1/32", "10.0.0.0/8", "fd00::/8"]
+    );
+    assert_eq!(nets(&s.abuse.exempt), ["::1/128"]);
+    assert_eq!(s.abuse.voters.burst, 5);
+    assert_eq!(s.abuse.voters.per_minute, 300);
+    let err = parse(&["--trusted-proxy", "10.0.0.0/33"]).err().unwrap();
+    assert!(err.contains("--trusted-proxy"), "{err}");
+    let err = parse(&["--rate-limit-exempt", "localhost"]).err().unwrap();
+    assert!(err.contains("--rate-limit-exempt"), "{err}");
+    for flag in ["--votes-per-minute", "--ws-connects-burst"] {
+        let err = parse(&[flag, "0"]).err().unwrap();
+        assert!(err.contains(&flag[..flag.rfind('-').unwrap()]), "{err}");
+    }
+    let err = parse(&["--max-connections-per-address", "0"])
+        .err()
+        .unwrap();
+    assert!(err.contains("--max-connections-per-address"), "{err}");
+}
+
+#[test]
 fn every_setting_is_in_the_readme() {
     use clap::CommandFactory;
     let readme = include_str!("../../../README.md");

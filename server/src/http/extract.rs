@@ -77,18 +77,3 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .map_err(|e: QueryRejection| Refusal::new(ErrorCode::InvalidQuery, e.body_text()))
     }
 }
-
-/// The client's address: the TCP peer, as the accept loop records it.
-pub(super) struct ClientAddress(pub std::net::IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = Refusal;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Refusal> {
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| ClientAddress(info.0.ip()))
-            .ok_or_else(|| Refusal::new(ErrorCode::Internal, "the connection has no peer address"))
-    }
-}

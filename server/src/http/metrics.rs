@@ -41,6 +41,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
             .as_ref()
             .map_or_else(Fallbacks::default, |replicas| replicas.fallbacks()),
         requests: &app.requests,
+        rate_limited: app.abuse.refusals().collect(),
     };
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -60,6 +61,8 @@ struct Readings<'a> {
     /// Replica reads the primary answered instead, by reason.
     replica_fallbacks: Fallbacks,
     requests: &'a RouteLatencies,
+    /// Requests and sockets refused by an abuse limit, by limit.
+    rate_limited: Vec<(&'static str, u64)>,
 }
 
 fn render(r: &Readings<'_>) -> String {
@@ -122,6 +125,15 @@ fn render(r: &Readings<'_>) -> String {
     ];
     for (name, help, value) in counters {
         out.single(name, "counter", help, value.load(Relaxed));
+    }
+    let name = "votewire_rate_limited_total";
+    out.family(
+        name,
+        "counter",
+        "Requests and WebSocket connections refused by a per-address abuse limit, by limit.",
+    );
+    for (limit, value) in &r.rate_limited {
+        out.sample(name, &format!("limit=\"{limit}\""), *value);
     }
     render_replicas(&mut out, r);
     out.single(
@@ -216,6 +228,7 @@ mod tests {
                 failed: 0,
             },
             requests: &requests,
+            rate_limited: vec![("voters", 3), ("connections_per_address", 1)],
         };
         let text = render(&readings);
         for series in [
@@ -233,6 +246,8 @@ mod tests {
             "votewire_replica_lag_seconds{replica=\"1\"} 30",
             "votewire_replica_healthy{replica=\"1\"} 0",
             "votewire_replica_fallbacks_total{reason=\"behind\"} 4",
+            "votewire_rate_limited_total{limit=\"voters\"} 3",
+            "votewire_rate_limited_total{limit=\"connections_per_address\"} 1",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");
         }

@@ -14,6 +14,7 @@ use votewire_proto::{
 use super::credentials;
 use super::extract::{Json, PollPath, Query};
 use super::idempotency::{self, KeyHeader};
+use crate::abuse::{NewPoll, Within};
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
@@ -112,8 +113,9 @@ pub(super) fn validate(
         creation (e.g. a UUID): the same request sent again with it, to any node within the retention, \
         answers the poll it made instead of making another")),
     responses((status = 201, body = CreatedPoll), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 415, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn create_poll(
+    _: Within<NewPoll>,
     app: axum::extract::State<AppState>,
     KeyHeader(key): KeyHeader,
     Json(body): Json<CreatePoll>,

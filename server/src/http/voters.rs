@@ -6,9 +6,10 @@ use axum::http::header::{HeaderValue, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
-use votewire_proto::VoterIssued;
+use votewire_proto::{ErrorBody, VoterIssued};
 
 use super::credentials::VOTER_COOKIE;
+use crate::abuse::{NewVoter, Within};
 use crate::state::AppState;
 use crate::token::Voter;
 
@@ -19,8 +20,12 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[utoipa::path(post, path = "/api/voters", tag = "voters",
     description = "Issues a new anonymous voter: the token in the body and in the `votewire_voter` cookie.",
-    responses((status = 201, body = VoterIssued)))]
-async fn issue_voter(State(app): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
+    responses((status = 201, body = VoterIssued), (status = 429, body = ErrorBody)))]
+async fn issue_voter(
+    _: Within<NewVoter>,
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
     let voter = app.keys.issue_voter();
     let cookie = voter_cookie(&voter, &headers);
     (

@@ -7,7 +7,8 @@ use axum::routing::post;
 use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
 
 use super::credentials;
-use super::extract::{ClientAddress, Json, PollPath, Query};
+use super::extract::{Json, PollPath, Query};
+use crate::abuse::{ClientAddress, Vote, Within};
 use crate::error::Refusal;
 use crate::state::AppState;
 use crate::store::{Admission, Ballot};
@@ -28,8 +29,9 @@ pub(super) fn routes() -> Router<AppState> {
         voter, so a request with neither is refused (401 `voter_required`) and counts nothing.",
     responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn cast_vote(
+    _: Within<Vote>,
     State(app): State<AppState>,
     PollPath(poll): PollPath,
     ClientAddress(client): ClientAddress,
@@ -75,8 +77,9 @@ struct WithdrawParams {
 #[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
     params(("id" = String, Path, description = "poll id"), WithdrawParams),
     responses((status = 200, body = WithdrawResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn withdraw_vote(
+    _: Within<Vote>,
     State(app): State<AppState>,
     PollPath(poll): PollPath,
     Query(params): Query<WithdrawParams>,

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket};
 
+use crate::abuse::Abuse;
 use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
@@ -129,6 +130,12 @@ impl Node {
             presence.clone().announce_until(shutdown.clone()),
         );
 
+        let abuse = Arc::new(Abuse::new(settings.abuse.clone()));
+        tasks.spawn(
+            "abuse limits pruning",
+            abuse.clone().prune_until(shutdown.clone()),
+        );
+
         let state = AppState::new(App {
             settings,
             store,
@@ -141,6 +148,7 @@ impl Node {
             sessions,
             shutdown,
             requests: RouteLatencies::default(),
+            abuse,
         });
         Ok(Self { state, tasks })
     }

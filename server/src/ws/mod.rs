@@ -1,5 +1,12 @@
-//! `GET /ws`: the WebSocket. The upgrade handler checks the Origin and the socket limit
-//! before accepting; [`session`] runs one connection.
+//! `GET /ws`: the WebSocket. The upgrade handler checks the Origin, the client
+//! address's limits and the socket limit before accepting; [`session`] runs one
+//! connection.
+//!
+//! An address over its limits (connections per minute, or sockets open at once) is
+//! still upgraded, told why in an `error` message with `rate_limited`, and closed with
+//! 1013 (try again later): a browser sees no reason for a failed upgrade, and 1013,
+//! unlike 1008 (policy violation), says that coming back later is right, which is what
+//! the web client's backoff does.
 
 mod limits;
 mod session;
@@ -7,17 +14,22 @@ mod watching;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use votewire_proto::ErrorCode;
 
+use crate::abuse::ClientAddress;
 use crate::error::Refusal;
+use crate::fanout::encode;
 use crate::state::AppState;
 
-/// Bytes read from a socket at a time, and its read buffer (see `upgrade`).
+/// Bytes read from a socket at a time, and its read buffer. tungstenite reads into a
+/// 128 KiB buffer per socket by default: most of an idle socket's memory. Clients send
+/// a few small messages (a subscribe is under 100 bytes), so 512 bytes is plenty; a
+/// larger message still arrives, in more reads.
 const WS_READ_BUFFER_BYTES: usize = 512;
 
 /// The WebSocket route.
@@ -49,6 +61,7 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 
 async fn upgrade(
     State(app): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -67,6 +80,21 @@ async fn upgrade(
         .into_response();
     }
     let limits = &app.settings.limits;
+    let ws = ws
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .max_message_size(limits.ws_max_message_bytes)
+        .max_frame_size(limits.ws_max_message_bytes)
+        .write_buffer_size(0)
+        .max_write_buffer_size(limits.ws_write_buffer_bytes);
+    // The address's place, like the node's, is held by the session until it ends.
+    let address_place = match app.abuse.connect(client) {
+        Ok(place) => place,
+        Err(limited) => {
+            let refusal = limited.into_refusal();
+            let timeout = limits.ws_write_timeout;
+            return ws.on_upgrade(move |socket| refuse(socket, refusal, timeout));
+        }
+    };
     // The place is taken now and held by the session until it ends.
     let Some(place) = app.sessions.admit(limits.max_sockets) else {
         return Refusal::new(
@@ -75,15 +103,28 @@ async fn upgrade(
         )
         .into_response();
     };
-    // tungstenite reads into a 128 KiB buffer per socket by default: most of an idle
-    // socket's memory. Clients send a few small messages (a subscribe is under 100
-    // bytes), so 512 bytes is plenty; a larger message still arrives, in more reads.
-    ws.read_buffer_size(WS_READ_BUFFER_BYTES)
-        .max_message_size(limits.ws_max_message_bytes)
-        .max_frame_size(limits.ws_max_message_bytes)
-        .write_buffer_size(0)
-        .max_write_buffer_size(limits.ws_write_buffer_bytes)
-        .on_upgrade(move |socket| session::run(socket, app, place))
+    ws.on_upgrade(move |socket| async move {
+        let _address_place = address_place;
+        session::run(socket, app, place).await;
+    })
+}
+
+/// Tells a socket over its address's limits why, then closes it with 1013; within
+/// `timeout`, as any write.
+async fn refuse(mut socket: WebSocket, refusal: Refusal, timeout: std::time::Duration) {
+    let close = CloseFrame {
+        code: close_code::AGAIN,
+        reason: "rate limited".into(),
+    };
+    let refused = async {
+        socket
+            .send(Message::Text(encode(&refusal.into_message())))
+            .await?;
+        socket.send(Message::Close(Some(close))).await
+    };
+    if !matches!(tokio::time::timeout(timeout, refused).await, Ok(Ok(()))) {
+        tracing::debug!("a refused socket was not told why: it broke or was too slow");
+    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,18 @@ use votewire_proto::{ErrorBody, ErrorCode, ServerMessage};
 
 use votewire_testkit::{TestApp, WsClient, spawn_app, spawn_app_with};
 
-pub(crate) async fn expect_error(response: reqwest::Response, status: u16, code: ErrorCode) {
+/// Checks a refusal's status, JSON error body and code, and returns the body.
+pub(crate) async fn expect_error(
+    response: reqwest::Response,
+    status: u16,
+    code: ErrorCode,
+) -> ErrorBody {
     assert_eq!(response.status(), status, "status for {code:?}");
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: ErrorBody = response.json().await.expect("an error body");
     assert_eq!(body.error.code, code);
     assert!(!body.error.message.is_empty());
+    body
 }
 
 async fn post_raw(

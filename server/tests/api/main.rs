@@ -6,6 +6,7 @@
     reason = "a test binary exports nothing: `pub` only shares items between its modules"
 )]
 
+mod abuse_limits;
 mod admin;
 mod concurrency;
 mod connections;
