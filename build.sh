@@ -34,9 +34,19 @@ lint() {
     cargo clippy --workspace --all-targets --locked -- -D warnings
 }
 
+# The Python tools the tests run (the OpenAPI validator, schemathesis), at the versions
+# pinned in tools/requirements.txt; pip is quick when they are already there.
+ensure_python_tools() {
+    need python3 "Install Python 3 with pip."
+    echo "==> pip install -r tools/requirements.txt"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        -r tools/requirements.txt
+}
+
 # The fast loop: every Rust test target but `faults`, which starts whole clusters.
 quick_check() {
     lint
+    ensure_python_tools
     echo "==> cargo test (without the fault scenarios)"
     cargo test --workspace --locked --lib --bins \
         --test api --test architecture --test bus --test cluster --test store --test typescript
@@ -44,6 +54,7 @@ quick_check() {
 
 check() {
     lint
+    ensure_python_tools
     echo "==> cargo test"
     cargo test --workspace --locked
     web_check

@@ -11,6 +11,7 @@ mod credentials;
 mod errors;
 mod headers;
 mod lifecycle;
+mod openapi;
 mod polls;
 mod replicas;
 mod secrets;
