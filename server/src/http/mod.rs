@@ -3,6 +3,7 @@
 
 mod credentials;
 mod extract;
+pub mod fuzzing;
 mod health;
 mod metrics;
 mod openapi;
