@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use votewire_server::{Limits, Settings, fuzzing};
 
-static LIMITS: LazyLock<Limits> =
-    LazyLock::new(|| Settings::for_data_dir("unused", "fuzz").limits);
+static LIMITS: LazyLock<Limits> = LazyLock::new(|| Settings::for_data_dir("unused", "fuzz").limits);
 
 fuzz_target!(|data: &[u8]| {
     // A fixed clock, so a finding replays.
@@ -35,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(poll.options[..i].iter().all(|o| o.to_lowercase() != lower));
     }
     if let Some(at) = poll.closes_at {
-        assert!(at > now && at.timestamp_subsec_nanos() % 1_000_000 == 0, "{at}");
+        assert!(
+            at > now && at.timestamp_subsec_nanos() % 1_000_000 == 0,
+            "{at}"
+        );
         assert!(at.to_rfc3339().len() <= "9999-12-31T23:59:59.999+00:00".len());
     }
 });
