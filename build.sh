@@ -5,8 +5,9 @@
 #   ./build.sh check    the fast loop: fmt, clippy (-D warnings) and the Rust tests but
 #                       the cluster fault scenarios (a minute or two)
 #   ./build.sh test     fmt, clippy (-D warnings) and every test: Rust (fault scenarios
-#                       included), web (typecheck, unit, Chromium end to end on a node and
-#                       on a cluster), deployment files, a short run of every benchmark
+#                       included), schemathesis on a node, the fuzz targets (bounded), web
+#                       (typecheck, unit, Chromium end to end on a node and on a cluster),
+#                       deployment files, a short run of every benchmark
 #   ./build.sh run ...  one node on http://127.0.0.1:8080 (extra arguments go to votewire)
 #   ./build.sh bench    every benchmark (criterion, then loadgen against a local cluster
 #                       and a single node it starts) into BENCHMARKS.md; --quick: a check
@@ -17,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -30,6 +31,7 @@ lint() {
     need cargo "Install Rust from https://rustup.rs (stable, with rustfmt and clippy)."
     echo "==> cargo fmt --check"
     cargo fmt --all -- --check
+    cargo fmt --manifest-path fuzz/Cargo.toml -- --check
     echo "==> cargo clippy -D warnings"
     cargo clippy --workspace --all-targets --locked -- -D warnings
 }
@@ -57,10 +59,25 @@ check() {
     ensure_python_tools
     echo "==> cargo test"
     cargo test --workspace --locked
+    api_fuzz
     web_check
     infra_check
     cluster_e2e
     bench_smoke
+}
+
+# The API and the parsers against generated input: schemathesis on a node of its own
+# (tools/schemathesis.sh, about 30 s), then every cargo-fuzz target for 30 s
+# (fuzz/run.sh, under 2 minutes; its first build takes minutes, later ones seconds).
+api_fuzz() {
+    local started=$SECONDS
+    echo "==> schemathesis"
+    VOTEWIRE_BIN="$PWD/target/debug/votewire" tools/schemathesis.sh
+    echo "schemathesis: $((SECONDS - started)) s"
+    started=$SECONDS
+    echo "==> cargo fuzz"
+    fuzz/run.sh
+    echo "fuzz: $((SECONDS - started)) s"
 }
 
 # Installs Debian packages that are missing (as root), or says which to install.
