@@ -330,16 +330,13 @@ mod tests {
     /// answered in RFC 3339 (four-digit years) and as a later read shows it.
     #[test]
     fn nul_characters_and_closing_times_past_9999_are_refused_and_times_kept_to_the_millisecond() {
-        let now = Utc::now();
-        let l = limits();
-        assert_eq!(
-            code(validate(body("q\0", &["a", "b"]), &l, now)),
-            ErrorCode::InvalidQuestion
-        );
-        assert_eq!(
-            code(validate(body("q", &["a", "b\0"]), &l, now)),
-            ErrorCode::InvalidOptions
-        );
+        let (now, l) = (Utc::now(), limits());
+        for (poll, refused) in [
+            (body("q\0", &["a", "b"]), ErrorCode::InvalidQuestion),
+            (body("q", &["a", "b\0"]), ErrorCode::InvalidOptions),
+        ] {
+            assert_eq!(code(validate(poll, &l, now)), refused);
+        }
         let at = |text: &str| {
             let mut poll = body("q", &["a", "b"]);
             poll.closes_at = Some(text.parse().unwrap());
