@@ -117,7 +117,9 @@ pub(super) fn validate(
 
 #[utoipa::path(post, path = "/api/polls", tag = "polls", request_body = CreatePoll,
     responses((status = 201, description = "The poll, and the owner token that closes it", body = CreatedPoll),
-        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn create_poll(
     app: axum::extract::State<AppState>,
     Json(body): Json<CreatePoll>,
@@ -210,7 +212,8 @@ async fn list_polls(
 
 #[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
     responses((status = 200, description = "The poll and its tally", body = PollView),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn get_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
@@ -225,7 +228,9 @@ async fn get_poll(
 #[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
     security(("owner_token" = [])),
     responses((status = 200, description = "The closed poll and its final tally (closing a closed poll changes nothing)", body = PollView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn close_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
@@ -241,7 +246,8 @@ async fn close_poll(
 
 #[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
     responses((status = 200, description = "The votes that count now, per node that handled them", body = PollAudit),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn audit_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,

@@ -44,8 +44,11 @@ pub(super) fn voter_cookie(voter: &Voter, headers: &HeaderMap) -> HeaderValue {
     description = "Sets the voter's choice. The voter is the one of the `votewire_voter` cookie or of \
         `Authorization: Voter <voter_token>`; a request with neither is issued a new voter (cookie set).",
     responses((status = 200, description = "The vote as committed and the tally right after", body = VoteResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn cast_vote(
     State(app): State<AppState>,
     PollPath(poll): PollPath,
@@ -83,7 +86,9 @@ async fn cast_vote(
 #[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
     params(("id" = PollId, Path, description = "poll id")),
     responses((status = 200, description = "Whether a vote was withdrawn, and the tally right after", body = WithdrawResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn withdraw_vote(
     State(app): State<AppState>,
     PollPath(poll): PollPath,
