@@ -5,8 +5,9 @@
 #   ./build.sh check    the fast loop: fmt, clippy (-D warnings) and the Rust tests but
 #                       the cluster fault scenarios (a minute or two)
 #   ./build.sh test     fmt, clippy (-D warnings) and every test: Rust (fault scenarios
-#                       included), web (typecheck, unit, Chromium end to end on a node and
-#                       on a cluster), deployment files, a short run of every benchmark
+#                       included), schemathesis on a node, the fuzz targets (bounded), web
+#                       (typecheck, unit, Chromium end to end on a node and on a cluster),
+#                       deployment files, a short run of every benchmark
 #   ./build.sh run ...  one node on http://127.0.0.1:8080 (extra arguments go to votewire)
 #   ./build.sh bench    every benchmark (criterion, then loadgen against a local cluster
 #                       and a single node it starts) into BENCHMARKS.md; --quick: a check
@@ -17,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -30,13 +31,24 @@ lint() {
     need cargo "Install Rust from https://rustup.rs (stable, with rustfmt and clippy)."
     echo "==> cargo fmt --check"
     cargo fmt --all -- --check
+    cargo fmt --manifest-path fuzz/Cargo.toml -- --check
     echo "==> cargo clippy -D warnings"
     cargo clippy --workspace --all-targets --locked -- -D warnings
+}
+
+# The Python tools the tests run (the OpenAPI validator, schemathesis), at the versions
+# pinned in tools/requirements.txt; pip is quick when they are already there.
+ensure_python_tools() {
+    need python3 "Install Python 3 with pip."
+    echo "==> pip install -r tools/requirements.txt"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        -r tools/requirements.txt
 }
 
 # The fast loop: every Rust test target but `faults`, which starts whole clusters.
 quick_check() {
     lint
+    ensure_python_tools
     echo "==> cargo test (without the fault scenarios)"
     cargo test --workspace --locked --lib --bins \
         --test api --test architecture --test bus --test cluster --test store --test typescript
@@ -44,12 +56,28 @@ quick_check() {
 
 check() {
     lint
+    ensure_python_tools
     echo "==> cargo test"
     cargo test --workspace --locked
+    api_fuzz
     web_check
     infra_check
     cluster_e2e
     bench_smoke
+}
+
+# The API and the parsers against generated input: schemathesis on a node of its own
+# (tools/schemathesis.sh, about 30 s), then every cargo-fuzz target for 30 s
+# (fuzz/run.sh, under 2 minutes; its first build takes minutes, later ones seconds).
+api_fuzz() {
+    local started=$SECONDS
+    echo "==> schemathesis"
+    VOTEWIRE_BIN="$PWD/target/debug/votewire" tools/schemathesis.sh
+    echo "schemathesis: $((SECONDS - started)) s"
+    started=$SECONDS
+    echo "==> cargo fuzz"
+    fuzz/run.sh
+    echo "fuzz: $((SECONDS - started)) s"
 }
 
 # Installs Debian packages that are missing (as root), or says which to install.

@@ -41,7 +41,7 @@ macro_rules! string_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, TS, ToSchema)]
         #[ts(type = "string")]
-        #[schema(value_type = String)]
+        #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{1,64}$")]
         pub struct $name(String);
 
         impl $name {

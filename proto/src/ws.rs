@@ -28,6 +28,35 @@ pub enum ClientMessage {
     },
 }
 
+impl ClientMessage {
+    /// Parses a client's text frame, telling an unknown `type` (`unknown_message_type`)
+    /// from a malformed message (`malformed_message`), with words for the client. Here
+    /// rather than in the server's session because it is pure: the session and the fuzz
+    /// target (`fuzz/`) run this one function.
+    pub fn parse(text: &str) -> Result<Self, (ErrorCode, String)> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| (ErrorCode::MalformedMessage, format!("not valid JSON: {e}")))?;
+        let kind = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                (
+                    ErrorCode::MalformedMessage,
+                    "a message is a JSON object with a string \"type\"".to_owned(),
+                )
+            })?;
+        if !matches!(kind.as_str(), "subscribe" | "unsubscribe") {
+            return Err((
+                ErrorCode::UnknownMessageType,
+                format!("unknown message type {kind:?}: expected \"subscribe\" or \"unsubscribe\""),
+            ));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| (ErrorCode::MalformedMessage, format!("invalid {kind}: {e}")))
+    }
+}
+
 /// A vote folded into an `update`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct RecentVote {
@@ -115,6 +144,26 @@ mod tests {
         );
         let m: ClientMessage = serde_json::from_str(r#"{"type":"subscribe","poll":"p1"}"#).unwrap();
         assert!(matches!(m, ClientMessage::Subscribe { since: None, .. }));
+    }
+
+    #[test]
+    fn parse_tells_unknown_types_from_malformed_messages() {
+        let code = |text: &str| ClientMessage::parse(text).unwrap_err().0;
+        assert!(matches!(
+            ClientMessage::parse(r#"{"type":"subscribe","poll":"p"}"#),
+            Ok(ClientMessage::Subscribe { .. })
+        ));
+        assert_eq!(code(r#"{"type":"dance"}"#), ErrorCode::UnknownMessageType);
+        assert_eq!(code("{nope"), ErrorCode::MalformedMessage);
+        assert_eq!(code(r#"{"poll":"p"}"#), ErrorCode::MalformedMessage);
+        assert_eq!(
+            code(r#"{"type":"subscribe","poll":7}"#),
+            ErrorCode::MalformedMessage
+        );
+        assert_eq!(
+            code(r#"{"type":"subscribe","poll":"a/b"}"#),
+            ErrorCode::MalformedMessage
+        );
     }
 
     #[test]

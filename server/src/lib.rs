@@ -65,6 +65,9 @@ mod votes;
 mod watch;
 mod ws;
 
+/// The pure ways untrusted bytes come in, for the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub use http::fuzzing;
 pub use server::{Node, StartError};
 pub use settings::{Limits, Settings};
 pub use shutdown::{Shutdown, os_signal};

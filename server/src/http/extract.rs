@@ -24,6 +24,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+impl<T: DeserializeOwned> Json<T> {
+    /// Decodes a body already read, as the extractor does once it has the bytes (axum's
+    /// does the same): the fuzz targets' way in.
+    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, Refusal> {
+        axum::Json::<T>::from_bytes(bytes)
+            .map(|axum::Json(value)| Json(value))
+            .map_err(json_rejection)
+    }
+}
+
 fn json_rejection(rejection: JsonRejection) -> Refusal {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => Refusal::new(

@@ -24,7 +24,7 @@ pub(super) fn cluster_routes() -> Router<AppState> {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health", description = "The process is alive.",
-    responses((status = 200, body = HealthReport)))]
+    responses((status = 200, description = "Alive", body = HealthReport)))]
 async fn healthz(State(app): State<AppState>) -> axum::Json<HealthReport> {
     axum::Json(HealthReport {
         status: "ok".into(),
@@ -35,7 +35,8 @@ async fn healthz(State(app): State<AppState>) -> axum::Json<HealthReport> {
 
 #[utoipa::path(get, path = "/readyz", tag = "health",
     description = "Ready for traffic: the database (and the bus) reachable, not draining.",
-    responses((status = 200, body = HealthReport), (status = 503, body = HealthReport)))]
+    responses((status = 200, description = "Ready", body = HealthReport),
+        (status = 503, description = "Not ready: `checks` says what is not `ok`", body = HealthReport)))]
 async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     let mut checks = BTreeMap::new();
     let draining = app.shutdown.is_draining();
@@ -71,7 +72,7 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
 }
 
 #[utoipa::path(get, path = "/api/cluster", tag = "health", description = "The live nodes; a single node lists itself.",
-    responses((status = 200, body = ClusterView)))]
+    responses((status = 200, description = "This node and the others it sees", body = ClusterView)))]
 async fn cluster(State(app): State<AppState>) -> axum::Json<ClusterView> {
     axum::Json(app.presence.cluster_view().await)
 }

@@ -23,7 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "health", description = "Prometheus text format.",
-    responses((status = 200, content_type = "text/plain")))]
+    responses((status = 200, description = "Every series of the node", content_type = "text/plain")))]
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let readings = Readings {
         sockets: app.sessions.count(),

@@ -3,6 +3,7 @@
 
 mod credentials;
 mod extract;
+pub mod fuzzing;
 mod health;
 mod idempotency;
 mod invites;

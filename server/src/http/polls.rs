@@ -25,6 +25,11 @@ use crate::token::new_poll_id;
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
 
+/// The latest closing time taken, 9999-12-31T23:59:59.999Z: RFC 3339 writes years with
+/// four digits, so a later one would be answered as `+10000-..`, which neither the
+/// document's `date-time` nor a browser's `Date` reads.
+const LATEST_CLOSES_AT_MS: i64 = 253_402_300_799_999;
+
 /// The poll routes.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -34,13 +39,14 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/polls/{id}/audit", get(audit_poll))
 }
 
-/// A poll that passed validation: trimmed texts within the limits.
+/// A poll that passed validation: trimmed texts within the limits, with no NUL (which
+/// PostgreSQL's text cannot hold), and a closing time answered in RFC 3339.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct ValidPoll {
-    question: String,
-    options: Vec<String>,
-    closes_at: Option<DateTime<Utc>>,
-    mode: VotingMode,
+    pub(super) question: String,
+    pub(super) options: Vec<String>,
+    pub(super) closes_at: Option<DateTime<Utc>>,
+    pub(super) mode: VotingMode,
 }
 
 /// Checks a new poll against the limits, at the server's `now`.
@@ -51,11 +57,12 @@ pub(super) fn validate(
 ) -> Result<ValidPoll, Refusal> {
     let question = body.question.trim().to_owned();
     let question_chars = question.chars().count();
-    if question_chars == 0 || question_chars > limits.max_question_chars {
+    if question_chars == 0 || question_chars > limits.max_question_chars || question.contains('\0')
+    {
         return Err(Refusal::new(
             ErrorCode::InvalidQuestion,
             format!(
-                "the question must have 1 to {} characters",
+                "the question must have 1 to {} characters, none of them NUL",
                 limits.max_question_chars
             ),
         ));
@@ -74,11 +81,11 @@ pub(super) fn validate(
     for (i, option) in body.options.iter().enumerate() {
         let option = option.trim();
         let chars = option.chars().count();
-        if chars == 0 || chars > limits.max_option_chars {
+        if chars == 0 || chars > limits.max_option_chars || option.contains('\0') {
             return Err(Refusal::new(
                 ErrorCode::InvalidOptions,
                 format!(
-                    "option {i} must have 1 to {} characters",
+                    "option {i} must have 1 to {} characters, none of them NUL",
                     limits.max_option_chars
                 ),
             ));
@@ -94,16 +101,20 @@ pub(super) fn validate(
         }
         options.push(option.to_owned());
     }
-    if body.closes_at.is_some_and(|at| at <= now) {
+    // Whole milliseconds, as every store keeps times: the answer equals a later read.
+    let closes_at = body
+        .closes_at
+        .and_then(|at| DateTime::from_timestamp_millis(at.timestamp_millis()));
+    if closes_at.is_some_and(|at| at <= now || at.timestamp_millis() > LATEST_CLOSES_AT_MS) {
         return Err(Refusal::new(
             ErrorCode::InvalidClosesAt,
-            "closes_at must be in the future",
+            "closes_at must be in the future, before the year 10000",
         ));
     }
     Ok(ValidPoll {
         question,
         options,
-        closes_at: body.closes_at,
+        closes_at,
         mode: body.mode.unwrap_or_default(),
     })
 }
@@ -112,8 +123,10 @@ pub(super) fn validate(
     params(("Idempotency-Key" = Option<String>, Header, description = "A key the client makes for this \
         creation (e.g. a UUID): the same request sent again with it, to any node within the retention, \
         answers the poll it made instead of making another")),
-    responses((status = 201, body = CreatedPoll), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, description = "The poll, and the owner token that closes it", body = CreatedPoll),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn create_poll(
     _: Within<NewPoll>,
     app: axum::extract::State<AppState>,
@@ -155,11 +168,14 @@ async fn create_poll(
 
 /// `GET /api/polls` query string.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
     /// Polls per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// The `next` value of the previous page.
+    #[param(pattern = r"^[0-9]{1,15}\.[A-Za-z0-9_-]{1,64}$")]
     before: Option<String>,
 }
 
@@ -185,7 +201,8 @@ fn decode_cursor(text: &str) -> Result<ListCursor, Refusal> {
 }
 
 #[utoipa::path(get, path = "/api/polls", tag = "polls", params(ListParams),
-    responses((status = 200, body = PollList), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "A page of open polls, newest first", body = PollList),
+        (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_polls(
     app: axum::extract::State<AppState>,
     Query(params): Query<ListParams>,
@@ -212,8 +229,10 @@ async fn list_polls(
     Ok(axum::Json(PollList { polls, next }))
 }
 
-#[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = String, Path, description = "poll id")),
-    responses((status = 200, body = PollView), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
+    responses((status = 200, description = "The poll and its tally", body = PollView),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn get_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
@@ -225,11 +244,14 @@ async fn get_poll(
     }))
 }
 
-#[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = String, Path, description = "poll id"),
+#[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = PollId, Path, description = "poll id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Accepted and checked like a creation's; \
         closing is idempotent by itself (a closed poll answers its final state), so nothing is stored")),
     security(("owner_token" = [])),
-    responses((status = 200, body = PollView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The closed poll and its final tally (closing a closed poll changes nothing)", body = PollView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn close_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
@@ -244,8 +266,10 @@ async fn close_poll(
     }))
 }
 
-#[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = String, Path, description = "poll id")),
-    responses((status = 200, body = PollAudit), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
+    responses((status = 200, description = "The votes that count now, per node that handled them", body = PollAudit),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn audit_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
@@ -329,6 +353,33 @@ mod tests {
         let mut past = body("q", &["a", "b"]);
         past.closes_at = Some(now - chrono::Duration::seconds(1));
         assert_eq!(code(validate(past, &l, now)), ErrorCode::InvalidClosesAt);
+    }
+
+    /// What passes is stored as it is on every backend (PostgreSQL's text holds no NUL),
+    /// answered in RFC 3339 (four-digit years) and as a later read shows it.
+    #[test]
+    fn nul_characters_and_closing_times_past_9999_are_refused_and_times_kept_to_the_millisecond() {
+        let (now, l) = (Utc::now(), limits());
+        for (poll, refused) in [
+            (body("q\0", &["a", "b"]), ErrorCode::InvalidQuestion),
+            (body("q", &["a", "b\0"]), ErrorCode::InvalidOptions),
+        ] {
+            assert_eq!(code(validate(poll, &l, now)), refused);
+        }
+        let at = |text: &str| {
+            let mut poll = body("q", &["a", "b"]);
+            poll.closes_at = Some(text.parse().unwrap());
+            validate(poll, &l, now)
+        };
+        assert_eq!(
+            code(at("+10000-01-01T00:00:00Z")),
+            ErrorCode::InvalidClosesAt
+        );
+        let latest = at("9999-12-31T23:59:59.999999999Z").unwrap();
+        assert_eq!(
+            latest.closes_at.unwrap().to_rfc3339(),
+            "9999-12-31T23:59:59.999+00:00"
+        );
     }
 
     #[test]

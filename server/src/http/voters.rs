@@ -20,7 +20,8 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[utoipa::path(post, path = "/api/voters", tag = "voters",
     description = "Issues a new anonymous voter: the token in the body and in the `votewire_voter` cookie.",
-    responses((status = 201, body = VoterIssued), (status = 429, body = ErrorBody)))]
+    responses((status = 201, description = "The new voter's token (also set as the cookie)", body = VoterIssued),
+        (status = 429, body = ErrorBody)))]
 async fn issue_voter(
     _: Within<NewVoter>,
     State(app): State<AppState>,

@@ -4,7 +4,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use votewire_proto::{CastVote, ErrorBody, ErrorCode, VoteReceipt, VoteResponse, WithdrawResponse};
+use votewire_proto::{
+    CastVote, ErrorBody, ErrorCode, PollId, VoteReceipt, VoteResponse, WithdrawResponse,
+};
 
 use super::credentials;
 use super::extract::{Json, PollPath, Query};
@@ -23,13 +25,16 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 #[utoipa::path(post, path = "/api/polls/{id}/votes", tag = "votes", request_body = CastVote,
-    params(("id" = String, Path, description = "poll id")),
+    params(("id" = PollId, Path, description = "poll id")),
     description = "Sets the voter's choice. The voter is the one of the `votewire_voter` cookie or of \
         `Authorization: Voter <voter_token>`, issued by `POST /api/voters`; a vote names an existing \
         voter, so a request with neither is refused (401 `voter_required`) and counts nothing.",
-    responses((status = 200, body = VoteResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "The vote as committed and the tally right after", body = VoteResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn cast_vote(
     _: Within<Vote>,
     State(app): State<AppState>,
@@ -75,9 +80,11 @@ struct WithdrawParams {
 }
 
 #[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
-    params(("id" = String, Path, description = "poll id"), WithdrawParams),
-    responses((status = 200, body = WithdrawResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    params(("id" = PollId, Path, description = "poll id"), WithdrawParams),
+    responses((status = 200, description = "Whether a vote was withdrawn, and the tally right after", body = WithdrawResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn withdraw_vote(
     _: Within<Vote>,
     State(app): State<AppState>,

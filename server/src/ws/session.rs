@@ -231,7 +231,7 @@ where
                 )
                 .await;
         }
-        match parse(&text) {
+        match ClientMessage::parse(&text) {
             Ok(ClientMessage::Subscribe { poll, since }) => self.subscribe(poll, since).await,
             Ok(ClientMessage::Unsubscribe { poll }) => self.unsubscribe(poll).await,
             Err((code, why)) => self.send_error(code, why).await,
@@ -276,30 +276,6 @@ where
     }
 }
 
-/// Parses a client message, telling an unknown `type` from a malformed message.
-fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| (ErrorCode::MalformedMessage, format!("not valid JSON: {e}")))?;
-    let kind = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            (
-                ErrorCode::MalformedMessage,
-                "a message is a JSON object with a string \"type\"".to_owned(),
-            )
-        })?;
-    if !matches!(kind.as_str(), "subscribe" | "unsubscribe") {
-        return Err((
-            ErrorCode::UnknownMessageType,
-            format!("unknown message type {kind:?}: expected \"subscribe\" or \"unsubscribe\""),
-        ));
-    }
-    serde_json::from_value(value)
-        .map_err(|e| (ErrorCode::MalformedMessage, format!("invalid {kind}: {e}")))
-}
-
 /// How a read error ends the session. axum wraps tungstenite's error, whose kind says
 /// what the client broke; its stream then ends for good, but its sink still takes the
 /// close frame that says why.
@@ -310,35 +286,5 @@ fn refused(error: axum::Error) -> End {
         Some(Error::Protocol(_)) => End::Protocol,
         Some(Error::Utf8(_)) => End::InvalidPayload,
         _ => End::Broken,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_tells_unknown_types_from_malformed_messages() {
-        assert!(matches!(
-            parse(r#"{"type":"subscribe","poll":"p"}"#),
-            Ok(ClientMessage::Subscribe { .. })
-        ));
-        assert_eq!(
-            parse(r#"{"type":"dance"}"#).unwrap_err().0,
-            ErrorCode::UnknownMessageType
-        );
-        assert_eq!(parse("{nope").unwrap_err().0, ErrorCode::MalformedMessage);
-        assert_eq!(
-            parse(r#"{"poll":"p"}"#).unwrap_err().0,
-            ErrorCode::MalformedMessage
-        );
-        assert_eq!(
-            parse(r#"{"type":"subscribe","poll":7}"#).unwrap_err().0,
-            ErrorCode::MalformedMessage
-        );
-        assert_eq!(
-            parse(r#"{"type":"subscribe","poll":"a/b"}"#).unwrap_err().0,
-            ErrorCode::MalformedMessage
-        );
     }
 }

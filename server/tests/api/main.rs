@@ -15,6 +15,7 @@ mod errors;
 mod headers;
 mod lifecycle;
 mod modes;
+mod openapi;
 mod polls;
 mod replicas;
 mod retries;

@@ -1,0 +1,29 @@
+//! The OpenAPI document a real node serves passes a real validator,
+//! `openapi-spec-validator` (Python; `./build.sh` installs the pinned version), so
+//! clients generated from it and schemathesis (`./build.sh test`) can trust it.
+
+use std::process::Command;
+
+use votewire_testkit::{TempDir, spawn_app};
+
+#[tokio::test]
+async fn the_served_openapi_document_is_valid_openapi() {
+    let app = spawn_app().await;
+    let response = app.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let dir = TempDir::new("openapi");
+    let file = dir.0.join("openapi.json");
+    std::fs::write(&file, response.bytes().await.unwrap()).unwrap();
+    let checked = Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("python3 runs (./build.sh installs what this test needs)");
+    assert!(
+        checked.status.success(),
+        "the document does not validate (or the validator is missing: `./build.sh check` \
+         installs it):\n{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
