@@ -5,6 +5,7 @@ import type {
   ClusterView,
   CreatePoll,
   CreatedPoll,
+  InvitesMinted,
   PollList,
   PollView,
   VoteResponse,
@@ -50,8 +51,11 @@ export const api = {
   getPoll: (id: string) => request<PollView>("GET", poll(id)),
   /** Issues this browser a voter, in its HttpOnly cookie. */
   issueVoter: () => request<VoterIssued>("POST", "/api/voters"),
-  vote: (id: string, option: number, seq: number) =>
-    request<VoteResponse>("POST", `${poll(id)}/votes`, { option, seq }),
+  vote: (id: string, option: number, seq: number, invite?: string) =>
+    request<VoteResponse>("POST", `${poll(id)}/votes`, invite ? { option, seq, invite } : { option, seq }),
+  /** Mints single-use invite codes of an `invite` poll, as its owner. */
+  mintInvites: (id: string, count: number, ownerToken: string) =>
+    request<InvitesMinted>("POST", `${poll(id)}/invites`, { count }, { auth: `Bearer ${ownerToken}` }),
   withdraw: (id: string, seq: number) => request<WithdrawResponse>("DELETE", `${poll(id)}/votes?seq=${seq}`),
   close: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),

@@ -1,7 +1,15 @@
 import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
-import { CLOSING_CHOICES, type Closing, type Draft, MAX_OPTIONS, MIN_OPTIONS, draftToRequest } from "../lib/pollDraft";
+import {
+  CLOSING_CHOICES,
+  type Closing,
+  type Draft,
+  MAX_OPTIONS,
+  MIN_OPTIONS,
+  MODE_CHOICES,
+  draftToRequest,
+} from "../lib/pollDraft";
 import { remembered } from "../lib/remembered";
 import { navigate, pollPath } from "../lib/router";
 import "./CreatePollForm.css";
@@ -12,7 +20,7 @@ function randomKey(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "" };
+const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open" };
 
 export function CreatePollForm() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -143,6 +151,17 @@ export function CreatePollForm() {
           />
         )}
       </div>
+      <label className="field-label" htmlFor="create-mode">Who can vote</label>
+      <select
+        id="create-mode"
+        className="input"
+        value={draft.mode}
+        onChange={(e) => update({ mode: e.target.value as Draft["mode"] })}
+      >
+        {MODE_CHOICES.map(([value, label]) => (
+          <option key={value} value={value}>{label}</option>
+        ))}
+      </select>
       <p id="create-problem" className="inline-error" role="alert">{problem?.text ?? ""}</p>
       <button type="submit" className="button primary wide" disabled={busy}>
         {busy ? "Creating…" : "Create poll"}

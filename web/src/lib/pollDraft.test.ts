@@ -7,6 +7,7 @@ const draft = (over: Partial<Draft>): Draft => ({
   options: ["tea", "coffee", ""],
   closing: "never",
   customClose: "",
+  mode: "open",
   ...over,
 });
 
@@ -14,6 +15,12 @@ describe("draftToRequest", () => {
   it("trims, drops blank options and sets no closing time by default", () => {
     expect(draftToRequest(draft({ question: "  Tea or coffee? " }), now)).toEqual({
       body: { question: "Tea or coffee?", options: ["tea", "coffee"] },
+    });
+  });
+
+  it("sends a voting mode other than the default", () => {
+    expect(draftToRequest(draft({ mode: "invite" }), now)).toEqual({
+      body: { question: "Tea or coffee?", options: ["tea", "coffee"], mode: "invite" },
     });
   });
 

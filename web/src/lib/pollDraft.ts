@@ -1,7 +1,7 @@
 // The create-poll form's rules, mirrored from the API's defaults so mistakes show while
 // typing; the server still decides, and its refusals are shown as they come.
 
-import type { CreatePoll } from "../proto";
+import type { CreatePoll, VotingMode } from "../proto";
 
 export const MIN_OPTIONS = 2;
 export const MAX_OPTIONS = 32;
@@ -19,7 +19,14 @@ export const CLOSING_CHOICES: [Closing, string][] = [
 ];
 const CLOSING_MS: Partial<Record<Closing, number>> = { "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000 };
 
-export type Draft = { question: string; options: string[]; closing: Closing; customClose: string };
+export type Draft = { question: string; options: string[]; closing: Closing; customClose: string; mode: VotingMode };
+
+/** Who may vote, as the create form offers it. */
+export const MODE_CHOICES: [VotingMode, string][] = [
+  ["open", "Anyone, once per browser"],
+  ["per_address", "Once per network address (not behind a shared network)"],
+  ["invite", "Only people I invite (single-use links)"],
+];
 
 /** The request body, or the first thing to fix, in words. */
 export function draftToRequest(draft: Draft, now: number): { body: CreatePoll } | { problem: string; field: string } {
@@ -38,6 +45,7 @@ export function draftToRequest(draft: Draft, now: number): { body: CreatePoll } 
     seen.add(option);
   }
   const body: CreatePoll = { question, options };
+  if (draft.mode !== "open") body.mode = draft.mode;
   if (draft.closing === "custom") {
     const at = Date.parse(draft.customClose); // datetime-local: the browser's time zone.
     if (Number.isNaN(at)) return { problem: "Choose when the poll closes.", field: "closes" };

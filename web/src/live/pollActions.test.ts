@@ -67,7 +67,7 @@ describe("poll actions", () => {
     const client = fakeApi({ vote: () => Promise.resolve(answer) });
     const store = fakeStore();
     await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 1)).resolves.toBe(answer);
-    expect(client.vote).toHaveBeenCalledWith("p1", 1, 1000);
+    expect(client.vote).toHaveBeenCalledWith("p1", 1, 1000, undefined);
     expect(client.issueVoter).not.toHaveBeenCalled();
     expect(store.offers).toEqual([["p1", { tally: tally(4, [1, 3]) }]]);
   });
@@ -193,8 +193,8 @@ describe("poll actions", () => {
         await createPollActions(client, fakeStore(), fakeVoter(), clockOf(7)).vote("p1", 0);
         expect(client.issueVoter).toHaveBeenCalledOnce();
         expect(vote.mock.calls).toEqual([
-          ["p1", 0, 7],
-          ["p1", 0, 7],
+          ["p1", 0, 7, undefined],
+          ["p1", 0, 7, undefined],
         ]);
       },
     );
@@ -205,6 +205,12 @@ describe("poll actions", () => {
       const actions = createPollActions(client, fakeStore(), fakeVoter(), clockOf(7));
       await expect(actions.vote("p1", 0)).rejects.toBe(refused);
       expect(client.vote).toHaveBeenCalledTimes(2);
+    });
+
+    it("an invite code from the link goes with the vote", async () => {
+      const client = fakeApi({ vote: () => Promise.resolve(answer) });
+      await createPollActions(client, fakeStore(), fakeVoter(), clockOf(9)).vote("p1", 0, "abc234defg");
+      expect(client.vote).toHaveBeenCalledWith("p1", 0, 9, "abc234defg");
     });
 
     it("seqs keep rising when the clock stands still or goes back", async () => {

@@ -22,8 +22,9 @@ export type VoterMemory = { hasVoter(): boolean; setHasVoter(has: boolean): void
 export type PollStore = { offer(poll: string, report: PollReport): void };
 
 export type PollActions = {
-  /** Votes for `option`; rejects with the API's refusal, which the page shows. */
-  vote(poll: string, option: number): Promise<VoteResponse>;
+  /** Votes for `option` (with the invite code of an `invite` poll's link, if any);
+   * rejects with the API's refusal, which the page shows. */
+  vote(poll: string, option: number, invite?: string): Promise<VoteResponse>;
   /** Withdraws this voter's vote; rejects with the API's refusal. */
   withdraw(poll: string): Promise<WithdrawResponse>;
   /** Closes the poll as its owner; rejects with the API's refusal. */
@@ -77,11 +78,11 @@ export function createPollActions(
   };
 
   return {
-    async vote(poll, option) {
+    async vote(poll, option, invite) {
       let answer: VoteResponse;
       try {
         const seq = nextSeq();
-        answer = await asVoter(() => client.vote(poll, option, seq));
+        answer = await asVoter(() => client.vote(poll, option, seq, invite));
       } catch (error) {
         return refused(poll, error);
       }

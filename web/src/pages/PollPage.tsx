@@ -1,4 +1,5 @@
 import { useRef, useState } from "react";
+import { api } from "../api/client";
 import { describeError } from "../api/errors";
 import { Link } from "../components/Link";
 import { SharePanel } from "../components/SharePanel";
@@ -41,7 +42,7 @@ export function PollPage({ id }: { id: string }) {
   // under a refused vote); the page says what happened.
   const vote = async (option: number) => {
     try {
-      const answer = await pollActions.vote(id, option);
+      const answer = await pollActions.vote(id, option, inviteCode());
       // A newer choice of this voter (another tab) may have been applied already: what
       // stands is the answer's `choice`.
       remember(answer.vote.choice);
@@ -95,6 +96,7 @@ export function PollPage({ id }: { id: string }) {
               Withdraw my vote
             </button>
           )}
+          {ownerToken && !closed && poll.mode === "invite" && <InviteLinks id={id} ownerToken={ownerToken} />}
           {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
         </div>
         <p className="receipt muted" role="status">{receipt}</p>
@@ -106,6 +108,39 @@ export function PollPage({ id }: { id: string }) {
           <VoteFeed feed={state.feed} options={poll.options} />
         </section>
       </aside>
+    </div>
+  );
+}
+
+/** The invite code of the link this page was opened with (`?invite=CODE`), if any. */
+function inviteCode(): string | undefined {
+  return new URLSearchParams(location.search).get("invite") ?? undefined;
+}
+
+/** The owner of an `invite` poll mints single-use links, shown once (only digests are kept). */
+function InviteLinks({ id, ownerToken }: { id: string; ownerToken: string }) {
+  const [links, setLinks] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const mint = async () => {
+    setBusy(true);
+    try {
+      const { codes } = await api.mintInvites(id, 10, ownerToken);
+      const base = `${location.origin}/p/${encodeURIComponent(id)}?invite=`;
+      setLinks((shown) => [...shown, ...codes.map((code) => base + code)]);
+    } catch (error) {
+      showToast("error", describeError(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="invites">
+      <button type="button" className="button ghost" onClick={mint} disabled={busy}>
+        {busy ? "Minting…" : "10 invite links"}
+      </button>
+      {links.length > 0 && (
+        <textarea className="input" readOnly rows={4} aria-label="Invite links, one per person" value={links.join("\n")} />
+      )}
     </div>
   );
 }
