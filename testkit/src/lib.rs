@@ -23,6 +23,7 @@ pub mod client;
 pub mod db;
 pub mod dirs;
 pub mod external;
+pub mod lossy;
 pub mod proxy;
 pub mod redis;
 pub mod votes;

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use votewire_proto::{ErrorBody, ErrorCode, InvitesMinted, MintInvites, VotingMode};
+use votewire_proto::{ErrorBody, ErrorCode, InvitesMinted, MintInvites, PollId, VotingMode};
 
 use super::credentials;
 use super::extract::{Json, PollPath};
@@ -25,16 +25,16 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 #[utoipa::path(post, path = "/api/polls/{id}/invites", tag = "polls", request_body = MintInvites,
-    params(("id" = String, Path, description = "poll id")),
+    params(("id" = PollId, Path, description = "poll id")),
     security(("owner_token" = [])),
     description = "Mints invite codes for an `invite` poll (1 to 500 per request), each good for one voter. \
         They are shown once: the server keeps only their digests.",
     responses((status = 201, description = "The new codes", body = InvitesMinted),
-        (status = 401, description = "No owner token", body = ErrorBody),
-        (status = 403, description = "Not this poll's owner token", body = ErrorBody),
-        (status = 404, description = "No such poll", body = ErrorBody),
-        (status = 409, description = "The poll is not invite-only", body = ErrorBody),
-        (status = 422, description = "A count out of range", body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 async fn mint_invites(
     State(app): State<AppState>,
     PollPath(id): PollPath,

@@ -125,6 +125,25 @@ impl Api {
         self.client.new_poll(question, &options).await
     }
 
+    /// `POST /api/polls` with an `Idempotency-Key`: the poll's id, or what went wrong.
+    pub async fn create_poll_keyed(&self, question: &str, key: &str) -> Result<String, String> {
+        let body = json!({ "question": question, "options": ["a", "b"] });
+        let sent = self
+            .http
+            .post(self.url("/api/polls"))
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| chain(&e))?;
+        let status = sent.status();
+        let body: Value = sent.json().await.map_err(|e| chain(&e))?;
+        match body["poll"]["id"].as_str() {
+            Some(id) if status == 201 => Ok(id.to_owned()),
+            _ => Err(format!("{status}: {body}")),
+        }
+    }
+
     pub async fn new_ledger_voter(&self) -> Voter {
         Voter::new(self.client.new_voter().await)
     }
@@ -170,7 +189,7 @@ impl Api {
 
     /// Votes as `voter` and notes the outcome in its ledger.
     pub async fn vote(&self, poll: &str, voter: &mut Voter, option: u32) -> VoteResult {
-        let result = self.vote_raw(poll, &voter.token, option).await;
+        let result = self.vote_raw(poll, &voter.token, option, None).await;
         match &result {
             VoteResult::Acked(response) => {
                 assert_eq!(response.vote.option, option, "the receipt names the option");
@@ -182,12 +201,27 @@ impl Api {
         result
     }
 
-    async fn vote_raw(&self, poll: &str, token: &str, option: u32) -> VoteResult {
+    /// One vote with a `seq`, as sent (no ledger: a retry sends the same `seq` again).
+    pub async fn vote_with_seq(
+        &self,
+        poll: &str,
+        token: &str,
+        option: u32,
+        seq: u64,
+    ) -> VoteResult {
+        self.vote_raw(poll, token, option, Some(seq)).await
+    }
+
+    async fn vote_raw(&self, poll: &str, token: &str, option: u32, seq: Option<u64>) -> VoteResult {
+        let mut body = json!({ "option": option });
+        if let Some(seq) = seq {
+            body["seq"] = json!(seq);
+        }
         let sent = self
             .http
             .post(self.url(&format!("/api/polls/{poll}/votes")))
             .header("authorization", format!("Voter {token}"))
-            .json(&json!({ "option": option }))
+            .json(&body)
             .send()
             .await;
         let response = match sent {

@@ -6,7 +6,7 @@
 //!
 //! The scenarios run one at a time (a global lock): each cluster is eight processes on a
 //! machine that may have two cores. `VOTEWIRE_TEST_EXTERNAL=0` skips them all;
-//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19159, 20 per scenario);
+//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19179, 20 per scenario);
 //! `VOTEWIRE_FAULTS_VERBOSE=1` prints what each `cluster.sh up` said;
 //! `VOTEWIRE_FAULTS_LOGS=<folder>` keeps every part's log there (a failure prints the end
 //! of the nodes' and nginx's logs anyway).
@@ -127,6 +127,15 @@ async fn s7_a_rolling_restart_under_steady_voting_fails_no_vote() {
     run(
         "s7-rolling-restart",
         scenarios::rolling_restart("s7-rolling-restart", 7),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s8_answers_lost_after_the_commit_and_a_killed_node_never_count_twice() {
+    run(
+        "s8-lost-answers",
+        scenarios::lost_answers("s8-lost-answers", 8),
     )
     .await;
 }

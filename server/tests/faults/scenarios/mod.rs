@@ -4,11 +4,13 @@
 mod databases;
 mod nodes;
 mod redis;
+mod retries;
 mod traffic;
 
 pub use databases::{primary_down, replica_down};
 pub use nodes::{node_killed, rolling_restart};
 pub use redis::redis_down;
+pub use retries::lost_answers;
 pub use traffic::{cross_node, load};
 
 use std::collections::BTreeMap;
