@@ -155,6 +155,8 @@ cluster_e2e() {
     cluster/cluster.sh up --db mariadb
     local targets="node-1=http://127.0.0.1:18181,node-2=http://127.0.0.1:18182,node-3=http://127.0.0.1:18183"
     (cd web && VOTEWIRE_E2E_TARGETS="$targets" npx --no-install vitest run --config vitest.e2e.config.ts e2e/cluster.e2e.ts)
+    # The passwords cluster.sh gave Redis, the databases and the nodes (its defaults).
+    no_secret_in "$dir/logs" votewire-redis-secret votewire-db-secret votewire-repl
     cluster_e2e_down
     trap - EXIT
 }
@@ -167,6 +169,17 @@ cluster_e2e() {
 bench_smoke() {
     echo "==> benchmarks (quick: correctness only)"
     benches/bench.sh --quick
+}
+
+# Fails, showing the lines, when a log under `dir` holds one of the passwords that follow.
+no_secret_in() {
+    local dir=$1 secret leaked=0
+    shift
+    for secret in "$@"; do
+        if grep -rnF -- "$secret" "$dir" >&2; then leaked=1; fi
+    done
+    [ "$leaked" = 0 ] || { echo "build.sh: a password reached the logs above" >&2; return 1; }
+    echo "no password in the logs of $dir"
 }
 
 cluster_e2e_down() {

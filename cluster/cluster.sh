@@ -28,6 +28,8 @@
 #                                 (default: the running cluster's, else mariadb)
 #   VOTEWIRE_CLUSTER_TIMEOUT      seconds each part may take to become ready (60)
 #   VOTEWIRE_CLUSTER_NODE_ARGS    extra arguments for every node, e.g. "--tick-ms 20"
+#   VOTEWIRE_CLUSTER_REDIS_PASSWORD  Redis's requirepass        (votewire-redis-secret)
+#   VOTEWIRE_CLUSTER_DB_PASSWORD  the nodes' database password    (votewire-db-secret)
 #   VOTEWIRE_CLUSTER_DRAIN_SECS   the nodes' --drain-secs (3: `down` stays quick)
 #   VOTEWIRE_BIN                  the votewire binary (target/release/votewire, built if missing)
 #   VOTEWIRE_PG_BIN               PostgreSQL's bin folder (/usr/lib/postgresql/15/bin)
@@ -49,6 +51,11 @@ REPLICAS=2
 # Replication account on 127.0.0.1 only; the cluster is a local test bed, not a deployment.
 REPL_USER=repl
 REPL_PASSWORD=votewire-repl
+# The nodes sign in to Redis and the database with passwords, as in a deployment, so the
+# tests see whether one ever reaches a log line (build.sh and the fault checker grep the
+# logs for these). They reach the nodes in the environment, never on a command line.
+REDIS_PASSWORD=${VOTEWIRE_CLUSTER_REDIS_PASSWORD:-votewire-redis-secret}
+DB_PASSWORD=${VOTEWIRE_CLUSTER_DB_PASSWORD:-votewire-db-secret}
 
 NAME=cluster.sh
 

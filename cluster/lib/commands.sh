@@ -75,8 +75,12 @@ print_urls() {
     local db=$1 part
     echo "  web + API   http://127.0.0.1:$HTTP_PORT/   (WebSocket ws://127.0.0.1:$HTTP_PORT/ws)"
     for i in $(seq 1 "$NODES"); do echo "  node-$i      http://127.0.0.1:$(node_port "$i")/"; done
-    echo "  redis       redis://127.0.0.1:$REDIS_PORT"
-    for part in $("${db}_parts"); do printf '  %-19s %s\n' "$part" "$("${db}_url" "$part")"; done
+    echo "  redis       redis://:***@127.0.0.1:$REDIS_PORT   (password: VOTEWIRE_CLUSTER_REDIS_PASSWORD)"
+    local url
+    for part in $("${db}_parts"); do
+        url=$("${db}_url" "$part")
+        printf '  %-19s %s\n' "$part" "${url/:$DB_PASSWORD@/:***@}"
+    done
     echo "  folder      $DIR"
     echo "  status: $(self_cmd) status   logs: $(self_cmd) logs [part]   stop: $(self_cmd) down"
 }

@@ -101,12 +101,14 @@ setup_mariadb() {
     for part in $(mariadb_parts); do
         wait_for "$part" "SELECT 1 over its socket" mariadb_sql "$part" -e 'SELECT 1'
     done
-    # Portable SQL (MariaDB 10.11 and MySQL 8.0): the nodes' database, root over TCP for
-    # the nodes, and the replication account. Binlogged, so the replicas get them too.
+    # Portable SQL (MariaDB 10.11 and MySQL 8.0): the nodes' database and their account
+    # (with a password), root over TCP for the tests' checks, and the replication account. Binlogged, so the replicas get them too.
     mariadb_sql mariadb-primary <<EOF || fail_part mariadb-primary "setting up the database and users failed"
 CREATE DATABASE IF NOT EXISTS votewire CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+CREATE USER IF NOT EXISTS 'votewire'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+GRANT ALL PRIVILEGES ON votewire.* TO 'votewire'@'127.0.0.1';
 CREATE USER IF NOT EXISTS '$REPL_USER'@'127.0.0.1' IDENTIFIED BY '$REPL_PASSWORD';
 GRANT REPLICATION SLAVE ON *.* TO '$REPL_USER'@'127.0.0.1';
 EOF
@@ -152,4 +154,4 @@ wait_mariadb() {
     done
 }
 
-mariadb_url() { echo "mysql://root@127.0.0.1:$(mariadb_port "$1")/votewire"; }
+mariadb_url() { echo "mysql://votewire:$DB_PASSWORD@127.0.0.1:$(mariadb_port "$1")/votewire"; }

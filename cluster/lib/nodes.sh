@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Sourced by cluster.sh: the votewire nodes. Each gets the primary as --database, every
-# replica as --replica, and Redis as --redis, and signs tokens with the shared key. The
+# Sourced by cluster.sh: the votewire nodes. Each gets the primary, every replica and
+# Redis (VOTEWIRE_DATABASE_URL, _REPLICA_URLS, _REDIS_URL), and signs tokens with the
+# shared key. The
 # nodes trust loopback as a proxy (--trusted-proxy): nginx reaches them from 127.0.0.1 and
 # appends the client it saw to X-Forwarded-For, which the abuse limits then count against.
 # Load (the benchmarks, the fault tests) adds --rate-limit-exempt through
@@ -24,16 +25,23 @@ start_node() {
         --key-file "$DIR/signing.key" --data-dir "$DIR/nodes/$part" --web-dir "$REPO/web/dist"
         --allowed-origin "http://127.0.0.1:$HTTP_PORT,http://localhost:$HTTP_PORT"
         --drain-secs "$DRAIN_SECS" --trusted-proxy 127.0.0.1/32)
-    local primary replica
-    primary=${db}-primary
-    args+=(--database "$("${db}_url" "$primary")")
-    for replica in $("${db}_parts"); do
-        [ "$replica" = "$primary" ] || args+=(--replica "$("${db}_url" "$replica")")
-    done
-    args+=(--redis "redis://127.0.0.1:$REDIS_PORT")
     # shellcheck disable=SC2206 # word splitting of the extra arguments is the point
     [ -n "${VOTEWIRE_CLUSTER_NODE_ARGS:-}" ] && args+=(${VOTEWIRE_CLUSTER_NODE_ARGS})
-    start_bg "$part" "" "$BIN" "${args[@]}"
+    # The URLs carry passwords: in the environment, not on the command line, which any
+    # user sees in `ps` and start_bg writes to the log.
+    local primary replica replicas=()
+    primary=${db}-primary
+    for replica in $("${db}_parts"); do
+        [ "$replica" = "$primary" ] || replicas+=("$("${db}_url" "$replica")")
+    done
+    (
+        IFS=,
+        export VOTEWIRE_DATABASE_URL VOTEWIRE_REPLICA_URLS VOTEWIRE_REDIS_URL
+        VOTEWIRE_DATABASE_URL=$("${db}_url" "$primary")
+        VOTEWIRE_REPLICA_URLS="${replicas[*]}"
+        VOTEWIRE_REDIS_URL=$(redis_url)
+        start_bg "$part" "" "$BIN" "${args[@]}"
+    )
 }
 
 node_ready() { curl -fsS -m 2 "http://127.0.0.1:$(node_port "$1")/readyz"; }

@@ -67,6 +67,9 @@ DO $$ BEGIN
     END IF;
 END $$;
 EOF
+    psql_at postgres-primary -d postgres -v password="$DB_PASSWORD" >/dev/null <<'EOF' || fail_part postgres-primary "setting the nodes' password failed"
+ALTER ROLE postgres PASSWORD :'password';
+EOF
     for part in $(postgres_parts); do
         [ "$part" = postgres-primary ] && continue
         local data=$DIR/postgres/$part slot=${part//-/_}
@@ -102,4 +105,6 @@ wait_postgres() {
     done
 }
 
-postgres_url() { echo "postgres://postgres@127.0.0.1:$(postgres_port "$1")/votewire"; }
+# With the password the role is given (trust on 127.0.0.1 does not ask for it; it is
+# there so a leak of it into a log would show).
+postgres_url() { echo "postgres://postgres:$DB_PASSWORD@127.0.0.1:$(postgres_port "$1")/votewire"; }

@@ -102,6 +102,9 @@ pub struct AbuseLimits {
     pub ws_connects: Rate,
     /// Most WebSocket sessions open at once from one address.
     pub max_connections_per_address: usize,
+    /// Most plain HTTP connections open at once from one TCP peer that is neither a
+    /// trusted proxy nor exempt.
+    pub max_http_connections_per_address: usize,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Addresses no abuse limit applies to (load generators, benchmarks).

@@ -59,7 +59,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 /// An IPv4 client seen through an IPv6 socket (`::ffff:1.2.3.4`) is the IPv4 address.
-fn canonical(address: IpAddr) -> IpAddr {
+pub(crate) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,

@@ -1,7 +1,7 @@
-//! WebSocket sessions open per client address, counted like the node's own
-//! [`Sessions`](crate::sessions): a place is taken at the upgrade and given back when
-//! the session ends, so the cap holds however many upgrades race. An address with no
-//! session open has no entry, so the map is as large as the open sessions at most.
+//! Connections open per client address (WebSocket sessions, plain HTTP connections),
+//! counted like the node's own [`Sessions`](crate::sessions): a place is taken when
+//! one opens and given back when it ends, so the cap holds however many opens race. An
+//! address with none open has no entry, so the map is as large as what is open at most.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -9,13 +9,13 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-/// Open sessions by address bucket.
+/// Open connections by address bucket.
 #[derive(Debug, Default)]
 pub(super) struct Connections {
     open: Arc<DashMap<IpAddr, usize>>,
 }
 
-/// One session's place in its address's count; dropping it gives the place back.
+/// One connection's place in its address's count; dropping it gives the place back.
 #[derive(Debug)]
 pub(crate) struct AddressGuard {
     open: Arc<DashMap<IpAddr, usize>>,
@@ -23,7 +23,7 @@ pub(crate) struct AddressGuard {
 }
 
 impl Connections {
-    /// A place for one more session of `key`, unless it holds `max` already.
+    /// A place for one more connection of `key`, unless it holds `max` already.
     pub(super) fn admit(&self, key: IpAddr, max: usize) -> Option<AddressGuard> {
         let mut count = self.open.entry(key).or_insert(0);
         if *count >= max {
@@ -37,7 +37,7 @@ impl Connections {
         })
     }
 
-    /// Addresses with at least one session open.
+    /// Addresses with at least one connection open.
     #[cfg(test)]
     fn addresses(&self) -> usize {
         self.open.len()

@@ -1,8 +1,9 @@
 //! Per-client-address abuse limits: "a classroom survives, a script does not".
 //!
 //! Four token buckets per address (new voters, votes, new polls, WebSocket
-//! connections; `governor`'s keyed GCRA limiters over a `DashMap`) and a cap on the
-//! WebSocket sessions an address holds at once. The client's address is the TCP peer
+//! connections; `governor`'s keyed GCRA limiters over a `DashMap`), a cap on the
+//! WebSocket sessions an address holds at once and one on the plain HTTP connections
+//! a TCP peer holds at once. The client's address is the TCP peer
 //! or, behind a trusted proxy, what the proxy says ([`address`]); IPv6 clients are
 //! counted by their /64. Addresses of `--rate-limit-exempt` pass untouched: the load
 //! generators and benchmarks use that switch, and nothing else.
@@ -82,8 +83,9 @@ impl Limit {
     }
 }
 
-/// The metric label of the per-address connection cap, beside the four rate limits.
-const CONNECTIONS: &str = "connections_per_address";
+/// The metric labels of the per-address caps on WebSocket sessions and on HTTP
+/// connections, beside the four rate limits, in the order of their refusal counts.
+const CAPS: [&str; 2] = ["connections_per_address", "http_connections_per_address"];
 
 /// A refusal by an abuse limit: 429 `rate_limited` with `Retry-After` over REST, an
 /// `error` message and a close over a socket.
@@ -118,9 +120,12 @@ pub(crate) struct Abuse {
     limits: AbuseLimits,
     /// One keyed limiter per [`Limit`], in [`Limit::ALL`] order.
     buckets: [DefaultKeyedRateLimiter<IpAddr>; 4],
-    connections: Connections,
-    /// Refusals by [`Limit`], then the connection cap's, for `/metrics`.
-    refused: [AtomicU64; 5],
+    /// WebSocket sessions open, by client address.
+    sessions: Connections,
+    /// Plain HTTP connections open, by TCP peer.
+    http_connections: Connections,
+    /// Refusals by [`Limit`], then by each of [`CAPS`], for `/metrics`.
+    refused: [AtomicU64; 6],
 }
 
 impl Abuse {
@@ -134,7 +139,8 @@ impl Abuse {
         Self {
             limits,
             buckets,
-            connections: Connections::default(),
+            sessions: Connections::default(),
+            http_connections: Connections::default(),
             refused: Default::default(),
         }
     }
@@ -188,15 +194,47 @@ impl Abuse {
         }
         self.check(Limit::WsConnects, client)?;
         let max = self.limits.max_connections_per_address;
-        match self.connections.admit(address::bucket(client), max) {
+        let refused = || {
+            format!(
+                "connection limit: your address holds {max} WebSocket connections already (--max-connections-per-address); close one first"
+            )
+        };
+        self.admit(&self.sessions, 0, client, max, refused)
+    }
+
+    /// Admits a plain HTTP connection from TCP peer `peer`: a place under its cap,
+    /// held by the guard until the connection closes or upgrades. A trusted proxy
+    /// carries many clients (it caps them itself) and an exempt address is not
+    /// limited: neither is counted.
+    pub(crate) fn accept(&self, peer: IpAddr) -> Result<Option<AddressGuard>, Limited> {
+        let peer = address::canonical(peer);
+        if self.exempt(peer) || address::is_in(peer, &self.limits.trusted_proxies) {
+            return Ok(None);
+        }
+        let max = self.limits.max_http_connections_per_address;
+        let refused = || {
+            format!(
+                "connection limit: your address holds {max} HTTP connections already (--max-http-connections-per-address); close one first"
+            )
+        };
+        self.admit(&self.http_connections, 1, peer, max, refused)
+    }
+
+    /// A place for `client` under cap number `cap` (of [`CAPS`]), counted in `open`.
+    fn admit(
+        &self,
+        open: &Connections,
+        cap: usize,
+        client: IpAddr,
+        max: usize,
+        refused: impl FnOnce() -> String,
+    ) -> Result<Option<AddressGuard>, Limited> {
+        match open.admit(address::bucket(client), max) {
             Some(guard) => Ok(Some(guard)),
             None => {
-                self.refused[Limit::ALL.len()].fetch_add(1, Relaxed);
-                let message = format!(
-                    "connection limit: your address holds {max} WebSocket connections already (--max-connections-per-address); close one first"
-                );
+                self.refused[Limit::ALL.len() + cap].fetch_add(1, Relaxed);
                 Err(Limited {
-                    refusal: Refusal::new(ErrorCode::RateLimited, message),
+                    refusal: Refusal::new(ErrorCode::RateLimited, refused()),
                     retry_after: None,
                 })
             }
@@ -205,7 +243,7 @@ impl Abuse {
 
     /// Refusals so far by limit name, for `/metrics`.
     pub(crate) fn refusals(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        let names = Limit::ALL.map(Limit::name).into_iter().chain([CONNECTIONS]);
+        let names = Limit::ALL.map(Limit::name).into_iter().chain(CAPS);
         names.zip(self.refused.iter().map(|count| count.load(Relaxed)))
     }
 

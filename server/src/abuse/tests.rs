@@ -149,3 +149,37 @@ fn the_limits_are_listed_in_their_declared_order() {
         assert_eq!(limit as usize, index, "{limit:?}");
     }
 }
+
+#[test]
+fn http_connections_are_capped_per_peer_except_for_proxies_and_exempt_addresses() {
+    let abuse = Abuse::new(limits(|l| {
+        l.max_http_connections_per_address = 1;
+        l.trusted_proxies = vec!["10.0.0.1/32".parse().unwrap()];
+        l.exempt = vec!["127.0.0.0/8".parse().unwrap()];
+    }));
+    let a = ip("192.0.2.1");
+    let first = abuse.accept(a).unwrap();
+    assert!(first.is_some(), "counted");
+    let refused = abuse.accept(a).expect_err("the cap");
+    assert!(
+        refused
+            .refusal
+            .message
+            .contains("--max-http-connections-per-address")
+    );
+    assert!(
+        abuse.connect(a).unwrap().is_some(),
+        "WebSocket sessions have their own cap"
+    );
+    for peer in ["10.0.0.1", "::ffff:10.0.0.1", "127.0.0.1"] {
+        let places: Vec<_> = (0..3).map(|_| abuse.accept(ip(peer)).unwrap()).collect();
+        assert!(places.iter().all(Option::is_none), "{peer} is not counted");
+    }
+    drop(first);
+    assert!(
+        abuse.accept(a).is_ok(),
+        "a closed connection frees its place"
+    );
+    let counted: Vec<_> = abuse.refusals().collect();
+    assert_eq!(counted[5], ("http_connections_per_address", 1));
+}

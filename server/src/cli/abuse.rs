@@ -94,6 +94,17 @@ pub(super) struct AbuseArgs {
         global = true
     )]
     max_connections_per_address: usize,
+    /// Most plain HTTP connections open at once from one TCP peer (a WebSocket leaves
+    /// this count when it upgrades). 1200: 200 browsers with the 6 connections a
+    /// browser opens to one host at most. A trusted proxy's or an exempt address's
+    /// connections are not capped: the proxy caps its clients (nginx's `limit_conn`).
+    #[arg(
+        long,
+        env = "VOTEWIRE_MAX_HTTP_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 1200,
+        global = true
+    )]
+    max_http_connections_per_address: usize,
     /// A proxy in front of the node (an address or a CIDR; repeatable, comma-separated
     /// in the variable): a request from it is counted against the last address of its
     /// X-Forwarded-For that is not itself a trusted proxy. None by default: the TCP
@@ -142,6 +153,9 @@ impl AbuseArgs {
         if self.max_connections_per_address == 0 {
             return Err("--max-connections-per-address must be at least 1".into());
         }
+        if self.max_http_connections_per_address == 0 {
+            return Err("--max-http-connections-per-address must be at least 1".into());
+        }
         Ok(AbuseLimits {
             voters: rate("voters", self.voters_burst, self.voters_per_minute)?,
             votes: rate("votes", self.votes_burst, self.votes_per_minute)?,
@@ -152,6 +166,7 @@ impl AbuseArgs {
                 self.ws_connects_per_minute,
             )?,
             max_connections_per_address: self.max_connections_per_address,
+            max_http_connections_per_address: self.max_http_connections_per_address,
             trusted_proxies: self.trusted_proxies,
             exempt: self.exempt,
         })

@@ -11,32 +11,44 @@
 //!
 //! Each request carries `ConnectInfo<SocketAddr>`, as
 //! `into_make_service_with_connect_info` would give it, for limits per client address.
+//! On the public listener a TCP peer holds at most `--max-http-connections-per-address`
+//! connections ([`Abuse::accept`]): one more is answered a 429 at once, before its
+//! request is read, and closed, so a client cannot spend the node's file descriptors.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::linger::Lingering;
+use crate::abuse::Abuse;
 use crate::shutdown::Shutdown;
 
+/// Longest the node spends writing the refusal of a connection over its cap.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How each accepted connection is set up.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Connections {
     /// Longest a client may take to send a request's head (and the longest an idle
     /// keep-alive connection stays open).
     pub(crate) header_read_timeout: Duration,
     /// Kernel send buffer per connection; 0 leaves the OS default.
     pub(crate) send_buffer_bytes: usize,
+    /// The per-address connection cap, on the public listener only.
+    pub(crate) capped_by: Option<Arc<Abuse>>,
 }
 
 /// Serves `router` on `listener` until `shutdown` fires, then lets each open
@@ -58,11 +70,26 @@ pub(crate) async fn serve(
         };
         match accepted {
             Ok((tcp, peer)) => {
-                let connection = connections.serve(tcp, peer, router.clone(), shutdown.clone());
+                let place = match &connections.capped_by {
+                    Some(abuse) => abuse.accept(peer.ip()),
+                    None => Ok(None),
+                };
+                let place = match place {
+                    Ok(place) => place,
+                    Err(limited) => {
+                        // Bounded by the write timeout and the linger time: owns nothing.
+                        tokio::spawn(refuse(tcp, limited.into_response()));
+                        continue;
+                    }
+                };
+                let connection =
+                    connections
+                        .clone()
+                        .serve(tcp, peer, router.clone(), shutdown.clone());
                 let open = open.clone();
                 tokio::spawn(async move {
                     connection.await;
-                    drop(open);
+                    drop((place, open));
                 });
             }
             Err(e) => accept_failed(e).await,
@@ -100,6 +127,36 @@ impl Connections {
             tracing::debug!(%peer, error = %e, "connection ended with an error");
         }
     }
+}
+
+/// Answers a connection with `response` without reading its request, and closes it
+/// lingering (so the answer is not lost to a reset when the request was sent).
+async fn refuse(tcp: TcpStream, response: Response) {
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let status = parts.status;
+    let mut bytes = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_str(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .into_bytes();
+    for (name, value) in &parts.headers {
+        bytes.extend_from_slice(name.as_str().as_bytes());
+        bytes.extend_from_slice(b": ");
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+    }
+    let length = format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    bytes.extend_from_slice(length.as_bytes());
+    bytes.extend_from_slice(&body);
+    let mut connection = Lingering::new(tcp);
+    let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, connection.write_all(&bytes)).await;
 }
 
 /// Per connection: updates are small frames that should leave at once, not wait for
@@ -170,6 +227,7 @@ mod tests {
         let connections = Connections {
             header_read_timeout: Duration::from_secs(5),
             send_buffer_bytes: 0,
+            capped_by: None,
         };
         let shutdown = Shutdown::new();
         let serving = tokio::spawn(serve(listener, router, connections, shutdown.clone()));

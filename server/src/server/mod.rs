@@ -178,10 +178,15 @@ impl Node {
         let connections = Connections {
             header_read_timeout: limits.header_read_timeout,
             send_buffer_bytes: limits.socket_send_buffer_bytes,
+            capped_by: None,
         };
         let shutdown = state.shutdown.clone();
         let router = crate::http::router(state.clone(), admin.is_none());
-        let public = accept::serve(listener, router, connections, shutdown.clone());
+        let capped = Connections {
+            capped_by: Some(state.abuse.clone()),
+            ..connections.clone()
+        };
+        let public = accept::serve(listener, router, capped, shutdown.clone());
         let admin = admin.map(|admin| {
             let router = crate::http::admin_router(state.clone());
             accept::serve(admin, router, connections, shutdown)

@@ -1,12 +1,15 @@
 //! Connections that cannot take a node down: a request head that never ends is cut at
 //! the header-read timeout, as is a keep-alive connection left idle; a request that
-//! arrives in pieces in time is served.
+//! arrives in pieces in time is served; one address holds at most
+//! `--max-http-connections-per-address` connections, unless it is a trusted proxy.
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use votewire_proto::{ErrorBody, ErrorCode};
+use votewire_testkit::client::eventually;
 use votewire_testkit::{EVENT_TIMEOUT, TestApp, spawn_app_with};
 
 const TIMEOUT: Duration = Duration::from_millis(400);
@@ -84,4 +87,69 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
     let received = read_to_close(&mut stream).await;
     assert!(received.starts_with(b"HTTP/1.1 200"));
     assert!(answered.elapsed() >= TIMEOUT, "{:?}", answered.elapsed());
+}
+
+/// A keep-alive connection whose first request the node answered: it is open and
+/// counted for as long as it is held.
+async fn held(app: &TestApp) -> TcpStream {
+    let mut stream = sent(app, b"GET /healthz HTTP/1.1\r\nHost: votewire\r\n\r\n").await;
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    stream
+}
+
+/// One `GET` on a fresh connection: everything the node sent before closing it.
+async fn fetch(app: &TestApp, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: votewire\r\nConnection: close\r\n\r\n");
+    let mut stream = sent(app, request.as_bytes()).await;
+    String::from_utf8(read_to_close(&mut stream).await).unwrap()
+}
+
+#[tokio::test]
+async fn an_address_over_its_http_connection_cap_is_refused_until_one_closes() {
+    const CAP: usize = 3;
+    let app = spawn_app_with(|s| s.abuse.max_http_connections_per_address = CAP).await;
+    let mut open = Vec::new();
+    for _ in 0..CAP {
+        open.push(held(&app).await);
+    }
+    let refused = fetch(&app, "/healthz").await;
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    let (_, body) = refused.split_once("\r\n\r\n").expect("a head and a body");
+    let body: ErrorBody = serde_json::from_str(body).expect("a JSON error body");
+    assert_eq!(body.error.code, ErrorCode::RateLimited);
+    assert!(
+        body.error
+            .message
+            .contains("--max-http-connections-per-address"),
+        "{}",
+        body.error.message
+    );
+    drop(open.pop());
+    // The node sees the close when it reads the connection's end: no event to await.
+    let metrics = eventually(EVENT_TIMEOUT, || async {
+        let answer = fetch(&app, "/metrics").await;
+        answer
+            .starts_with("HTTP/1.1 200")
+            .then_some(answer.clone())
+            .ok_or(answer)
+    })
+    .await;
+    assert!(
+        metrics.contains("votewire_rate_limited_total{limit=\"http_connections_per_address\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_is_not_capped() {
+    let app = spawn_app_with(|s| {
+        s.abuse.max_http_connections_per_address = 1;
+        s.abuse.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let _first = held(&app).await;
+    let _second = held(&app).await;
+    assert!(fetch(&app, "/healthz").await.starts_with("HTTP/1.1 200"));
 }

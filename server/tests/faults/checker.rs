@@ -163,6 +163,14 @@ pub async fn check(ending: Ending<'_>) {
     } = ending;
     let stored = read_primary(cluster, poll, options).await;
 
+    // No password the parts were given reached a log line, whatever the scenario did.
+    let leaks = cluster.secrets_in_logs();
+    assert!(
+        leaks.is_empty(),
+        "[{name}] passwords in the logs:\n{}",
+        leaks.join("\n")
+    );
+
     // Tallies equal a recount; the total is the number of votes.
     assert_eq!(
         stored.tally.counts, stored.recount,

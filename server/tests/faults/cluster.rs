@@ -32,6 +32,14 @@ impl Db {
 /// a developer's cluster (8080, 16379, 13306-8, 15432-4, 18081-3, admin 18091-3) and the
 /// CI's cluster-e2e (18180-18183, admin 18191-3, 16479, 13406-8). `VOTEWIRE_FAULTS_PORT_BASE` moves them all.
 const DEFAULT_PORT_BASE: u16 = 19000;
+
+/// Redis's password (`requirepass`), in the nodes' Redis URL.
+pub const REDIS_PASSWORD: &str = "faults-redis-pw-7f3a";
+/// The nodes' database password, in their database URLs.
+const DB_PASSWORD: &str = "faults-db-pw-91c2";
+/// Every password the cluster's parts are given (with cluster.sh's replication account's):
+/// none may appear in any of their logs.
+const SECRETS: [&str; 3] = [REDIS_PASSWORD, DB_PASSWORD, "votewire-repl"];
 const PORTS_PER_BLOCK: u16 = 20;
 
 /// The ports of one cluster.
@@ -133,6 +141,8 @@ impl Cluster {
             .env("VOTEWIRE_CLUSTER_MARIADB_PORT", p.mariadb.to_string())
             .env("VOTEWIRE_CLUSTER_POSTGRES_PORT", p.postgres.to_string())
             .env("VOTEWIRE_CLUSTER_TIMEOUT", "60")
+            .env("VOTEWIRE_CLUSTER_REDIS_PASSWORD", REDIS_PASSWORD)
+            .env("VOTEWIRE_CLUSTER_DB_PASSWORD", DB_PASSWORD)
             // The scenarios' load comes from loopback, one address playing many voters:
             // exempt from the abuse limits, as the benchmarks are.
             .env(
@@ -184,6 +194,24 @@ impl Cluster {
             ),
             Err(e) => format!("cannot run cluster.sh logs: {e}"),
         }
+    }
+
+    /// Every line of every part's log (`logs/*.log`) that holds one of [`SECRETS`],
+    /// named by its file.
+    pub fn secrets_in_logs(&self) -> Vec<String> {
+        let logs = std::fs::read_dir(self.dir().join("logs")).expect("cluster.sh keeps logs");
+        let mut leaks = Vec::new();
+        for log in logs {
+            let path = log.expect("a readable folder").path();
+            let text = std::fs::read(&path).expect("a readable log");
+            let file = path.file_name().unwrap_or_default().to_string_lossy();
+            for line in String::from_utf8_lossy(&text).lines() {
+                if SECRETS.iter().any(|secret| line.contains(secret)) {
+                    leaks.push(format!("{file}: {line}"));
+                }
+            }
+        }
+        leaks
     }
 
     pub fn nginx_url(&self) -> String {

@@ -7,16 +7,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::{OPTIONS, setup};
 use crate::api::show;
 use crate::checker;
-use crate::cluster::Db;
+use crate::cluster::{Db, REDIS_PASSWORD};
 
-/// Answers PING on 127.0.0.1:`port` with +PONG.
+/// Signs in to the Redis on 127.0.0.1:`port` and answers PING with +PONG.
 async fn redis_answers(port: u16) -> bool {
     let attempt = async {
         let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-        conn.write_all(b"PING\r\n").await?;
-        let mut buf = [0u8; 7];
+        let auth = format!("AUTH {REDIS_PASSWORD}\r\nPING\r\n");
+        conn.write_all(auth.as_bytes()).await?;
+        let mut buf = [0u8; 12];
         conn.read_exact(&mut buf).await?;
-        Ok::<_, std::io::Error>(&buf == b"+PONG\r\n")
+        Ok::<_, std::io::Error>(&buf == b"+OK\r\n+PONG\r\n")
     };
     matches!(
         tokio::time::timeout(Duration::from_millis(500), attempt).await,
