@@ -13,7 +13,8 @@
 //! - `votes`: the vote path (group commit, then publish) and closing a poll.
 //! - `watch`: a socket subscribes to a poll in one call (join its room, get its
 //!   snapshot); the resync after a bus gap.
-//! - `presence`: this node as the cluster sees it.
+//! - `presence`: this node as the cluster sees it; `readiness`: what it can serve now
+//!   (ready, degraded without Redis or the primary, unavailable, draining).
 //! - `http`: REST routes, one module per resource, layers applied once; `ws`: one
 //!   WebSocket session; `error`: one vocabulary of refusals for both.
 //! - [`fanout`]: rooms per poll, coalescing, outboxes, the [`fanout::Bus`] seam
@@ -21,7 +22,8 @@
 //! - [`store`]: the [`store::Store`] seam, its SQLite, PostgreSQL and MySQL backends,
 //!   and [`store::ReplicatedStore`]: writes to the primary, reads from read replicas.
 //! - `abuse`: per-client-address limits (token buckets for new voters, votes, new
-//!   polls and WebSocket connections; a cap on sockets per address), the client's
+//!   polls and WebSocket connections; caps on sockets and on HTTP connections per
+//!   address), the client's
 //!   address behind trusted proxies, and the extractors the routes take them through.
 //! - `sessions`, `shutdown`, `token` (signed voter and owner tokens), `metrics`
 //!   (Prometheus primitives; each series is owned by the part that counts it), `redact`
@@ -52,6 +54,7 @@ pub mod fanout;
 mod http;
 mod metrics;
 mod presence;
+mod readiness;
 mod redact;
 pub mod server;
 mod sessions;

@@ -45,14 +45,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
     // read the announcement always drains instead of killing the process.
     let signal = os_signal().map_err(|e| format!("cannot listen for signals: {e}"))?;
     let shutdown = Shutdown::new();
+    // Before the build, which may wait for the database: a SIGTERM then stops the wait.
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            signal.await;
+            shutdown.fire();
+        }
+    });
     let node_id = settings.node_id.clone();
-    let node = Node::build(settings, shutdown.clone())
+    let node = Node::build(settings, shutdown)
         .await
         .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        signal.await;
-        shutdown.fire();
-    });
     tracing::info!(node = %node_id, "votewire serving on http://{address}");
     if let Some(admin) = &admin {
         let admin = admin.local_addr().map_err(|e| e.to_string())?;

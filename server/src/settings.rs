@@ -26,6 +26,8 @@ pub struct Settings {
     pub replica_max_lag: Duration,
     /// Redis, for a cluster; in-process fan-out without it.
     pub redis_url: Option<String>,
+    /// Extra CA certificates (PEM) for a `rediss://` Redis, besides the system's.
+    pub redis_ca_file: Option<PathBuf>,
     /// This node's name.
     pub node_id: NodeId,
     /// The key that signs tokens; generated there when missing.

@@ -72,6 +72,12 @@ pub(super) struct ServeArgs {
     #[arg(long = "redis", env = "VOTEWIRE_REDIS_URL", global = true)]
     pub(super) redis_url: Option<String>,
 
+    /// A PEM file of CA certificates that a `rediss://` Redis's certificate may chain to,
+    /// besides the system's (a managed Redis with a private CA). Databases take theirs
+    /// in the URL: `sslrootcert=` (PostgreSQL), `ssl-ca=` (MySQL).
+    #[arg(long, env = "VOTEWIRE_REDIS_CA_FILE", global = true)]
+    pub(super) redis_ca_file: Option<std::path::PathBuf>,
+
     /// This node's name, in `X-Votewire-Node`, votes and updates. Default: the host name.
     #[arg(long, env = "VOTEWIRE_NODE_ID", global = true)]
     pub(super) node_id: Option<String>,

@@ -122,6 +122,7 @@ impl ServeArgs {
             replica_urls: self.replica_urls,
             replica_max_lag: Duration::from_millis(self.replica_max_lag_ms),
             redis_url: self.redis_url,
+            redis_ca_file: self.redis_ca_file,
             key_file: self
                 .key_file
                 .unwrap_or_else(|| self.db.data_dir.join("signing.key")),

@@ -22,6 +22,7 @@
 //! server has it (Redis 7), so a message travels only within its shard.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -35,6 +36,7 @@ use votewire_proto::{NodeId, NodeInfo, PollEvent, PollId};
 
 use super::bus::{Bus, BusError};
 use super::hub::Hub;
+use super::redis_tls;
 use crate::shutdown::Shutdown;
 
 /// A command that gets no answer in this time fails; votes never wait longer on Redis.
@@ -72,14 +74,24 @@ impl RedisBus {
     /// clients keep reconnecting and the node serves its own sockets meanwhile.
     pub async fn connect(
         url: &str,
+        ca_file: Option<&Path>,
         node: NodeId,
         hub: Arc<Hub>,
         shutdown: Shutdown,
     ) -> Result<(Arc<Self>, impl Future<Output = ()> + Send + 'static), BusError> {
-        let config = Config::from_url(url).map_err(|e| {
+        let mut config = Config::from_url(url).map_err(|e| {
             let url = crate::redact::url(url);
             BusError(format!("invalid Redis URL {url:?}: {e}"))
         })?;
+        match (&config.tls, ca_file) {
+            (Some(_), _) => config.tls = Some(redis_tls::config(ca_file)?),
+            (None, Some(_)) => {
+                return Err(BusError(
+                    "--redis-ca-file is for TLS: the Redis URL must start with rediss://".into(),
+                ));
+            }
+            (None, None) => {}
+        }
         let builder = {
             let mut builder = Builder::from_config(config);
             builder
@@ -111,6 +123,9 @@ impl RedisBus {
         // The receivers exist before the clients connect, so the loop misses no
         // connection event even though it starts later.
         let receiving = bus.clone().receive_loop(hub, shutdown);
+        // What went wrong, when the first connection does not come: a refused
+        // certificate or password says so here, where a timeout alone would not.
+        let mut errors = bus.publisher.error_rx();
         for client in [bus.publisher.clone(), bus.subscriber.to_client()] {
             client.connect();
         }
@@ -120,12 +135,25 @@ impl RedisBus {
             bus.publisher.wait_for_connect().await?;
             bus.subscriber.wait_for_connect().await
         };
+        // Not the URL in these lines: it may hold a password.
         match tokio::time::timeout(Duration::from_secs(3), connected).await {
             Ok(Ok(())) => bus.detect_sharding(&bus.publisher),
-            // Not the URL: it may hold a password.
-            _ => tracing::warn!(
+            Ok(Err(e)) => tracing::warn!(
+                error = %e,
                 "Redis is not reachable yet; serving local sockets while reconnecting"
             ),
+            Err(_) => {
+                let mut last = None;
+                while let Ok((error, _)) = errors.try_recv() {
+                    last = Some(error);
+                }
+                let error =
+                    last.map_or_else(|| "no connection within 3 s".into(), |e| e.to_string());
+                tracing::warn!(
+                    %error,
+                    "Redis is not reachable yet; serving local sockets while reconnecting"
+                );
+            }
         }
         Ok((bus, receiving))
     }

@@ -9,11 +9,13 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use votewire_proto::{ClusterView, HealthReport};
 
+use crate::readiness::{self, Readiness};
 use crate::state::AppState;
 
-/// The health routes.
+/// The health routes: `/livez` (and its older name `/healthz`) and `/readyz`.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/livez", get(livez))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
 }
@@ -23,9 +25,10 @@ pub(super) fn cluster_routes() -> Router<AppState> {
     Router::new().route("/api/cluster", get(cluster))
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "health", description = "The process is alive.",
+#[utoipa::path(get, path = "/livez", tag = "health",
+    description = "The process is alive and answering (the liveness probe): nothing outside it is asked.",
     responses((status = 200, description = "Alive", body = HealthReport)))]
-async fn healthz(State(app): State<AppState>) -> axum::Json<HealthReport> {
+async fn livez(State(app): State<AppState>) -> axum::Json<HealthReport> {
     axum::Json(HealthReport {
         status: "ok".into(),
         node: app.settings.node_id.clone(),
@@ -33,38 +36,29 @@ async fn healthz(State(app): State<AppState>) -> axum::Json<HealthReport> {
     })
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "health", description = "The older name of `/livez`.",
+    responses((status = 200, description = "Alive", body = HealthReport)))]
+async fn healthz(state: State<AppState>) -> axum::Json<HealthReport> {
+    livez(state).await
+}
+
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    description = "Ready for traffic: the database (and the bus) reachable, not draining.",
-    responses((status = 200, description = "Ready", body = HealthReport),
-        (status = 503, description = "Not ready: `checks` says what is not `ok`", body = HealthReport)))]
+    description = "Whether to send this node traffic (the readiness probe). `ready`: every part answers. \
+`degraded` (still 200): Redis is down (sockets see this node's votes only) or the primary is (reads from the \
+replicas, writes 503); `checks` names it. 503 only while `draining` or `unavailable` (no database answers).",
+    responses((status = 200, description = "Ready or degraded: `status` says which", body = HealthReport),
+        (status = 503, description = "Draining, or no database answers: `checks` says what is not `ok`", body = HealthReport)))]
 async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
-    let mut checks = BTreeMap::new();
-    let draining = app.shutdown.is_draining();
-    checks.insert(
-        "shutdown".to_owned(),
-        if draining { "draining" } else { "ok" }.to_owned(),
-    );
-    let database = match app.store.ping().await {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => format!("{e:?}"),
-    };
-    let bus = if app.fanout.bus_connected() {
-        "ok"
+    let Readiness { level, checks } = readiness::assess(&app).await;
+    let status = if level.serves() {
+        StatusCode::OK
     } else {
-        "disconnected"
-    };
-    let ready = !draining && database == "ok" && bus == "ok";
-    checks.insert("database".to_owned(), database);
-    checks.insert("bus".to_owned(), bus.to_owned());
-    let (status, word) = match (ready, draining) {
-        (true, _) => (StatusCode::OK, "ready"),
-        (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
-        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        StatusCode::SERVICE_UNAVAILABLE
     };
     (
         status,
         axum::Json(HealthReport {
-            status: word.into(),
+            status: level.word().into(),
             node: app.settings.node_id.clone(),
             checks,
         }),

@@ -13,6 +13,7 @@ use axum::routing::get;
 
 use crate::fanout::FanoutStats;
 use crate::metrics::{Exposition, RouteLatencies};
+use crate::readiness::{self, Level};
 use crate::state::AppState;
 use crate::store::{Fallbacks, ReplicaHealth, ReplicaState};
 use crate::votes::VoteCounts;
@@ -42,6 +43,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
             .map_or_else(Fallbacks::default, |replicas| replicas.fallbacks()),
         requests: &app.requests,
         rate_limited: app.abuse.refusals().collect(),
+        readiness: readiness::assess(&app).await.level,
     };
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -63,6 +65,8 @@ struct Readings<'a> {
     requests: &'a RouteLatencies,
     /// Requests and sockets refused by an abuse limit, by limit.
     rate_limited: Vec<(&'static str, u64)>,
+    /// What `/readyz` would answer.
+    readiness: Level,
 }
 
 fn render(r: &Readings<'_>) -> String {
@@ -134,6 +138,16 @@ fn render(r: &Readings<'_>) -> String {
     );
     for (limit, value) in &r.rate_limited {
         out.sample(name, &format!("limit=\"{limit}\""), *value);
+    }
+    let name = "votewire_readiness";
+    out.family(
+        name,
+        "gauge",
+        "What /readyz answers: 1 for the node's state (ready, degraded: serving without Redis or the primary, unavailable, draining), 0 for the others.",
+    );
+    for level in Level::ALL {
+        let value = i64::from(level == r.readiness);
+        out.sample(name, &format!("state=\"{}\"", level.word()), value);
     }
     render_replicas(&mut out, r);
     out.single(
@@ -229,6 +243,7 @@ mod tests {
             },
             requests: &requests,
             rate_limited: vec![("voters", 3), ("connections_per_address", 1)],
+            readiness: Level::Degraded,
         };
         let text = render(&readings);
         for series in [
@@ -248,6 +263,8 @@ mod tests {
             "votewire_replica_fallbacks_total{reason=\"behind\"} 4",
             "votewire_rate_limited_total{limit=\"voters\"} 3",
             "votewire_rate_limited_total{limit=\"connections_per_address\"} 1",
+            "votewire_readiness{state=\"ready\"} 0",
+            "votewire_readiness{state=\"degraded\"} 1",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");
         }

@@ -24,7 +24,7 @@ use crate::state::AppState;
         super::polls::close_poll, super::polls::audit_poll, super::invites::mint_invites,
         super::votes::cast_vote, super::votes::withdraw_vote,
         super::voters::issue_voter,
-        super::health::healthz, super::health::readyz, super::health::cluster, super::metrics::metrics,
+        super::health::livez, super::health::healthz, super::health::readyz, super::health::cluster, super::metrics::metrics,
     ),
     components(schemas(votewire_proto::ClientMessage, votewire_proto::ServerMessage)),
     modifiers(&OwnerToken, &Refusals),

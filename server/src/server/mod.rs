@@ -10,6 +10,7 @@
 mod accept;
 mod linger;
 mod tasks;
+mod waiting;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,13 +66,11 @@ impl Node {
     /// background tasks, which end when `shutdown` fires.
     pub async fn build(settings: Settings, shutdown: Shutdown) -> Result<Self, StartError> {
         let mut tasks = Tasks::default();
-        let primary = store::connect(&settings.database_url)
-            .await
-            .map_err(|e| StartError(format!("cannot open the database: {e:?}")))?;
+        let primary = waiting::open_database(&settings.database_url, &shutdown).await?;
         primary
             .migrate()
             .await
-            .map_err(|e| StartError(format!("{e:?}")))?;
+            .map_err(|e| StartError(format!("cannot migrate the database: {e}")))?;
         let replicas = open_replicas(&settings, &primary)?;
         let store: Arc<dyn Store> = match &replicas {
             Some(replicated) => {
@@ -97,8 +96,9 @@ impl Node {
         let hub = Arc::new(Hub::new(pacer.clone(), stats.clone()));
         let bus: Arc<dyn Bus> = match &settings.redis_url {
             Some(url) => {
+                let ca_file = settings.redis_ca_file.as_deref();
                 let (bus, receiving) =
-                    RedisBus::connect(url, node.clone(), hub.clone(), shutdown.clone())
+                    RedisBus::connect(url, ca_file, node.clone(), hub.clone(), shutdown.clone())
                         .await
                         .map_err(|e| StartError(format!("cannot set up Redis: {e}")))?;
                 tasks.spawn("redis bus", receiving);
@@ -259,8 +259,12 @@ pub fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// `votewire migrate`: creates or upgrades the schema of the database at `url`.
 pub async fn migrate(url: &str) -> Result<(), String> {
-    let store = store::connect(url)
+    let store = store::connect(url).await.map_err(|e| {
+        let url = crate::redact::url(url);
+        format!("cannot open the database at {url}: {e}")
+    })?;
+    store
+        .migrate()
         .await
-        .map_err(|e| format!("cannot open the database: {e:?}"))?;
-    store.migrate().await.map_err(|e| format!("{e:?}"))
+        .map_err(|e| format!("cannot migrate the database: {e}"))
 }

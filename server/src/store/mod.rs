@@ -62,6 +62,27 @@ pub enum StoreError {
     Other(String),
 }
 
+/// In words, for logs, start-up errors and `/readyz`: a refusal's own words reach
+/// clients through [`crate::error::Refusal`] instead.
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PollNotFound => f.write_str("no poll has this id"),
+            Self::PollClosed => f.write_str("the poll is closed"),
+            Self::OptionOutOfRange { options } => {
+                write!(f, "the option is not one of the poll's {options}")
+            }
+            Self::InviteRequired => f.write_str("the poll needs an invite"),
+            Self::InviteInvalid => f.write_str("the invite code is not valid"),
+            Self::AddressAlreadyVoted => f.write_str("another voter of this address voted"),
+            Self::Unavailable(why) => write!(f, "the database is unavailable: {why}"),
+            Self::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
 /// Where votewire keeps polls, votes and tallies.
 pub trait Store: Send + Sync + 'static {
     /// Creates the schema or brings it up to date.

@@ -22,4 +22,5 @@ mod retries;
 mod rfc6455;
 mod secrets;
 mod slow_reader;
+mod tls;
 mod websocket;

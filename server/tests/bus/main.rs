@@ -73,10 +73,15 @@ impl Network {
         let bus: Arc<dyn Bus> = match self {
             Self::Local(network) => Arc::new(LocalBus::join(network.clone(), id.clone(), &hub)),
             Self::Redis { server, shutdown } => {
-                let (bus, receiving) =
-                    RedisBus::connect(&server.url(), id.clone(), hub.clone(), shutdown.clone())
-                        .await
-                        .expect("the bus is set up");
+                let (bus, receiving) = RedisBus::connect(
+                    &server.url(),
+                    None,
+                    id.clone(),
+                    hub.clone(),
+                    shutdown.clone(),
+                )
+                .await
+                .expect("the bus is set up");
                 tokio::spawn(receiving);
                 bus
             }

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use votewire_proto::{ClusterView, ServerMessage, VoteResponse};
+use votewire_proto::{ClusterView, HealthReport, ServerMessage, VoteResponse};
 use votewire_testkit::client::eventually;
 use votewire_testkit::redis::RedisServer;
 use votewire_testkit::{
@@ -142,13 +142,12 @@ async fn with_redis_down_votes_still_count_and_sockets_heal_within_two_seconds_o
     assert_eq!(last, 30);
     // The node's own sockets still update without Redis.
     local.recv_until(|m| version_of(m) == Some(last)).await;
-    let ready = nodes[0]
-        .http
-        .get(nodes[0].url("/readyz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 503, "not ready without Redis");
+    // What a readiness gate does: the node stays in the pool, degraded, the bus named.
+    let ready = readiness(&nodes[0]).await;
+    assert_eq!(ready.0, 200, "kept in the pool without Redis: {ready:?}");
+    assert_eq!(ready.1.status, "degraded", "{ready:?}");
+    assert_ne!(ready.1.checks["bus"], "ok", "{ready:?}");
+    assert_eq!(ready.1.checks["database"], "ok", "{ready:?}");
 
     redis.restart().await;
     let back = Instant::now();
@@ -167,8 +166,23 @@ async fn with_redis_down_votes_still_count_and_sockets_heal_within_two_seconds_o
         panic!("expected an update")
     };
     assert_eq!(tally, final_tally);
+    let ready = eventually(Duration::from_secs(10), || async {
+        let (status, report) = readiness(&nodes[0]).await;
+        (report.status == "ready")
+            .then_some(status)
+            .ok_or(format!("{status} {report:?}"))
+    })
+    .await;
+    assert_eq!(ready, 200);
     for node in nodes {
         node.stop().await;
     }
     db.drop_database().await;
+}
+
+/// `/readyz` of `node`: its status code and its report.
+async fn readiness(node: &TestApp) -> (u16, HealthReport) {
+    let response = node.http.get(node.url("/readyz")).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a health report"))
 }

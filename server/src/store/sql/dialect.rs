@@ -117,6 +117,27 @@ pub(crate) fn store_error<DB: Dialect>(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Maps the error of a first connection: as [`store_error`], except that a TLS failure
+/// is not worth waiting out. A certificate that does not verify, or a server that does
+/// not speak TLS, is a setting to fix, not an outage.
+pub(crate) fn connect_error<DB: Dialect>(e: sqlx::Error) -> StoreError {
+    // A handshake that fails on the server's certificate comes back as an I/O error
+    // around the rustls error.
+    let handshake = match &e {
+        sqlx::Error::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()),
+        _ => false,
+    };
+    match e {
+        sqlx::Error::Tls(e) => StoreError::Other(format!("TLS to the database failed: {e}")),
+        sqlx::Error::Io(e) if handshake => {
+            StoreError::Other(format!("TLS to the database failed: {e}"))
+        }
+        e => store_error::<DB>(e),
+    }
+}
+
 /// True when `e` says the server is read-only.
 pub(crate) fn is_read_only<DB: Dialect>(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if DB::classify(&**db) == ErrorClass::ReadOnly)

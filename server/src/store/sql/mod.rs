@@ -41,7 +41,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::pool::PoolOptions;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, Pool, Transaction, Type};
+use sqlx::{ColumnIndex, Connection, Decode, Encode, Executor, Pool, Transaction, Type};
 use votewire_proto::{NodeId, NodeVotes, PollId, Tally};
 
 pub(crate) use batch::Params;
@@ -53,7 +53,7 @@ use super::{
     StoreError, VoteBatch, from_millis, to_millis,
 };
 use batch::BatchSql;
-use dialect::{RowsAffected, is_read_only};
+use dialect::{RowsAffected, connect_error, is_read_only};
 use rows::{PollRow, record};
 
 /// Connections per node on a database server: writes are short transactions, so a
@@ -63,6 +63,8 @@ const SERVER_CONNECTIONS: u32 = 16;
 /// because sqlx keeps retrying a refused connection until then, and a primary that is
 /// down must fail votes fast. Healthy writes hold a connection for milliseconds.
 const SERVER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Longest the first connection to a database server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Tries at migrating before giving up (see [`Store::migrate`] below).
 const MIGRATION_ATTEMPTS: u32 = 3;
 
@@ -94,6 +96,13 @@ impl<DB: Dialect> SqlStore<DB> {
     /// and writes, whose connections are closed after a write meets a read-only
     /// server ([`crate::store::failover`]).
     pub(crate) async fn connect_server(url: &str) -> Result<Self, StoreError> {
+        // One connection first, for its error: a pool that cannot connect only says it
+        // timed out, where this says "connection refused" or which certificate failed.
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, DB::Connection::connect(url))
+            .await
+            .map_err(|_| StoreError::Unavailable(format!("no answer within {CONNECT_TIMEOUT:?}")))?
+            .map_err(connect_error::<DB>)?;
+        let _ = probe.close().await;
         let stale = Arc::new(StaleConnections::default());
         let options = PoolOptions::new()
             .max_connections(SERVER_CONNECTIONS)
