@@ -96,8 +96,10 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# The deployment files: nginx -t on both renders of the template, and compose files
-# that docker-compose accepts (no Docker engine is needed for either).
+# The deployment files: nginx -t on both renders of the template, compose files that
+# docker-compose accepts, and the Kubernetes overlays rendered and validated against the
+# schemas (no Docker engine or cluster is needed for any), with the self-test that shows
+# that validation can fail.
 infra_check() {
     ensure_packages nginx docker-compose
     echo "==> nginx -t"
@@ -105,6 +107,7 @@ infra_check() {
     echo "==> docker-compose config"
     docker-compose -f compose.yaml config -q
     docker-compose -f compose.yaml -f compose.postgres.yaml config -q
+    echo "==> kubernetes: kustomize + schemas"; tools/k8s-check.sh; tools/k8s-check.sh --self-test
     echo "deployment files ok"
 }
 
