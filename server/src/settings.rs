@@ -42,6 +42,8 @@ pub struct Settings {
     pub tick: Duration,
     /// The longest the tick stretches to keep within `limits.max_frames_per_sec`.
     pub max_tick: Duration,
+    /// How often the watched polls are checked against the database; zero: never.
+    pub anti_entropy: Duration,
     /// How long shutdown may take.
     pub drain: Duration,
     /// Sizes, counts and rates.

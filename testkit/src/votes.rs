@@ -25,6 +25,22 @@ pub struct VoteCommand {
     pub now: DateTime<Utc>,
 }
 
+impl VoteCommand {
+    /// `voter` chooses `option` in `poll` now, on an `open` poll, without a `seq`,
+    /// handled by `node`.
+    pub fn now(poll: &str, voter: &str, option: u32, node: &str) -> VoteCommand {
+        VoteCommand {
+            poll: PollId::parse(poll).expect("a poll id"),
+            voter: voter.to_owned(),
+            option: Some(option),
+            seq: None,
+            admission: Admission::default(),
+            node: NodeId::parse(node).expect("a node id"),
+            now: Utc::now(),
+        }
+    }
+}
+
 /// Voting one ballot at a time on any store.
 pub trait VoteOne {
     /// Sets (or withdraws) one voter's choice: [`Store::vote_batch`] with one ballot.

@@ -133,6 +133,17 @@ pub(super) struct ServeArgs {
     )]
     pub(super) max_tick_ms: u64,
 
+    /// Anti-entropy interval in milliseconds: this often the node checks every poll its
+    /// sockets watch against the database (one query) and refreshes the rooms behind,
+    /// which heals an update the bus lost. 0 turns it off.
+    #[arg(
+        long,
+        env = "VOTEWIRE_ANTI_ENTROPY_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub(super) anti_entropy_ms: u64,
+
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting.
     #[arg(long, env = "VOTEWIRE_DRAIN_SECS", default_value_t = 10, global = true)]
     pub(super) drain_secs: u64,

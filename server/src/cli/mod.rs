@@ -133,6 +133,7 @@ impl ServeArgs {
             web_dir: self.web_dir,
             tick: Duration::from_millis(self.tick_ms),
             max_tick: Duration::from_millis(self.max_tick_ms),
+            anti_entropy: Duration::from_millis(self.anti_entropy_ms),
             drain: Duration::from_secs(self.drain_secs),
             limits: Limits {
                 max_body_bytes: l.max_body_bytes,

@@ -121,6 +121,13 @@ impl Fanout {
         self.hub.room(poll)?.state()
     }
 
+    /// The status and version the room of `poll` holds, connected bus or not, once it
+    /// was seeded: what the anti-entropy loop compares with the database.
+    pub(crate) fn held(&self, poll: &PollId) -> Option<(PollStatus, u64)> {
+        let (status, tally) = self.hub.room(poll)?.state()?;
+        Some((status, tally.version))
+    }
+
     /// The version of the tally the room of `poll` holds, if it holds one: what a read
     /// for its watchers must at least show.
     pub(crate) fn shown_version(&self, poll: &PollId) -> Option<u64> {

@@ -44,6 +44,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         requests: &app.requests,
         rate_limited: app.abuse.refusals().collect(),
         readiness: readiness::assess(&app).await.level,
+        repairs: app.watch.repairs(),
     };
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -67,6 +68,8 @@ struct Readings<'a> {
     rate_limited: Vec<(&'static str, u64)>,
     /// What `/readyz` would answer.
     readiness: Level,
+    /// Rooms the anti-entropy loop found behind the database and refreshed.
+    repairs: u64,
 }
 
 fn render(r: &Readings<'_>) -> String {
@@ -130,6 +133,12 @@ fn render(r: &Readings<'_>) -> String {
     for (name, help, value) in counters {
         out.single(name, "counter", help, value.load(Relaxed));
     }
+    out.single(
+        "votewire_anti_entropy_repairs_total",
+        "counter",
+        "Rooms found behind the database by the anti-entropy check and refreshed (an update the bus lost).",
+        r.repairs,
+    );
     let name = "votewire_rate_limited_total";
     out.family(
         name,
@@ -244,6 +253,7 @@ mod tests {
             requests: &requests,
             rate_limited: vec![("voters", 3), ("connections_per_address", 1)],
             readiness: Level::Degraded,
+            repairs: 2,
         };
         let text = render(&readings);
         for series in [
@@ -265,6 +275,7 @@ mod tests {
             "votewire_rate_limited_total{limit=\"connections_per_address\"} 1",
             "votewire_readiness{state=\"ready\"} 0",
             "votewire_readiness{state=\"degraded\"} 1",
+            "votewire_anti_entropy_repairs_total 2",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");
         }

@@ -116,6 +116,12 @@ impl Node {
         );
         let watch = Watch::new(store.clone(), fanout.clone());
         tasks.spawn("resync", watch.clone().resync_after_gaps(shutdown.clone()));
+        if !settings.anti_entropy.is_zero() {
+            let healing = watch
+                .clone()
+                .heal_every(settings.anti_entropy, shutdown.clone());
+            tasks.spawn("anti-entropy", healing);
+        }
         let sessions = Sessions::default();
         let presence = Presence::new(
             node,

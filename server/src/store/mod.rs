@@ -33,7 +33,7 @@ use votewire_proto::{NodeVotes, PollId, Tally};
 
 pub use records::{
     Admission, Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor,
-    PollRecord, PollState, VoteBatch, VoteOutcome,
+    PollRecord, PollState, PollVersion, VoteBatch, VoteOutcome,
 };
 pub(crate) use replicas::HEARTBEAT_INTERVAL;
 pub use replicas::{Fallbacks, ReplicaHealth, ReplicaState, ReplicatedStore};
@@ -112,6 +112,14 @@ pub trait Store: Send + Sync + 'static {
         let _ = min_version;
         self.poll(id)
     }
+
+    /// The version of each of `polls` that exists, and whether it is closed: one read
+    /// however many polls, for the loop that checks the rooms against the database
+    /// ([`crate::watch`]). A poll that no longer exists is left out.
+    fn versions<'a>(
+        &'a self,
+        polls: &'a [PollId],
+    ) -> BoxFuture<'a, Result<Vec<PollVersion>, StoreError>>;
 
     /// Open polls at `now`, newest first, with their totals.
     fn list_open<'a>(

@@ -46,6 +46,7 @@ impl Dialect for MySql {
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON DUPLICATE KEY UPDATE count = count + VALUES(count)",
         select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = ? AND voter_id IN ({voters})",
+        select_versions: "SELECT id, version, closed_at FROM polls WHERE id IN ({polls})",
         upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) VALUES {rows} \
             ON DUPLICATE KEY UPDATE seq = VALUES(seq)",
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",

@@ -39,6 +39,7 @@ impl Dialect for Postgres {
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON CONFLICT (poll_id, option_idx) DO UPDATE SET count = tallies.count + excluded.count",
         select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = $1 AND voter_id IN ({voters})",
+        select_versions: "SELECT id, version, closed_at FROM polls WHERE id IN ({polls})",
         upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) \
             SELECT DISTINCT ON (voter_id) * FROM (VALUES {rows}) AS s (poll_id, voter_id, seq) \
             ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq",

@@ -64,6 +64,18 @@ pub struct PollState {
     pub tally: Tally,
 }
 
+/// Where a poll stands, without its tally: what the anti-entropy loop compares a room
+/// with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollVersion {
+    /// The poll.
+    pub id: PollId,
+    /// Its tally's version.
+    pub version: u64,
+    /// Whether it was closed (by its owner; a closing time is the reader's to apply).
+    pub closed: bool,
+}
+
 /// One voter's "set my choice to `option`" (`None` withdraws it) in a [`VoteBatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ballot {

@@ -1,5 +1,6 @@
 //! Watching polls: a socket subscribes to a poll in one call (join its room, then get
-//! its snapshot), and after a bus gap the node brings every watched poll up to date.
+//! its snapshot); after a bus gap the node brings every watched poll up to date, and at
+//! an interval it checks every watched poll against the database ([`heal`]).
 //!
 //! Watch first, read second: once the socket is in the room (and the node subscribed
 //! on the bus), every event committed afterwards reaches its outbox, so a snapshot read
@@ -11,9 +12,11 @@
 //! a node takes them. So the snapshot is the room's own state when it is current, and
 //! otherwise one read shared by every subscriber of the poll ([`reads`]).
 
+mod heal;
 mod reads;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use chrono::Utc;
 use tokio::sync::watch;
@@ -39,6 +42,8 @@ pub(crate) struct Watch {
     store: Arc<dyn Store>,
     fanout: Arc<Fanout>,
     reads: SharedReads,
+    /// Rooms the anti-entropy loop found behind and refreshed.
+    repairs: AtomicU64,
 }
 
 impl Watch {
@@ -48,6 +53,7 @@ impl Watch {
             store,
             fanout,
             reads: SharedReads::default(),
+            repairs: AtomicU64::new(0),
         })
     }
 

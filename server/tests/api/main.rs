@@ -8,6 +8,7 @@
 
 mod abuse_limits;
 mod admin;
+mod anti_entropy;
 mod concurrency;
 mod connections;
 mod credentials;

@@ -26,8 +26,19 @@ async fn postgres() -> TestDatabase {
         .expect("external servers are enabled")
 }
 
-/// `count` nodes on one database and one Redis, sharing a signing key.
-async fn spawn_nodes(count: usize, database: &str, redis: &str) -> Vec<TestApp> {
+mod healing;
+
+/// The shipped anti-entropy interval, for tests not about it.
+const ANTI_ENTROPY: Duration = Duration::from_secs(2);
+
+/// `count` nodes on one database and one Redis, sharing a signing key, checking their
+/// rooms against the database every `anti_entropy`.
+async fn spawn_nodes(
+    count: usize,
+    database: &str,
+    redis: &str,
+    anti_entropy: Duration,
+) -> Vec<TestApp> {
     let key_dir = Arc::new(TempDir::new("cluster-key"));
     std::fs::write(
         key_dir.0.join("signing.key"),
@@ -47,6 +58,7 @@ async fn spawn_nodes(count: usize, database: &str, redis: &str) -> Vec<TestApp> 
                 s.database_url = database;
                 s.redis_url = Some(redis);
                 s.key_file = key;
+                s.anti_entropy = anti_entropy;
             })
             .await,
         );
@@ -61,7 +73,7 @@ async fn a_socket_on_node_3_sees_a_vote_cast_through_node_1_and_every_node_is_li
     }
     let redis = RedisServer::start().await;
     let db = postgres().await;
-    let nodes = spawn_nodes(3, &db.url, &redis.url()).await;
+    let nodes = spawn_nodes(3, &db.url, &redis.url(), ANTI_ENTROPY).await;
     let poll = nodes[0]
         .create_poll("Across nodes?", &["yes", "no"])
         .await
@@ -113,7 +125,7 @@ async fn with_redis_down_votes_still_count_and_sockets_heal_within_two_seconds_o
     }
     let mut redis = RedisServer::start().await;
     let db = postgres().await;
-    let nodes = spawn_nodes(2, &db.url, &redis.url()).await;
+    let nodes = spawn_nodes(2, &db.url, &redis.url(), ANTI_ENTROPY).await;
     let poll = nodes[0]
         .create_poll("Resilient?", &["a", "b", "c"])
         .await

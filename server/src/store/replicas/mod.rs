@@ -45,8 +45,8 @@ use health::Replica;
 pub use health::{ReplicaHealth, ReplicaState};
 
 use super::{
-    Backend, BatchOutcome, Creation, IdempotencyKey, ListCursor, PollRecord, PollState, Store,
-    StoreError, VoteBatch, check_url,
+    Backend, BatchOutcome, Creation, IdempotencyKey, ListCursor, PollRecord, PollState,
+    PollVersion, Store, StoreError, VoteBatch, check_url,
 };
 
 /// Longest a read may wait for a replica before the primary is asked instead: reads
@@ -293,6 +293,22 @@ impl Store for ReplicatedStore {
                 return Ok(page);
             }
             self.primary.list_open(now, limit, after).await
+        })
+    }
+
+    fn versions<'a>(
+        &'a self,
+        polls: &'a [PollId],
+    ) -> BoxFuture<'a, Result<Vec<PollVersion>, StoreError>> {
+        // A replica behind only delays a repair to the next round; with the primary
+        // down, the replicas are what keeps the rooms converging.
+        Box::pin(async move {
+            if let Some((index, replica)) = self.pick()
+                && let Some(versions) = self.try_replica(index, replica.versions(polls)).await
+            {
+                return Ok(versions);
+            }
+            self.primary.versions(polls).await
         })
     }
 

@@ -172,6 +172,8 @@ pub(crate) struct Statements {
     pub(crate) add_to_counts: &'static str,
     /// The last `seq` applied of a list of voters (`{voters}`), as `(voter, seq)` rows.
     pub(crate) select_seqs: &'static str,
+    /// `(id, version, closed_at)` of the polls in `{polls}`.
+    pub(crate) select_versions: &'static str,
     /// Inserts or updates `{rows}` of `(poll, voter, seq)`.
     pub(crate) upsert_seqs: &'static str,
     /// Raises a poll's version and total: `(changes, total_delta, poll)`.
@@ -216,6 +218,7 @@ impl Statements {
                 (Batched::AddToCounts, self.add_to_counts),
                 (Batched::SelectSeqs, self.select_seqs),
                 (Batched::UpsertSeqs, self.upsert_seqs),
+                (Batched::SelectVersions, self.select_versions),
             ],
         )
     }

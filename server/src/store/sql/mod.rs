@@ -49,8 +49,8 @@ pub(crate) use dialect::{Dialect, ErrorClass, Statements, store_error};
 
 use super::failover::{StaleConnections, evicting_stale};
 use super::{
-    BatchOutcome, Creation, Heartbeat, IdempotencyKey, ListCursor, PollRecord, PollState, Store,
-    StoreError, VoteBatch, from_millis, to_millis,
+    BatchOutcome, Creation, Heartbeat, IdempotencyKey, ListCursor, PollRecord, PollState,
+    PollVersion, Store, StoreError, VoteBatch, from_millis, to_millis,
 };
 use batch::BatchSql;
 use dialect::{RowsAffected, connect_error, is_read_only};
@@ -191,6 +191,13 @@ where
             tx.rollback().await.map_err(store_error::<DB>)?;
             state
         })
+    }
+
+    fn versions<'a>(
+        &'a self,
+        polls: &'a [PollId],
+    ) -> BoxFuture<'a, Result<Vec<PollVersion>, StoreError>> {
+        Box::pin(self.read_versions(polls))
     }
 
     fn list_open<'a>(

@@ -1,11 +1,12 @@
-//! Reading a poll and its tally back: the row every poll query selects, and the
-//! snapshot read that [`SqlStore`]'s reads and `close` share.
+//! Reading a poll and its tally back: the row every poll query selects, the snapshot
+//! read that [`SqlStore`]'s reads and `close` share, and the versions of many polls.
 
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use votewire_proto::{PollId, Tally, VotingMode};
 
+use super::batch::{Batched, padded_chunks};
 use super::{Dialect, SqlStore, store_error};
-use crate::store::{PollRecord, PollState, StoreError, from_millis};
+use crate::store::{PollRecord, PollState, PollVersion, StoreError, from_millis};
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
 /// total, mode.
@@ -77,5 +78,35 @@ where
             total: total as u64,
         };
         Ok(PollState { poll, tally })
+    }
+
+    /// The version and closed state of each of `polls` that exists, on the readers:
+    /// a statement per chunk of at most `MAX_ROWS` polls, padded like a vote batch.
+    pub(super) async fn read_versions(
+        &self,
+        polls: &[PollId],
+    ) -> Result<Vec<PollVersion>, StoreError> {
+        let mut found = Vec::with_capacity(polls.len());
+        for chunk in padded_chunks(polls) {
+            let sql = self.batch_sql.get(Batched::SelectVersions, chunk.len());
+            let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(sql);
+            for poll in &chunk {
+                query = query.bind(poll.as_str());
+            }
+            let rows = query
+                .fetch_all(self.readers())
+                .await
+                .map_err(store_error::<DB>)?;
+            for (id, version, closed_at) in rows {
+                let id = PollId::parse(id)
+                    .map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
+                found.push(PollVersion {
+                    id,
+                    version: version as u64,
+                    closed: closed_at.is_some(),
+                });
+            }
+        }
+        Ok(found)
     }
 }

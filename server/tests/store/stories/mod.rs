@@ -208,6 +208,43 @@ async fn open_polls_list_newest_first_in_pages(kind: Kind) {
     db.drop_database().await;
 }
 
+async fn versions_of_many_polls_come_in_one_read(kind: Kind) {
+    let Some(db) = TestDatabase::new(kind).await else {
+        return;
+    };
+    let polls: Vec<PollRecord> = (0..3).map(|i| poll(&format!("ver{i}"), 2, None)).collect();
+    for p in &polls {
+        db.store.create_poll(p, None).await.unwrap();
+    }
+    db.store
+        .vote(vote(&polls[1], "v1", Some(0), "n1"))
+        .await
+        .unwrap();
+    db.store
+        .vote(vote(&polls[1], "v2", Some(1), "n1"))
+        .await
+        .unwrap();
+    db.store.close(&polls[2].id, now()).await.unwrap();
+    let mut asked: Vec<PollId> = polls.iter().map(|p| p.id.clone()).collect();
+    asked.push(PollId::parse("ver-missing").unwrap());
+    let mut found = db.store.versions(&asked).await.unwrap();
+    found.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let seen: Vec<_> = found
+        .iter()
+        .map(|v| (v.id.to_string(), v.version, v.closed))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("ver0".to_owned(), 0, false),
+            ("ver1".to_owned(), 2, false),
+            ("ver2".to_owned(), 0, true),
+        ],
+        "a poll that does not exist is left out"
+    );
+    db.drop_database().await;
+}
+
 macro_rules! stories_for {
     ($module:ident, $kind:expr) => {
         mod $module {
@@ -241,6 +278,11 @@ macro_rules! stories_for {
             #[tokio::test]
             async fn open_polls_list_newest_first_in_pages() {
                 super::open_polls_list_newest_first_in_pages($kind).await
+            }
+
+            #[tokio::test]
+            async fn versions_of_many_polls_come_in_one_read() {
+                super::versions_of_many_polls_come_in_one_read($kind).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

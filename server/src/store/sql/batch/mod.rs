@@ -169,6 +169,8 @@ pub(crate) enum Batched {
     SelectSeqs,
     /// Inserts or updates rows of `(poll, voter, seq)`; a repeated row is harmless.
     UpsertSeqs,
+    /// `(id, version, closed_at)` of a list of polls.
+    SelectVersions,
 }
 
 /// The templates of a backend's batch statements and their expansions so far:
@@ -177,13 +179,13 @@ pub(crate) enum Batched {
 /// prepares a handful of statements, not one per batch size.
 pub(crate) struct BatchSql {
     params: Params,
-    templates: [(Batched, &'static str); 6],
+    templates: [(Batched, &'static str); 7],
     expanded: Mutex<HashMap<(Batched, usize), SqlStr>>,
 }
 
 impl BatchSql {
     /// A backend's templates, in its parameter style.
-    pub(crate) fn new(params: Params, templates: [(Batched, &'static str); 6]) -> Self {
+    pub(crate) fn new(params: Params, templates: [(Batched, &'static str); 7]) -> Self {
         Self {
             params,
             templates,
@@ -206,6 +208,9 @@ impl BatchSql {
                 let sql = match which {
                     Batched::SelectPrevious | Batched::Delete | Batched::SelectSeqs => {
                         template.replace("{voters}", &placeholders(self.params, 2, n, 1))
+                    }
+                    Batched::SelectVersions => {
+                        template.replace("{polls}", &placeholders(self.params, 1, n, 1))
                     }
                     Batched::Upsert => {
                         template.replace("{rows}", &placeholders(self.params, 1, n, 5))

@@ -162,6 +162,7 @@ fn placeholders_follow_the_backend() {
             (Batched::AddToCounts, "COUNTS {rows}"),
             (Batched::SelectSeqs, "SEQS ({voters})"),
             (Batched::UpsertSeqs, "SET SEQS {rows}"),
+            (Batched::SelectVersions, "VERSIONS ({polls})"),
         ],
     );
     assert_eq!(
@@ -175,6 +176,10 @@ fn placeholders_follow_the_backend() {
     assert_eq!(
         sql.get(Batched::AddToCounts, 2).as_str(),
         "COUNTS ($1, $2, $3), ($4, $5, $6)"
+    );
+    assert_eq!(
+        sql.get(Batched::SelectVersions, 2).as_str(),
+        "VERSIONS ($1, $2)"
     );
 }
 
