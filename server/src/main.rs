@@ -8,8 +8,9 @@ use votewire_server::{Node, Settings, Shutdown, os_signal, server, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
-    let run = match Cli::parse().into_run() {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format());
+    let run = match cli.into_run() {
         Ok(run) => run,
         Err(message) => {
             eprintln!("votewire: {message}");

@@ -44,6 +44,9 @@ pub struct Settings {
     pub max_tick: Duration,
     /// How often the watched polls are checked against the database; zero: never.
     pub anti_entropy: Duration,
+    /// One log line per request (method, path, status, time), at `info` with target
+    /// `access`.
+    pub access_log: bool,
     /// How long shutdown may take.
     pub drain: Duration,
     /// Sizes, counts and rates.

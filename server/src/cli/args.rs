@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::secrets::{self, UrlFiles};
+
 #[derive(Debug, Clone, Args)]
 pub(super) struct DatabaseArgs {
     /// Folder for the SQLite database and the generated signing key.
@@ -17,13 +19,21 @@ pub(super) struct DatabaseArgs {
     /// Examples: sqlite://data/votewire.db
     #[arg(long = "database", env = "VOTEWIRE_DATABASE_URL", global = true)]
     pub(super) database_url: Option<String>,
+
+    #[command(flatten)]
+    pub(super) files: UrlFiles,
 }
 
 impl DatabaseArgs {
-    pub(super) fn url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("votewire.db").display()))
+    /// The database URL: given, read from its file, or SQLite in the data folder.
+    pub(super) fn url(&self) -> Result<String, String> {
+        let given = secrets::one(
+            "database",
+            self.database_url.clone(),
+            self.files.database_file.as_deref(),
+        )?;
+        Ok(given
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("votewire.db").display())))
     }
 }
 
@@ -143,6 +153,12 @@ pub(super) struct ServeArgs {
         global = true
     )]
     pub(super) anti_entropy_ms: u64,
+
+    /// Log one line per request: method, path (never the query), status, time and the
+    /// request id. Off by default: at thousands of votes a second it costs more than
+    /// the vote, and the proxy in front usually logs requests already.
+    #[arg(long, env = "VOTEWIRE_ACCESS_LOG", global = true)]
+    pub(super) access_log: bool,
 
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting.
     #[arg(long, env = "VOTEWIRE_DRAIN_SECS", default_value_t = 10, global = true)]

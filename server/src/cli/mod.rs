@@ -3,6 +3,7 @@
 
 mod abuse;
 mod args;
+mod secrets;
 #[cfg(test)]
 mod tests;
 
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand};
 use votewire_proto::NodeId;
 
 use crate::settings::{Limits, Settings};
+pub use crate::telemetry::LogFormat;
 use args::{DatabaseArgs, ServeArgs};
 
 /// votewire: real-time polls. People vote over REST and every browser watching a poll
@@ -28,6 +30,17 @@ pub struct Cli {
 
     #[command(flatten)]
     serve: ServeArgs,
+
+    /// Log lines as text for people, or as one JSON object per line for a log
+    /// collector (with the request id of the request each line belongs to).
+    #[arg(
+        long,
+        env = "VOTEWIRE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,11 +62,16 @@ pub enum Run {
 }
 
 impl Cli {
+    /// How log lines are written; read before [`Cli::into_run`], to log its errors.
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     /// Turns the parsed command line into what to run, refusing inconsistent settings.
     pub fn into_run(self) -> Result<Run, String> {
         match self.command {
             Some(Command::Migrate(db)) => Ok(Run::Migrate {
-                database_url: db.url(),
+                database_url: db.url()?,
             }),
             Some(Command::Serve(args)) => args.into_settings().map(Run::Serve),
             None => self.serve.into_settings().map(Run::Serve),
@@ -95,9 +113,13 @@ impl ServeArgs {
                 "--replica-max-lag-ms must be at least {min_lag} (twice the heartbeat interval)"
             ));
         }
-        for url in &self.replica_urls {
-            crate::store::check_url(url).map_err(|e| format!("--replica: {e:?}"))?;
+        let files = &self.db.files;
+        let replica_urls =
+            secrets::many("replica", self.replica_urls, files.replica_file.as_deref())?;
+        for url in &replica_urls {
+            crate::store::check_url(url).map_err(|e| format!("--replica: {e}"))?;
         }
+        let redis_url = secrets::one("redis", self.redis_url, files.redis_file.as_deref())?;
         for origin in &self.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
                 || origin.ends_with('/')
@@ -118,10 +140,10 @@ impl ServeArgs {
         Ok(Settings {
             listen: self.listen,
             admin_listen: self.admin_listen,
-            database_url: self.db.url(),
-            replica_urls: self.replica_urls,
+            database_url: self.db.url()?,
+            replica_urls,
             replica_max_lag: Duration::from_millis(self.replica_max_lag_ms),
-            redis_url: self.redis_url,
+            redis_url,
             redis_ca_file: self.redis_ca_file,
             key_file: self
                 .key_file
@@ -134,6 +156,7 @@ impl ServeArgs {
             tick: Duration::from_millis(self.tick_ms),
             max_tick: Duration::from_millis(self.max_tick_ms),
             anti_entropy: Duration::from_millis(self.anti_entropy_ms),
+            access_log: self.access_log,
             drain: Duration::from_secs(self.drain_secs),
             limits: Limits {
                 max_body_bytes: l.max_body_bytes,

@@ -149,3 +149,62 @@ fn migrate_takes_the_database_url() {
     };
     assert_eq!(database_url, "sqlite://x.db");
 }
+
+/// A file holding `content` in a folder of this test process's own.
+fn secret_file(name: &str, content: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("votewire-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn urls_with_passwords_are_read_from_files() {
+    let database = secret_file("database", "postgres://app:s3cret@db:5432/votewire\n");
+    let replicas = secret_file("replicas", "postgres://r:pw@r1/v\npostgres://r:pw@r2/v,\n");
+    let redis = secret_file("redis", "rediss://:pw@cache:6380\n");
+    let Ok(Run::Serve(s)) = parse(&[
+        "--database-file",
+        &database,
+        "--replica-file",
+        &replicas,
+        "--redis-file",
+        &redis,
+    ]) else {
+        panic!("expected serve")
+    };
+    assert_eq!(s.database_url, "postgres://app:s3cret@db:5432/votewire");
+    assert_eq!(
+        s.replica_urls,
+        ["postgres://r:pw@r1/v", "postgres://r:pw@r2/v"]
+    );
+    assert_eq!(s.redis_url.as_deref(), Some("rediss://:pw@cache:6380"));
+    let Ok(Run::Migrate { database_url }) = parse(&["migrate", "--database-file", &database])
+    else {
+        panic!("expected migrate")
+    };
+    assert_eq!(database_url, "postgres://app:s3cret@db:5432/votewire");
+}
+
+#[test]
+fn a_url_file_that_is_missing_empty_or_doubled_is_refused_without_its_content() {
+    let database = secret_file("doubled", "postgres://app:s3cret@db/votewire\n");
+    let err = parse(&["--database", "sqlite://x.db", "--database-file", &database])
+        .err()
+        .unwrap();
+    assert!(err.contains("--database or --database-file"), "{err}");
+    let empty = secret_file("empty", "\n");
+    let err = parse(&["--redis-file", &empty]).err().unwrap();
+    assert!(err.contains("is empty") && err.contains(&empty), "{err}");
+    let err = parse(&["--replica-file", "/nonexistent/replicas"])
+        .err()
+        .unwrap();
+    assert!(err.contains("/nonexistent/replicas"), "{err}");
+    let bad = secret_file("bad-replica", "oracle://u:s3cret@db/v\n");
+    let err = parse(&["--replica-file", &bad]).err().unwrap();
+    assert!(
+        err.contains("--replica") && !err.contains("s3cret"),
+        "{err}"
+    );
+}

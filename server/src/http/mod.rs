@@ -10,26 +10,21 @@ mod invites;
 mod metrics;
 mod openapi;
 mod polls;
+mod requests;
 mod security;
 mod voters;
 mod votes;
 mod web;
 
-use std::time::Instant;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Uri};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
 use axum::routing::any;
 use votewire_proto::ErrorCode;
 
 use crate::error::Refusal;
 use crate::state::AppState;
-
-/// The response header that names the node that answered.
-const NODE_HEADER: &str = "x-votewire-node";
 
 /// Every route of the node, with its layers; `/metrics` and `/api/cluster` among them
 /// unless `with_internal` is false (they are on the admin listener then, and 404 here
@@ -72,7 +67,10 @@ fn layered(routes: Router<AppState>, app: AppState) -> Router {
     let routes = routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(app.settings.limits.max_body_bytes))
-        .layer(middleware::from_fn_with_state((app.clone(), node), observe));
+        .layer(middleware::from_fn_with_state(
+            (app.clone(), node),
+            requests::observe,
+        ));
     security::secured(routes, &app.settings.frame_ancestors).with_state(app)
 }
 
@@ -85,23 +83,4 @@ async fn method_not_allowed() -> Refusal {
         ErrorCode::MethodNotAllowed,
         "this route does not take this method",
     )
-}
-
-/// Stamps `X-Votewire-Node` on every response and records its latency by route.
-async fn observe(
-    State((app, node)): State<(AppState, HeaderValue)>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let started = Instant::now();
-    let mut response = next.run(request).await.into_response();
-    app.requests
-        .observe(&route, response.status().as_u16(), started.elapsed());
-    response.headers_mut().insert(NODE_HEADER, node);
-    response
 }

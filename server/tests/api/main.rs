@@ -15,6 +15,7 @@ mod credentials;
 mod errors;
 mod headers;
 mod lifecycle;
+mod logs;
 mod modes;
 mod openapi;
 mod polls;
