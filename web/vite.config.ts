@@ -1,12 +1,14 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
 
+import { precompress } from "./build/precompress";
+
 // `npm run dev` proxies the API and the WebSocket to a running node
 // (VOTEWIRE_URL, default the node of `./build.sh run`).
 const node = process.env.VOTEWIRE_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompress()],
   server: {
     proxy: {
       "/api": { target: node, changeOrigin: true },
@@ -24,5 +26,5 @@ export default defineConfig({
   },
   // No source maps in what the node serves: they would hand anyone the client's source.
   build: { target: "es2022", sourcemap: false },
-  test: { include: ["src/**/*.test.ts"], environment: "node" },
+  test: { include: ["src/**/*.test.ts", "build/**/*.test.ts"], environment: "node" },
 });

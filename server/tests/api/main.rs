@@ -24,5 +24,6 @@ mod retries;
 mod rfc6455;
 mod secrets;
 mod slow_reader;
+mod static_files;
 mod tls;
 mod websocket;
