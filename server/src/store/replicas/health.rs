@@ -168,8 +168,10 @@ impl ReplicatedStore {
     }
 
     /// Probes one replica. When the heartbeat could not be written (the primary is
-    /// unreachable from here) the ages prove nothing, so a replica that answers keeps
-    /// its verdict on lag: in the rotation if it was, out if it was not.
+    /// unreachable from here) the ages prove nothing: every replica's grows while no one
+    /// can write. A replica that answers then holds the newest data this node can
+    /// reach, so it serves reads, whatever its lag was before; a read that needs a
+    /// version it does not have still goes to the primary (and fails), never backwards.
     async fn probe(&self, index: usize, replica: &Replica, judge_lag: bool) {
         let read = replica.heartbeat().await;
         if let Ok(beat) = &read {
@@ -182,10 +184,8 @@ impl ReplicatedStore {
             .store(lag.as_millis().try_into().unwrap_or(u64::MAX), Relaxed);
         let state = match &read {
             Err(_) => ReplicaState::Down,
-            Ok(_) if !judge_lag && replica.state() == ReplicaState::Healthy => {
-                ReplicaState::Healthy
-            }
-            Ok(_) if !judge_lag || lag > self.max_lag => ReplicaState::Lagging,
+            Ok(_) if !judge_lag => ReplicaState::Healthy,
+            Ok(_) if lag > self.max_lag => ReplicaState::Lagging,
             Ok(_) => ReplicaState::Healthy,
         };
         let was = replica.swap_state(state);
