@@ -12,6 +12,7 @@ mod anti_entropy;
 mod concurrency;
 mod connections;
 mod credentials;
+mod deploy_files;
 mod errors;
 mod headers;
 mod lifecycle;
