@@ -12,6 +12,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::fanout::FanoutStats;
+use metrics_process::collector::Metrics as ProcessMetrics;
+
 use crate::metrics::{Exposition, RouteLatencies};
 use crate::readiness::{self, Level};
 use crate::state::AppState;
@@ -45,6 +47,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         rate_limited: app.abuse.refusals().collect(),
         readiness: readiness::assess(&app).await.level,
         repairs: app.watch.repairs(),
+        process: metrics_process::collector::collect(),
     };
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -70,6 +73,8 @@ struct Readings<'a> {
     readiness: Level,
     /// Rooms the anti-entropy loop found behind the database and refreshed.
     repairs: u64,
+    /// CPU, memory, file descriptors and threads of this process.
+    process: ProcessMetrics,
 }
 
 fn render(r: &Readings<'_>) -> String {
@@ -179,7 +184,61 @@ fn render(r: &Readings<'_>) -> String {
         "HTTP request latency by route and status class.",
     )
     .route_latencies(name, r.requests);
+    render_process(&mut out, &r.process);
     out.finish()
+}
+
+/// The process's own series, as every Prometheus client library names them (read by
+/// `metrics-process` from `/proc`), and which build this is.
+fn render_process(out: &mut Exposition, p: &ProcessMetrics) {
+    let name = "votewire_build_info";
+    out.family(name, "gauge", "The running build: 1, labelled by version.");
+    out.sample(
+        name,
+        &format!("version=\"{}\"", env!("CARGO_PKG_VERSION")),
+        1,
+    );
+    if let Some(seconds) = p.cpu_seconds_total {
+        let help = "Total user and system CPU time spent in seconds.";
+        out.single("process_cpu_seconds_total", "counter", help, seconds);
+    }
+    let gauges = [
+        (
+            "process_open_fds",
+            "Number of open file descriptors.",
+            p.open_fds,
+        ),
+        (
+            "process_max_fds",
+            "Maximum number of open file descriptors.",
+            p.max_fds,
+        ),
+        (
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            p.resident_memory_bytes,
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes.",
+            p.virtual_memory_bytes,
+        ),
+        (
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch in seconds.",
+            p.start_time_seconds,
+        ),
+        (
+            "process_threads",
+            "Number of OS threads in the process.",
+            p.threads,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        if let Some(value) = value {
+            out.single(name, "gauge", help, value);
+        }
+    }
 }
 
 /// A per-replica gauge: its name, its help, and its value for one replica.
@@ -254,6 +313,11 @@ mod tests {
             rate_limited: vec![("voters", 3), ("connections_per_address", 1)],
             readiness: Level::Degraded,
             repairs: 2,
+            process: ProcessMetrics {
+                cpu_seconds_total: Some(1.5),
+                open_fds: Some(12),
+                ..ProcessMetrics::default()
+            },
         };
         let text = render(&readings);
         for series in [
@@ -276,6 +340,9 @@ mod tests {
             "votewire_readiness{state=\"ready\"} 0",
             "votewire_readiness{state=\"degraded\"} 1",
             "votewire_anti_entropy_repairs_total 2",
+            "process_cpu_seconds_total 1.5",
+            "process_open_fds 12",
+            "votewire_build_info{version=",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");
         }
