@@ -16,6 +16,7 @@ mod hub;
 mod local;
 mod pace;
 mod redis;
+mod redis_liveness;
 mod redis_tls;
 mod room;
 mod slot;

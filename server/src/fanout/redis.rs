@@ -65,6 +65,8 @@ pub struct RedisBus {
     node: NodeId,
     sharded: AtomicBool,
     resync: watch::Sender<u64>,
+    /// False while Redis stays silent on open connections ([`super::redis_liveness`]).
+    pub(super) answering: AtomicBool,
 }
 
 impl RedisBus {
@@ -119,10 +121,19 @@ impl RedisBus {
             node,
             sharded: AtomicBool::new(false),
             resync: watch::Sender::new(0),
+            answering: AtomicBool::new(true),
         });
         // The receivers exist before the clients connect, so the loop misses no
         // connection event even though it starts later.
-        let receiving = bus.clone().receive_loop(hub, shutdown);
+        let receiving = {
+            let (receiving, checking) = (
+                bus.clone().receive_loop(hub, shutdown.clone()),
+                bus.clone().keep_checking(shutdown),
+            );
+            async move {
+                tokio::join!(receiving, checking);
+            }
+        };
         // What went wrong, when the first connection does not come: a refused
         // certificate or password says so here, where a timeout alone would not.
         let mut errors = bus.publisher.error_rx();
@@ -229,7 +240,12 @@ impl RedisBus {
         }
     }
 
-    fn ask_resync(&self) {
+    /// The publisher, and the subscriber as a plain client on its connection (for PING).
+    pub(super) fn clients(&self) -> (Client, Client) {
+        (self.publisher.clone(), self.subscriber.to_client())
+    }
+
+    pub(super) fn ask_resync(&self) {
         self.resync.send_modify(|n| *n += 1);
     }
 }
@@ -273,7 +289,9 @@ impl Bus for RedisBus {
     }
 
     fn is_connected(&self) -> bool {
-        self.publisher.is_connected() && self.subscriber.is_connected()
+        self.publisher.is_connected()
+            && self.subscriber.is_connected()
+            && self.answering.load(Ordering::Relaxed)
     }
 
     fn resyncs(&self) -> watch::Receiver<u64> {
@@ -326,6 +344,7 @@ mod tests {
             node: NodeId::parse("n1").unwrap(),
             sharded: AtomicBool::new(true),
             resync: watch::Sender::new(0),
+            answering: AtomicBool::new(true),
         }
     }
 

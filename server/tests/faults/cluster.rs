@@ -263,15 +263,7 @@ impl Cluster {
     /// Sends `signal` (`TERM`, `KILL`, `INT`) to a part by its PID and waits until the
     /// process is gone (bounded).
     pub async fn signal(&self, part: &str, signal: &str) {
-        let pid = self
-            .pid(part)
-            .unwrap_or_else(|| panic!("[{}] {part} is not running", self.name));
-        let status = StdCommand::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(pid.to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{signal} {pid} ({part}) failed");
+        let pid = self.send(part, signal);
         let started = Instant::now();
         let deadline = started + Duration::from_secs(30);
         while alive(pid) {
@@ -287,6 +279,33 @@ impl Cluster {
             self.name,
             started.elapsed()
         );
+    }
+
+    /// Freezes a part (SIGSTOP): its process and its connections stay, nothing it
+    /// should send is sent and nothing sent to it is read, as in a network partition.
+    pub async fn pause(&self, part: &str) {
+        let pid = self.send(part, "STOP");
+        eprintln!("[{}] {part} (PID {pid}) paused", self.name);
+    }
+
+    /// Lets a part [`Self::pause`]d run again (SIGCONT).
+    pub async fn resume(&self, part: &str) {
+        let pid = self.send(part, "CONT");
+        eprintln!("[{}] {part} (PID {pid}) resumed", self.name);
+    }
+
+    /// Sends `signal` to a part by its PID; returns the PID.
+    fn send(&self, part: &str, signal: &str) -> u32 {
+        let pid = self
+            .pid(part)
+            .unwrap_or_else(|| panic!("[{}] {part} is not running", self.name));
+        let status = StdCommand::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid} ({part}) failed");
+        pid
     }
 }
 

@@ -22,6 +22,7 @@ mod api;
 mod checker;
 mod cluster;
 mod load;
+mod redis_tools;
 mod scenarios;
 mod watcher;
 
@@ -136,6 +137,33 @@ async fn s8_answers_lost_after_the_commit_and_a_killed_node_never_count_twice() 
     run(
         "s8-lost-answers",
         scenarios::lost_answers("s8-lost-answers", 8),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s9_pubsub_clients_killed_under_voting_every_socket_converges() {
+    run(
+        "s9-pubsub-killed",
+        scenarios::pubsub_clients_killed("s9-pubsub-killed", 9),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s10_redis_silent_on_open_connections_noticed_within_10_s() {
+    run(
+        "s10-redis-half-open",
+        scenarios::redis_half_open("s10-redis-half-open", 10),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_a_subscriber_cut_at_its_output_buffer_limit_resyncs() {
+    run(
+        "s11-slow-subscriber",
+        scenarios::slow_subscriber_cut("s11-slow-subscriber", 11),
     )
     .await;
 }

@@ -4,12 +4,14 @@
 mod databases;
 mod nodes;
 mod redis;
+mod redis_faults;
 mod retries;
 mod traffic;
 
 pub use databases::{primary_down, replica_down};
 pub use nodes::{node_killed, rolling_restart};
 pub use redis::redis_down;
+pub use redis_faults::{pubsub_clients_killed, redis_half_open, slow_subscriber_cut};
 pub use retries::lost_answers;
 pub use traffic::{cross_node, load};
 
