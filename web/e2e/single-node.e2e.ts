@@ -3,6 +3,7 @@
 
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
+import { describeApiDocs } from "./apiDocs";
 import { launchBrowser } from "./browser";
 import { describeLiveVoting } from "./liveVoting";
 import { type RunningNode, startNode } from "./node";
@@ -24,5 +25,6 @@ afterAll(async () => {
 const target = () => ({ url: node.url, node: node.node });
 
 describeLiveVoting("one node", () => ({ browser, targets: [target()] }));
+describeApiDocs(() => ({ browser, target: target() }));
 describeReconnect(() => ({ browser, node }));
 describeScreenshots(() => ({ browser, target: target() }));

@@ -2,6 +2,7 @@
 //! and applies the layers once.
 
 mod credentials;
+mod docs;
 mod extract;
 pub mod fuzzing;
 mod health;
@@ -45,6 +46,7 @@ pub(crate) fn router(app: AppState, with_internal: bool) -> Router {
         .merge(health::routes())
         .merge(internal)
         .merge(openapi::routes())
+        .merge(docs::routes())
         .merge(crate::ws::routes())
         .fallback(web::fallback);
     layered(routes, app)

@@ -18,7 +18,18 @@ use crate::state::AppState;
 #[openapi(
     info(title = "votewire", description = "Real-time polls: REST to vote, WebSocket (`GET /ws`) to watch. \
         Every refusal is `{\"error\":{\"code\",\"message\"}}`; a route that does not take the method \
-        answers 405 `method_not_allowed`, an unknown route 404 `not_found`."),
+        answers 405 `method_not_allowed`, an unknown route 404 `not_found`.\n\n\
+        WebSocket `GET /ws` (not an OpenAPI operation; its messages are the `ClientMessage` and \
+        `ServerMessage` schemas): JSON text frames with a `type`. On connect the server sends \
+        `{\"type\":\"hello\",\"node\",\"protocol\":1}`. The client sends \
+        `{\"type\":\"subscribe\",\"poll\",\"since\"?}` and gets `{\"type\":\"snapshot\",\"poll\",\"status\",\"tally\"}` \
+        (skipped when `since` is the current version of an open poll), then `update` frames as votes \
+        commit and `closed` when the poll closes; `{\"type\":\"unsubscribe\",\"poll\"}` stops one. Show a \
+        tally only when its `version` is higher than the one shown. A refused message gets \
+        `{\"type\":\"error\",\"code\",\"message\"}`. A page from another origin is refused with 403 \
+        `forbidden_origin` before the upgrade. Close codes: 1001 the node shuts down, 1002 a protocol \
+        violation, 1007 invalid UTF-8, 1009 a message too large, 1013 rate limited (try again later). Reconnect with jittered backoff and resubscribe with `since`. \
+        A human-readable rendering of this document is served at `/api/docs`."),
     paths(
         super::polls::create_poll, super::polls::list_polls, super::polls::get_poll,
         super::polls::close_poll, super::polls::audit_poll, super::invites::mint_invites,

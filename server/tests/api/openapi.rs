@@ -27,3 +27,38 @@ async fn the_served_openapi_document_is_valid_openapi() {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_docs_page_renders_the_document_from_this_node_alone() {
+    let app = spawn_app().await;
+    let page = app.get("/api/docs").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    for file in ["/api/docs.js", "/api/docs.css"] {
+        assert!(html.contains(file), "the page loads {file}");
+        let response = app.get(file).await;
+        assert_eq!(response.status(), 200, "{file}");
+        let text = response.text().await.unwrap();
+        // Offline: nothing outside the node is fetched.
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{file}"
+        );
+    }
+    assert!(
+        !html.contains("https://") && !html.contains("<style"),
+        "{html}"
+    );
+    let script = app.get("/api/docs.js").await.text().await.unwrap();
+    assert!(
+        script.contains("/api/openapi.json"),
+        "the script reads the document"
+    );
+    app.stop().await;
+}
