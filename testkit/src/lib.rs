@@ -26,6 +26,7 @@ pub mod external;
 pub mod lossy;
 pub mod proxy;
 pub mod redis;
+pub mod redis_cluster;
 pub mod tls;
 pub mod votes;
 pub mod ws;

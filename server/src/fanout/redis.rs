@@ -64,6 +64,9 @@ pub struct RedisBus {
     subscriber: SubscriberClient,
     node: NodeId,
     sharded: AtomicBool,
+    /// A Redis Cluster: always sharded pub/sub (Redis 7), which keeps a poll's messages
+    /// on the master of its slot where plain pub/sub would copy each to every master.
+    clustered: bool,
     resync: watch::Sender<u64>,
     /// False while Redis stays silent on open connections ([`super::redis_liveness`]).
     pub(super) answering: AtomicBool,
@@ -94,6 +97,7 @@ impl RedisBus {
             }
             (None, None) => {}
         }
+        let clustered = config.server.is_clustered();
         let builder = {
             let mut builder = Builder::from_config(config);
             builder
@@ -119,7 +123,8 @@ impl RedisBus {
             publisher,
             subscriber,
             node,
-            sharded: AtomicBool::new(false),
+            sharded: AtomicBool::new(clustered),
+            clustered,
             resync: watch::Sender::new(0),
             answering: AtomicBool::new(true),
         });
@@ -177,6 +182,9 @@ impl RedisBus {
     /// and its votes never reached the other nodes.) A change of mode resubscribes
     /// every watched poll in the new one.
     fn detect_sharding(&self, client: &impl ClientLike) {
+        if self.clustered {
+            return;
+        }
         let Some(version) = client.server_version() else {
             return;
         };
@@ -343,6 +351,7 @@ mod tests {
             subscriber: builder.build_subscriber_client().unwrap(),
             node: NodeId::parse("n1").unwrap(),
             sharded: AtomicBool::new(true),
+            clustered: false,
             resync: watch::Sender::new(0),
             answering: AtomicBool::new(true),
         }

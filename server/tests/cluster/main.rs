@@ -27,6 +27,7 @@ async fn postgres() -> TestDatabase {
 }
 
 mod healing;
+mod redis_cluster;
 
 /// The shipped anti-entropy interval, for tests not about it.
 const ANTI_ENTROPY: Duration = Duration::from_secs(2);
