@@ -55,7 +55,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
         }
     });
     let node_id = settings.node_id.clone();
-    let node = Node::build(settings, shutdown)
+    tracing::info!(node = %node_id, "votewire starting on http://{address}");
+    let build = Node::build(settings.clone(), shutdown);
+    let (node, listener) = server::answer_while_starting(listener, &settings, build)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(node = %node_id, "votewire serving on http://{address}");

@@ -52,13 +52,40 @@ pub(crate) struct Connections {
 }
 
 /// Serves `router` on `listener` until `shutdown` fires, then lets each open
-/// connection finish the request it is on and returns when all have closed.
+/// connection finish the request it is on and returns when all have closed. The
+/// listener is closed first: new connections are refused during the drain.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     connections: Connections,
     shutdown: Shutdown,
 ) {
+    let all_closed = accept_until(&listener, router, connections, shutdown).await;
+    drop(listener);
+    all_closed.closed().await;
+}
+
+/// As [`serve`], but keeps the listener open and gives it back once every connection
+/// has closed, for the next server on the same port (the node after its start-up).
+pub(crate) async fn serve_then_hand_back(
+    listener: TcpListener,
+    router: Router,
+    connections: Connections,
+    shutdown: Shutdown,
+) -> TcpListener {
+    let all_closed = accept_until(&listener, router, connections, shutdown).await;
+    all_closed.closed().await;
+    listener
+}
+
+/// Accepts and serves connections until `shutdown` fires; returns what says when the
+/// last of them has closed.
+async fn accept_until(
+    listener: &TcpListener,
+    router: Router,
+    connections: Connections,
+    shutdown: Shutdown,
+) -> watch::Sender<()> {
     // Every connection task holds a receiver: `closed()` resolves when the last ends.
     let (all_closed, open) = watch::channel(());
     let stop = shutdown.clone();
@@ -95,9 +122,8 @@ pub(crate) async fn serve(
             Err(e) => accept_failed(e).await,
         }
     }
-    drop(listener);
     drop(open);
-    all_closed.closed().await;
+    all_closed
 }
 
 impl Connections {

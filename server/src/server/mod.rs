@@ -9,6 +9,7 @@
 
 mod accept;
 mod linger;
+mod starting;
 mod tasks;
 mod waiting;
 
@@ -31,6 +32,7 @@ use crate::token::TokenKeys;
 use crate::votes::Votes;
 use crate::watch::Watch;
 use accept::Connections;
+pub use starting::answer_while_starting;
 use tasks::{Tasks, log_end};
 
 /// How long background tasks get to end after the drain before they are aborted.

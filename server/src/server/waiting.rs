@@ -3,8 +3,8 @@
 //! second would only turn that into a restart loop. So the node tries again with
 //! backoff while the database is unreachable, saying where it waits (the URL without its
 //! password) and why, and exits at once on what waiting cannot fix (a bad URL, a refused
-//! password, a certificate that does not verify). Until it connects the node does not
-//! accept connections, so probes see it as not ready.
+//! password, a certificate that does not verify). Until it connects, its port answers
+//! as a starting node ([`super::starting`]).
 
 use std::sync::Arc;
 use std::time::Duration;

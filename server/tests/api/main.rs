@@ -25,6 +25,7 @@ mod retries;
 mod rfc6455;
 mod secrets;
 mod slow_reader;
+mod starting;
 mod static_files;
 mod tls;
 mod websocket;
