@@ -1,18 +1,22 @@
-//! Prometheus primitives: a latency [`Histogram`], latencies by HTTP route
-//! ([`RouteLatencies`]), and the text format ([`Exposition`]).
+//! Prometheus primitives over the `prometheus-client` crate: a latency [`Histogram`],
+//! latencies by HTTP route ([`RouteLatencies`]), and the exposition of one scrape
+//! ([`Exposition`]).
 //!
-//! Hand-rolled rather than a metrics crate: a couple of dozen series, no labels beyond
-//! the HTTP route and a few fixed words, and the hot path (a flush to thousands of
-//! sockets) only bumps atomics. Each series belongs to the part that counts it (the
-//! fan-out, the vote path, the sessions, the replicated store); `/metrics`
-//! (`http/metrics.rs`) reads them all when it renders. Nothing decides anything from a
-//! metric.
+//! Each series belongs to the part that counts it (the fan-out, the vote path, the
+//! sessions, the replicated store): the histograms live there; counters and gauges are
+//! plain atomics or state the owner already keeps. `/metrics` (`http/metrics.rs`) reads
+//! them all into a fresh registry when it renders, and the crate writes the text
+//! (OpenMetrics). Nothing decides anything from a metric.
 
-use std::collections::BTreeMap;
-use std::fmt::{Display, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram;
+use prometheus_client::registry::Registry;
 
 /// Latency buckets in seconds, from 100 µs to 10 s.
 const BUCKETS: [f64; 16] = [
@@ -20,116 +24,138 @@ const BUCKETS: [f64; 16] = [
     5.0, 10.0,
 ];
 
-/// A latency histogram with fixed buckets.
-#[derive(Debug, Default)]
-pub(crate) struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
+/// A latency histogram with [`BUCKETS`]; clones share their counts.
+#[derive(Debug, Clone)]
+pub(crate) struct Histogram(histogram::Histogram);
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self(histogram::Histogram::new(BUCKETS))
+    }
 }
 
 impl Histogram {
     /// Records one observation.
     pub(crate) fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.buckets[i].fetch_add(1, Relaxed);
-        }
-        self.count.fetch_add(1, Relaxed);
-        self.sum_micros.fetch_add(d.as_micros() as u64, Relaxed);
+        self.0.observe(d.as_secs_f64());
     }
 }
 
+/// The labels of an HTTP latency: the route's pattern and the status class.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    status: &'static str,
+}
+
 /// HTTP request latencies by route pattern and status class.
-#[derive(Debug, Default)]
-pub(crate) struct RouteLatencies {
-    /// A std mutex, held to find a route's histogram, never across an `.await`.
-    routes: Mutex<BTreeMap<(String, &'static str), Histogram>>,
+#[derive(Debug, Clone)]
+pub(crate) struct RouteLatencies(Family<RouteLabels, histogram::Histogram>);
+
+impl Default for RouteLatencies {
+    fn default() -> Self {
+        Self(Family::new_with_constructor(|| {
+            histogram::Histogram::new(BUCKETS)
+        }))
+    }
 }
 
 impl RouteLatencies {
     /// Records one request's latency under its route pattern and status class.
     pub(crate) fn observe(&self, route: &str, status: u16, d: Duration) {
-        let class = match status {
+        let status = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
             300..=399 => "3xx",
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let mut routes = self.routes.lock().expect("never poisoned");
-        routes
-            .entry((route.to_owned(), class))
-            .or_default()
-            .observe(d);
+        let labels = RouteLabels {
+            route: route.to_owned(),
+            status,
+        };
+        self.0.get_or_create(&labels).observe(d.as_secs_f64());
     }
 }
 
-/// The Prometheus text format, written series by series.
+/// Labels of a sample as `(name, value)` pairs.
+type Labels = Vec<(&'static str, String)>;
+
+/// One scrape: every series registered with its value now, then written out.
 #[derive(Debug, Default)]
 pub(crate) struct Exposition {
-    out: String,
+    registry: Registry,
 }
 
 impl Exposition {
-    /// The `# HELP` and `# TYPE` lines of a family whose samples follow.
-    pub(crate) fn family(&mut self, name: &str, kind: &str, help: &str) -> &mut Self {
-        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        self
+    /// A gauge of one unlabelled sample.
+    pub(crate) fn gauge(&mut self, name: &str, help: &str, value: i64) {
+        let gauge = Gauge::<i64>::default();
+        gauge.set(value);
+        self.registry.register(name, help, gauge);
     }
 
-    /// One sample of the family just opened; `labels` as `key="value"` pairs.
-    pub(crate) fn sample(&mut self, name: &str, labels: &str, value: impl Display) -> &mut Self {
-        if labels.is_empty() {
-            let _ = writeln!(self.out, "{name} {value}");
-        } else {
-            let _ = writeln!(self.out, "{name}{{{labels}}} {value}");
+    /// A gauge of one unlabelled sample, in seconds, bytes or another unit with a
+    /// fraction.
+    pub(crate) fn gauge_f64(&mut self, name: &str, help: &str, value: f64) {
+        let gauge = Gauge::<f64, AtomicU64>::default();
+        gauge.set(value);
+        self.registry.register(name, help, gauge);
+    }
+
+    /// A gauge family: one sample per set of labels.
+    pub(crate) fn gauges(&mut self, name: &str, help: &str, samples: Vec<(Labels, f64)>) {
+        let family = Family::<Labels, Gauge<f64, AtomicU64>>::default();
+        for (labels, value) in samples {
+            family.get_or_create(&labels).set(value);
         }
-        self
+        self.registry.register(name, help, family);
     }
 
-    /// A family of one unlabelled sample.
-    pub(crate) fn single(&mut self, name: &str, kind: &str, help: &str, value: impl Display) {
-        self.family(name, kind, help).sample(name, "", value);
+    /// A counter of one unlabelled sample; `name` without `_total`, which the format adds.
+    pub(crate) fn counter(&mut self, name: &str, help: &str, value: u64) {
+        let counter = Counter::<u64>::default();
+        counter.inc_by(value);
+        self.registry.register(name, help, counter);
     }
 
-    /// A histogram's samples, in the family just opened.
-    pub(crate) fn histogram(&mut self, name: &str, labels: &str, h: &Histogram) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut cumulative = 0;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            cumulative += h.buckets[i].load(Relaxed);
-            self.sample(
-                &format!("{name}_bucket"),
-                &format!("{labels}{sep}le=\"{bound}\""),
-                cumulative,
-            );
+    /// A counter whose value has a fraction (CPU seconds).
+    pub(crate) fn counter_f64(&mut self, name: &str, help: &str, value: f64) {
+        let counter = Counter::<f64, AtomicU64>::default();
+        counter.inc_by(value);
+        self.registry.register(name, help, counter);
+    }
+
+    /// A counter family: one sample per set of labels; `name` without `_total`.
+    pub(crate) fn counters(&mut self, name: &str, help: &str, samples: Vec<(Labels, u64)>) {
+        let family = Family::<Labels, Counter<u64>>::default();
+        for (labels, value) in samples {
+            family.get_or_create(&labels).inc_by(value);
         }
-        let count = h.count.load(Relaxed);
-        self.sample(
-            &format!("{name}_bucket"),
-            &format!("{labels}{sep}le=\"+Inf\""),
-            count,
-        );
-        let sum = h.sum_micros.load(Relaxed) as f64 / 1e6;
-        self.sample(&format!("{name}_sum"), labels, sum);
-        self.sample(&format!("{name}_count"), labels, count);
+        self.registry.register(name, help, family);
     }
 
-    /// Every route's histogram, labelled by route and status class.
-    pub(crate) fn route_latencies(&mut self, name: &str, latencies: &RouteLatencies) {
-        let routes = latencies.routes.lock().expect("never poisoned");
-        for ((route, class), histogram) in routes.iter() {
-            let labels = format!("route=\"{route}\",status=\"{class}\"");
-            self.histogram(name, &labels, histogram);
-        }
+    /// A histogram its owner keeps.
+    pub(crate) fn histogram(&mut self, name: &str, help: &str, histogram: &Histogram) {
+        self.registry.register(name, help, histogram.0.clone());
     }
 
-    /// The text.
+    /// Every route's latency histogram, labelled by route and status class.
+    pub(crate) fn route_latencies(&mut self, name: &str, help: &str, latencies: &RouteLatencies) {
+        self.registry.register(name, help, latencies.0.clone());
+    }
+
+    /// The text, in the OpenMetrics format.
     pub(crate) fn finish(self) -> String {
-        self.out
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
     }
 }
+
+/// The `Content-Type` of [`Exposition::finish`]'s text.
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[cfg(test)]
 mod tests {
@@ -141,7 +167,7 @@ mod tests {
         h.observe(Duration::from_micros(50));
         h.observe(Duration::from_millis(3));
         let mut out = Exposition::default();
-        out.histogram("x", "", &h);
+        out.histogram("x", "help", &h);
         let out = out.finish();
         assert!(out.contains("x_bucket{le=\"0.0001\"} 1"), "{out}");
         assert!(out.contains("x_bucket{le=\"0.005\"} 2"), "{out}");
@@ -154,7 +180,7 @@ mod tests {
         latencies.observe("/api/polls", 201, Duration::from_millis(1));
         latencies.observe("/api/polls", 422, Duration::from_millis(1));
         let mut out = Exposition::default();
-        out.route_latencies("t", &latencies);
+        out.route_latencies("t", "help", &latencies);
         let out = out.finish();
         assert!(
             out.contains("t_count{route=\"/api/polls\",status=\"2xx\"} 1"),
@@ -164,5 +190,22 @@ mod tests {
             out.contains("t_count{route=\"/api/polls\",status=\"4xx\"} 1"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn counters_get_their_total_suffix_and_gauges_keep_their_name() {
+        let mut out = Exposition::default();
+        out.counter("votes", "help", 3);
+        out.gauge("sockets", "help", 2);
+        out.gauges("ready", "help", vec![(vec![("state", "ok".into())], 1.0)]);
+        let out = out.finish();
+        for line in [
+            "votes_total 3",
+            "sockets 2",
+            "ready{state=\"ok\"} 1",
+            "# EOF",
+        ] {
+            assert!(out.contains(line), "{line} in {out}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! `GET /metrics`: every series of the node in the Prometheus text format, read from
+//! `GET /metrics`: every series of the node in the OpenMetrics text format, read from
 //! the parts that own them when the page is rendered. This file is the catalog: each
 //! series' name and help are here, once (the README's list follows it).
 
@@ -25,8 +25,8 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "health", description = "Prometheus text format.",
-    responses((status = 200, description = "Every series of the node", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "health", description = "The OpenMetrics text format (Prometheus reads it).",
+    responses((status = 200, description = "Every series of the node", content_type = "application/openmetrics-text")))]
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let readings = Readings {
         sockets: app.sessions.count(),
@@ -50,7 +50,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         process: metrics_process::collector::collect(),
     };
     (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         render(&readings),
     )
 }
@@ -107,100 +107,103 @@ fn render(r: &Readings<'_>) -> String {
         ),
     ];
     for (name, help, value) in gauges {
-        out.single(name, "gauge", help, value);
+        out.gauge(name, help, value);
     }
-    let name = "votewire_votes_total";
-    out.family(name, "counter", "Votes handled by this node, by result.");
-    for (result, value) in [
+    let by_result = [
         ("changed", &r.votes.changed),
         ("unchanged", &r.votes.unchanged),
         ("rejected", &r.votes.rejected),
-    ] {
-        out.sample(name, &format!("result=\"{result}\""), value.load(Relaxed));
-    }
+    ]
+    .map(|(result, count)| (label("result", result), count.load(Relaxed)));
+    out.counters(
+        "votewire_votes",
+        "Votes handled by this node, by result.",
+        by_result.into(),
+    );
+    // Counters are registered without `_total`: the format adds it.
     let counters = [
         (
-            "votewire_updates_sent_total",
+            "votewire_updates_sent",
             "Frames handed to sockets.",
-            &r.fanout.updates_sent,
+            r.fanout.updates_sent.load(Relaxed),
         ),
         (
-            "votewire_updates_skipped_total",
+            "votewire_updates_skipped",
             "Frames replaced by a newer one before a slow socket took them.",
-            &r.fanout.updates_skipped,
+            r.fanout.updates_skipped.load(Relaxed),
         ),
         (
-            "votewire_bus_publish_errors_total",
+            "votewire_bus_publish_errors",
             "Failed publishes to the bus (votes still counted).",
-            &r.fanout.publish_errors,
+            r.fanout.publish_errors.load(Relaxed),
+        ),
+        (
+            "votewire_anti_entropy_repairs",
+            "Rooms found behind the database by the anti-entropy check and refreshed (an update the bus lost).",
+            r.repairs,
         ),
     ];
     for (name, help, value) in counters {
-        out.single(name, "counter", help, value.load(Relaxed));
+        out.counter(name, help, value);
     }
-    out.single(
-        "votewire_anti_entropy_repairs_total",
-        "counter",
-        "Rooms found behind the database by the anti-entropy check and refreshed (an update the bus lost).",
-        r.repairs,
-    );
-    let name = "votewire_rate_limited_total";
-    out.family(
-        name,
-        "counter",
+    let refused = r
+        .rate_limited
+        .iter()
+        .map(|(limit, count)| (label("limit", limit), *count))
+        .collect();
+    out.counters(
+        "votewire_rate_limited",
         "Requests and WebSocket connections refused by a per-address abuse limit, by limit.",
+        refused,
     );
-    for (limit, value) in &r.rate_limited {
-        out.sample(name, &format!("limit=\"{limit}\""), *value);
-    }
-    let name = "votewire_readiness";
-    out.family(
-        name,
-        "gauge",
+    let states = Level::ALL
+        .iter()
+        .map(|&level| {
+            let now = f64::from(u8::from(level == r.readiness));
+            (label("state", level.word()), now)
+        })
+        .collect();
+    out.gauges(
+        "votewire_readiness",
         "What /readyz answers: 1 for the node's state (ready, degraded: serving without Redis or the primary, unavailable, draining), 0 for the others.",
+        states,
     );
-    for level in Level::ALL {
-        let value = i64::from(level == r.readiness);
-        out.sample(name, &format!("state=\"{}\"", level.word()), value);
-    }
     render_replicas(&mut out, r);
-    out.single(
+    out.gauge_f64(
         "votewire_fanout_tick_seconds",
-        "gauge",
         "The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.",
         r.tick.as_secs_f64(),
     );
-    let name = "votewire_fanout_latency_seconds";
-    out.family(
-        name,
-        "histogram",
+    out.histogram(
+        "votewire_fanout_latency_seconds",
         "From an event reaching the node to its frame in every outbox.",
-    )
-    .histogram(name, "", &r.fanout.latency);
-    let name = "votewire_http_request_duration_seconds";
-    out.family(
-        name,
-        "histogram",
+        &r.fanout.latency,
+    );
+    out.route_latencies(
+        "votewire_http_request_duration_seconds",
         "HTTP request latency by route and status class.",
-    )
-    .route_latencies(name, r.requests);
+        r.requests,
+    );
     render_process(&mut out, &r.process);
     out.finish()
+}
+
+/// One label, as [`Exposition`]'s families take them.
+fn label(name: &'static str, value: &str) -> Vec<(&'static str, String)> {
+    vec![(name, value.to_owned())]
 }
 
 /// The process's own series, as every Prometheus client library names them (read by
 /// `metrics-process` from `/proc`), and which build this is.
 fn render_process(out: &mut Exposition, p: &ProcessMetrics) {
-    let name = "votewire_build_info";
-    out.family(name, "gauge", "The running build: 1, labelled by version.");
-    out.sample(
-        name,
-        &format!("version=\"{}\"", env!("CARGO_PKG_VERSION")),
-        1,
+    out.gauges(
+        "votewire_build_info",
+        "The running build: 1, labelled by version.",
+        vec![(label("version", env!("CARGO_PKG_VERSION")), 1.0)],
     );
     if let Some(seconds) = p.cpu_seconds_total {
         let help = "Total user and system CPU time spent in seconds.";
-        out.single("process_cpu_seconds_total", "counter", help, seconds);
+        out.counter_f64("process_cpu_seconds", help, seconds);
     }
     let gauges = [
         (
@@ -236,7 +239,7 @@ fn render_process(out: &mut Exposition, p: &ProcessMetrics) {
     ];
     for (name, help, value) in gauges {
         if let Some(value) = value {
-            out.single(name, "gauge", help, value);
+            out.gauge(name, help, i64::try_from(value).unwrap_or(i64::MAX));
         }
     }
 }
@@ -247,15 +250,15 @@ type ReplicaGauge = (&'static str, &'static str, fn(&ReplicaHealth) -> f64);
 /// Per-replica series, labelled by the replica's index in `--replica` order (not its
 /// URL, which may hold a password).
 fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
-    let name = "votewire_replica_fallbacks_total";
-    out.family(
-        name,
-        "counter",
-        "Replica reads the primary answered, by reason.",
-    );
     let Fallbacks { behind, failed } = r.replica_fallbacks;
-    out.sample(name, "reason=\"behind\"", behind)
-        .sample(name, "reason=\"failed\"", failed);
+    out.counters(
+        "votewire_replica_fallbacks",
+        "Replica reads the primary answered, by reason.",
+        vec![
+            (label("reason", "behind"), behind),
+            (label("reason", "failed"), failed),
+        ],
+    );
     let per_replica: [ReplicaGauge; 2] = [
         (
             "votewire_replica_lag_seconds",
@@ -269,10 +272,13 @@ fn render_replicas(out: &mut Exposition, r: &Readings<'_>) {
         ),
     ];
     for (name, help, value) in per_replica {
-        out.family(name, "gauge", help);
-        for (index, replica) in r.replicas.iter().enumerate() {
-            out.sample(name, &format!("replica=\"{index}\""), value(replica));
-        }
+        let samples = r
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(index, replica)| (label("replica", &index.to_string()), value(replica)))
+            .collect();
+        out.gauges(name, help, samples);
     }
 }
 
