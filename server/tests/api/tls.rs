@@ -1,4 +1,4 @@
-//! TLS to PostgreSQL and Redis, against servers of the test's own that speak nothing
+//! TLS to PostgreSQL, MariaDB and Redis, against servers of the test's own that speak nothing
 //! else (so a connection that works was encrypted), with certificates made for the
 //! test: the CA that signed the server's certificate connects, a CA that signed
 //! nothing is refused, in words that say it is the certificate.
@@ -12,7 +12,7 @@ use tokio::process::Command;
 use votewire_proto::HealthReport;
 use votewire_server::{Node, Settings, Shutdown};
 use votewire_testkit::client::eventually;
-use votewire_testkit::tls::{Certificates, TlsPostgres, TlsRedis};
+use votewire_testkit::tls::{Certificates, TlsMariadb, TlsPostgres, TlsRedis};
 use votewire_testkit::{EVENT_TIMEOUT, TempDir, external_enabled, spawn_app_with};
 
 #[tokio::test]
@@ -22,31 +22,73 @@ async fn postgres_over_tls_connects_encrypted_and_refuses_a_certificate_it_canno
     }
     let certificates = Certificates::generate();
     let postgres = TlsPostgres::start(&certificates).await;
+    // The server takes nothing but TLS.
+    let modes = TlsModes {
+        encrypt: "sslmode=require",
+        verify: |ca| format!("sslmode=verify-full&sslrootcert={ca}"),
+        plaintext: ("sslmode=disable", "no encryption"),
+    };
+    database_over_tls(&certificates, |p| postgres.url(p), modes).await;
+}
+
+#[tokio::test]
+async fn mariadb_over_tls_connects_encrypted_and_refuses_a_certificate_it_cannot_verify() {
+    if !external_enabled("the MariaDB TLS test") {
+        return;
+    }
+    let certificates = Certificates::generate();
+    let mariadb = TlsMariadb::start(&certificates).await;
+    // The server requires secure transport, and refuses a plaintext login as it would a
+    // wrong password.
+    let modes = TlsModes {
+        encrypt: "ssl-mode=REQUIRED",
+        verify: |ca| format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"),
+        plaintext: ("ssl-mode=DISABLED", "Access denied"),
+    };
+    database_over_tls(&certificates, |p| mariadb.url(p), modes).await;
+}
+
+/// A database's URL parameters for TLS.
+struct TlsModes {
+    /// Encrypted, the certificate unchecked.
+    encrypt: &'static str,
+    /// Encrypted, the certificate checked against the CA file given.
+    verify: fn(&str) -> String,
+    /// No TLS, and the words of the server's refusal.
+    plaintext: (&'static str, &'static str),
+}
+
+/// Against a database that takes TLS connections only: a node votes through it with
+/// either TLS mode, is refused at once in words about the certificate when it trusts a
+/// CA that signed nothing, and without TLS is refused by the server (so what connected
+/// was encrypted).
+async fn database_over_tls(
+    certificates: &Certificates,
+    url: impl Fn(&str) -> String,
+    modes: TlsModes,
+) {
     let ca = certificates.ca.display().to_string();
-    for parameters in [
-        "sslmode=require".to_owned(),
-        format!("sslmode=verify-full&sslrootcert={ca}"),
-    ] {
-        let url = postgres.url(&parameters);
-        let app = spawn_app_with(|s| s.database_url = url).await;
+    for parameters in [modes.encrypt.to_owned(), (modes.verify)(&ca)] {
+        let database_url = url(&parameters);
+        let app = spawn_app_with(|s| s.database_url = database_url).await;
         let poll = app.new_poll("over TLS?", &["yes", "no"]).await;
         let voter = app.new_voter().await;
         assert_eq!(
-            app.vote(&poll, &voter, 0).await.status(),
+            app.vote(&poll, &voter, 1).await.status(),
             200,
             "{parameters}"
         );
-        assert_eq!(app.get_poll(&poll).await.tally.counts, vec![1, 0]);
+        assert_eq!(app.get_poll(&poll).await.tally.counts, vec![0, 1]);
         app.stop().await;
     }
 
     let other = certificates.other_ca.display().to_string();
-    let refused = refusal(postgres.url(&format!("sslmode=verify-full&sslrootcert={other}"))).await;
+    let refused = refusal(url(&(modes.verify)(&other))).await;
     assert!(refused.contains("TLS"), "{refused}");
     assert!(refused.to_lowercase().contains("certificate"), "{refused}");
-    // The server takes nothing but TLS: what connected above was encrypted.
-    let plaintext = refusal(postgres.url("sslmode=disable")).await;
-    assert!(plaintext.contains("no encryption"), "{plaintext}");
+    let (parameters, words) = modes.plaintext;
+    let plaintext = refusal(url(parameters)).await;
+    assert!(plaintext.contains(words), "{plaintext}");
 }
 
 /// Why a node on `database_url` does not start: at once, not after waiting.
