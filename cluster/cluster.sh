@@ -3,7 +3,8 @@
 #   Redis (pub/sub fan-out), MariaDB primary + 2 GTID replicas (default) or PostgreSQL
 #   primary + 2 streaming replicas, 3 votewire nodes, and nginx in front of them.
 #
-#   cluster/cluster.sh up [--db mariadb|postgres] [--build]   start it all, or repair what stopped
+#   cluster/cluster.sh up [--db mariadb|postgres] [--redis single|cluster] [--build]
+#                                                start it all, or repair what stopped
 #   cluster/cluster.sh status                    each part: port, PID, health (exit 1 if one is down)
 #   cluster/cluster.sh logs [PART] [-f]          the last lines of each log (PART: a name or prefix)
 #   cluster/cluster.sh down [--purge]            stop every part by PID (--purge: delete the data)
@@ -21,11 +22,15 @@
 #   VOTEWIRE_CLUSTER_NODE_PORT    first node; the others follow   (18081)
 #   VOTEWIRE_CLUSTER_ADMIN_PORT   first node's --admin-listen (/metrics, /api/cluster);
 #                                 the others follow              (node port + 10)
-#   VOTEWIRE_CLUSTER_REDIS_PORT   Redis                           (16379)
+#   VOTEWIRE_CLUSTER_REDIS_PORT   Redis; a Redis Cluster's six servers take it and the
+#                                 five ports after it             (16379)
 #   VOTEWIRE_CLUSTER_MARIADB_PORT MariaDB primary; replicas +1, +2 (13306)
 #   VOTEWIRE_CLUSTER_POSTGRES_PORT PostgreSQL primary; replicas +1, +2 (15432)
 #   VOTEWIRE_CLUSTER_DB           mariadb or postgres when --db is not given
 #                                 (default: the running cluster's, else mariadb)
+#   VOTEWIRE_CLUSTER_REDIS        single or cluster when --redis is not given (the
+#                                 running cluster's, else single): one Redis, or a Redis
+#                                 Cluster of three masters with a replica each
 #   VOTEWIRE_CLUSTER_TIMEOUT      seconds each part may take to become ready (60)
 #   VOTEWIRE_CLUSTER_NODE_ARGS    extra arguments for every node, e.g. "--tick-ms 20"
 #   VOTEWIRE_CLUSTER_REDIS_PASSWORD  Redis's requirepass        (votewire-redis-secret)

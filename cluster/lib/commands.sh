@@ -4,7 +4,7 @@
 
 # shellcheck disable=SC2153 # NODES is cluster.sh's setting (nodes is cmd_down's local)
 all_parts() {
-    echo redis
+    redis_parts
     mariadb_parts
     postgres_parts
     for i in $(seq 1 "$NODES"); do echo "node-$i"; done
@@ -20,12 +20,19 @@ running_db() {
     return 0
 }
 
+running_redis() {
+    if is_running redis; then echo single; elif is_running redis-1; then echo cluster; fi
+    return 0
+}
+
 cmd_up() {
-    local db=${VOTEWIRE_CLUSTER_DB:-} build=0 started=$SECONDS
+    local db=${VOTEWIRE_CLUSTER_DB:-} redis=${VOTEWIRE_CLUSTER_REDIS:-} build=0 started=$SECONDS
     while [ $# -gt 0 ]; do
         case "$1" in
             --db) db=${2:?--db needs mariadb or postgres}; shift 2 ;;
             --db=*) db=${1#--db=}; shift ;;
+            --redis) redis=${2:?--redis needs single or cluster}; shift 2 ;;
+            --redis=*) redis=${1#--redis=}; shift ;;
             --build) build=1; shift ;;
             *) die "up: unknown argument '$1' (see '$0 help')" ;;
         esac
@@ -42,20 +49,30 @@ cmd_up() {
     if [ -n "$running" ] && [ "$running" != "$db" ]; then
         die "the cluster in $DIR is running with $running; run '$(self_cmd) down' before switching to $db"
     fi
+    [ -n "$redis" ] || redis=$(running_redis)
+    case "${redis:-single}" in
+        single | cluster) redis=${redis:-single} ;;
+        *) die "up: --redis must be single or cluster, not '$redis'" ;;
+    esac
+    running=$(running_redis)
+    if [ -n "$running" ] && [ "$running" != "$redis" ]; then
+        die "the cluster in $DIR runs a $running Redis; run '$(self_cmd) down' before switching to $redis"
+    fi
 
     ensure_tools "$db"
     mkdir -p "$DIR/run" "$DIR/logs"
     # The marker lets `down --purge` check it deletes a cluster folder and nothing else.
     echo "votewire local cluster (cluster/cluster.sh)" >"$DIR/.votewire-cluster"
     echo "$db" >"$DIR/db"
+    echo "$redis" >"$DIR/redis-mode"
     save_settings
     ensure_binary "$build"
     ensure_key
 
-    say "starting redis, $db primary + $REPLICAS replicas"
+    say "starting redis ($redis), $db primary + $REPLICAS replicas"
     start_redis
     "start_$db"
-    wait_for redis "PING answered with PONG on 127.0.0.1:$REDIS_PORT" redis_ready
+    wait_redis
     [ "$db" = mariadb ] && setup_mariadb
     "wait_$db"
 
@@ -75,7 +92,9 @@ print_urls() {
     local db=$1 part
     echo "  web + API   http://127.0.0.1:$HTTP_PORT/   (WebSocket ws://127.0.0.1:$HTTP_PORT/ws)"
     for i in $(seq 1 "$NODES"); do echo "  node-$i      http://127.0.0.1:$(node_port "$i")/"; done
-    echo "  redis       redis://:***@127.0.0.1:$REDIS_PORT   (password: VOTEWIRE_CLUSTER_REDIS_PASSWORD)"
+    local redis_at
+    redis_at=$(redis_url)
+    echo "  redis       ${redis_at//:$REDIS_PASSWORD@/:***@}   (password: VOTEWIRE_CLUSTER_REDIS_PASSWORD)"
     local url
     for part in $("${db}_parts"); do
         url=$("${db}_url" "$part")
@@ -88,7 +107,7 @@ print_urls() {
 part_health() {
     local part=$1
     case "$part" in
-        redis) redis_ready ;;
+        redis | redis-*) redis_ready "$part" ;;
         mariadb-primary) mariadb_tcp "$part" -e 'SELECT 1' ;;
         mariadb-replica-*) mariadb_replica_ok "$part" ;;
         postgres-primary) psql_at "$part" -d postgres -c 'SELECT 1' ;;
@@ -100,7 +119,7 @@ part_health() {
 
 part_port() {
     case "$1" in
-        redis) echo "$REDIS_PORT" ;;
+        redis | redis-*) redis_port "$1" ;;
         mariadb-*) mariadb_port "$1" ;;
         postgres-*) postgres_port "$1" ;;
         node-*) node_port "${1#node-}" ;;
@@ -169,7 +188,7 @@ cmd_down() {
     stop_parts TERM 10 nginx
     stop_parts TERM $((DRAIN_SECS + 10)) "${nodes[@]}"
     # shellcheck disable=SC2046 # part names are single words
-    stop_parts TERM 30 redis $(mariadb_parts)
+    stop_parts TERM 30 $(redis_parts) $(mariadb_parts)
     # shellcheck disable=SC2046
     stop_parts INT 30 $(postgres_parts)
     if [ "$purge" = 1 ]; then

@@ -1,6 +1,11 @@
-//! A Redis Cluster of the test's own: three masters (no replicas) on free ports in a
-//! temporary folder, slots spread by `redis-cli --cluster create`. A master can be
-//! restarted: it comes back on its port with its slots (its `nodes.conf` stays).
+//! A Redis Cluster of the test's own: three masters and a replica each, on free ports
+//! in a temporary folder, slots spread by `redis-cli --cluster create`. A master can
+//! be restarted (it comes back on its port with its slots: its `nodes.conf` stays) or
+//! failed over to its replica, by a kill (the replica is elected) or by
+//! `CLUSTER FAILOVER` (the maintenance kind: the old master lives on as a replica).
+//!
+//! Replicas start with `cluster-replica-no-failover`, so a restart stays a restart;
+//! a failover lifts it on the one replica that is to take over.
 
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
@@ -10,18 +15,31 @@ use tokio::process::{Child, Command};
 use crate::dirs::TempDir;
 
 const MASTERS: usize = 3;
+/// Milliseconds without an answer before a master counts as failed.
+const NODE_TIMEOUT_MS: &str = "2000";
+
+/// How a master hands its slots to its replica.
+#[derive(Clone, Copy, Debug)]
+pub enum Failover {
+    /// The master is killed and stays down; its replica is elected.
+    Kill,
+    /// `CLUSTER FAILOVER` on the replica; the master becomes its replica.
+    Manual,
+}
 
 pub struct RedisCluster {
+    /// Every server's port: the masters first, then a replica for each.
     pub ports: Vec<u16>,
     children: Vec<Option<Child>>,
     dir: TempDir,
 }
 
 impl RedisCluster {
-    /// Starts the masters, joins them and waits until the cluster says `ok`.
+    /// Starts the servers, joins them and waits until the cluster says `ok`.
     pub async fn start() -> RedisCluster {
         let dir = TempDir::new("redis-cluster");
-        let ports: Vec<u16> = (0..MASTERS)
+        let servers = MASTERS * 2;
+        let ports: Vec<u16> = (0..servers)
             .map(|_| {
                 let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
                 listener.local_addr().expect("a bound address").port()
@@ -29,21 +47,22 @@ impl RedisCluster {
             .collect();
         let mut cluster = RedisCluster {
             ports,
-            children: (0..MASTERS).map(|_| None).collect(),
+            children: (0..servers).map(|_| None).collect(),
             dir,
         };
-        for i in 0..MASTERS {
-            cluster.start_master(i).await;
+        for i in 0..servers {
+            cluster.start_server(i).await;
         }
         let addresses: Vec<String> = cluster
             .ports
             .iter()
             .map(|port| format!("127.0.0.1:{port}"))
             .collect();
+        // The first MASTERS addresses become the masters.
         let created = StdCommand::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&addresses)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
             .output()
             .expect("redis-cli runs");
         assert!(
@@ -78,42 +97,151 @@ impl RedisCluster {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
-    /// The port of the master that holds `key`'s slot.
+    /// The port of the master that holds `key`'s slot, as a running server sees it.
     pub fn master_of(&self, key: &str) -> u16 {
+        let asked = self.any_running();
         let slot: u16 = self
-            .cli(self.ports[0], &["CLUSTER", "KEYSLOT", key])
+            .cli(asked, &["CLUSTER", "KEYSLOT", key])
             .parse()
             .expect("a slot number");
-        // `CLUSTER SLOTS`, as redis-cli prints it: a block per range (first slot, last
-        // slot, the master's host, port and id), blocks apart by an empty line.
-        let slots = self.cli(self.ports[0], &["CLUSTER", "SLOTS"]);
-        for block in slots.split("\n\n") {
-            let lines: Vec<&str> = block.lines().map(str::trim).collect();
-            let number = |i: usize| lines.get(i).and_then(|l| l.parse::<u16>().ok());
-            if let (Some(first), Some(last), Some(port)) = (number(0), number(1), number(3))
-                && (first..=last).contains(&slot)
+        // `CLUSTER NODES`: `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch>
+        // <link> <slot ranges>...`, a line per server.
+        let nodes = self.cli(asked, &["CLUSTER", "NODES"]);
+        let serves = |range: &str| match range.split_once('-') {
+            Some((first, last)) => (first.parse().unwrap()..=last.parse().unwrap()).contains(&slot),
+            None => range.parse() == Ok(slot),
+        };
+        for line in nodes.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            if fields.len() > 8
+                && fields[2]
+                    .split(',')
+                    .all(|flag| flag != "fail" && flag != "fail?")
+                && fields[2].split(',').any(|flag| flag == "master")
+                && fields[8..].iter().any(|range| serves(range))
             {
-                return port;
+                let address = fields[1].split('@').next().expect("ip:port@bus");
+                return address.rsplit(':').next().unwrap().parse().expect("a port");
             }
         }
-        panic!("no master holds slot {slot}: {slots}");
+        panic!("no master holds slot {slot}:\n{nodes}");
     }
 
-    /// Kills master `i` and starts it again on its port, waiting until the cluster is
-    /// `ok` again.
-    pub async fn restart_master(&mut self, i: usize) {
+    /// Kills the server on `port` and starts it again there, waiting until the cluster
+    /// is `ok` again.
+    pub async fn restart(&mut self, port: u16) {
+        let i = self.index(port);
         if let Some(mut child) = self.children[i].take() {
-            child.kill().await.expect("the master is killed");
+            child.kill().await.expect("the server is killed");
         }
-        self.start_master(i).await;
+        self.start_server(i).await;
         self.wait_ok().await;
+        self.wait_replicas_in_sync().await;
     }
 
-    async fn start_master(&mut self, i: usize) {
+    /// Hands the slots of the master on `port` to its replica, `how`; answers the
+    /// replica's port once it serves them and the cluster is `ok`.
+    pub async fn fail_over(&mut self, port: u16, how: Failover) -> u16 {
+        let replica = self.replica_of(port).await;
+        self.wait_replicas_in_sync().await;
+        let no_failover = ["CONFIG", "SET", "cluster-replica-no-failover"];
+        assert_eq!(
+            self.cli(replica, &[&no_failover[..], &["no"]].concat()),
+            "OK"
+        );
+        match how {
+            Failover::Kill => {
+                let i = self.index(port);
+                let mut child = self.children[i].take().expect("the master runs");
+                child.kill().await.expect("the master is killed");
+            }
+            Failover::Manual => {
+                assert_eq!(self.cli(replica, &["CLUSTER", "FAILOVER"]), "OK");
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.cli(replica, &["ROLE"]).starts_with("master") {
+            assert!(
+                Instant::now() < deadline,
+                "the replica on {replica} did not take over from {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.cli(replica, &[&no_failover[..], &["yes"]].concat());
+        self.wait_ok().await;
+        replica
+    }
+
+    /// The port of a replica of the master on `port`, once the cluster shows one: right
+    /// after a failover the old master turns into the new one's replica a moment later.
+    async fn replica_of(&self, port: u16) -> u16 {
+        let id = self.cli(port, &["CLUSTER", "MYID"]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let nodes = self.cli(port, &["CLUSTER", "NODES"]);
+            let replica = nodes
+                .lines()
+                .find(|line| line.split(' ').nth(3) == Some(id.as_str()))
+                .and_then(|line| line.split(' ').nth(1))
+                .and_then(|address| address.split(['@', ':']).nth(1))
+                .and_then(|p| p.parse::<u16>().ok());
+            if let Some(replica) = replica {
+                return replica;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the master on {port} ({id}) has no replica:\n{nodes}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until every running replica's link to its master is up: a master restarted
+    /// without persistence makes its replica sync again (after the diskless-sync delay),
+    /// and a manual failover asked meanwhile would time out.
+    async fn wait_replicas_in_sync(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for (&port, child) in self.ports.iter().zip(&self.children) {
+            if child.is_none() || !self.cli(port, &["ROLE"]).starts_with("slave") {
+                continue;
+            }
+            while !self
+                .cli(port, &["INFO", "replication"])
+                .lines()
+                .any(|line| line.trim() == "master_link_status:up")
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "the replica on {port} does not sync"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    fn index(&self, port: u16) -> usize {
+        self.ports
+            .iter()
+            .position(|&p| p == port)
+            .unwrap_or_else(|| panic!("no server of the cluster on {port}"))
+    }
+
+    fn any_running(&self) -> u16 {
+        let i = self
+            .children
+            .iter()
+            .position(Option::is_some)
+            .expect("a server of the cluster runs");
+        self.ports[i]
+    }
+
+    async fn start_server(&mut self, i: usize) {
         let port = self.ports[i];
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+            .args(["--cluster-enabled", "yes"])
+            .args(["--cluster-node-timeout", NODE_TIMEOUT_MS])
+            .args(["--cluster-replica-no-failover", "yes"])
             .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -127,21 +255,26 @@ impl RedisCluster {
         while self.cli(port, &["PING"]) != "PONG" {
             assert!(
                 Instant::now() < deadline,
-                "master {i} did not start on {port}"
+                "server {i} did not start on {port}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
-    /// Waits until every master says the cluster is `ok` (every slot served).
+    /// Waits until every running server says the cluster is `ok` (every slot served).
     async fn wait_ok(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let ok = self.ports.iter().all(|&port| {
-                self.cli(port, &["CLUSTER", "INFO"])
-                    .lines()
-                    .any(|line| line.trim() == "cluster_state:ok")
-            });
+            let ok = self
+                .ports
+                .iter()
+                .zip(&self.children)
+                .filter(|(_, child)| child.is_some())
+                .all(|(&port, _)| {
+                    self.cli(port, &["CLUSTER", "INFO"])
+                        .lines()
+                        .any(|line| line.trim() == "cluster_state:ok")
+                });
             if ok {
                 return;
             }

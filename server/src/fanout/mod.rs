@@ -18,6 +18,7 @@ mod pace;
 mod redis;
 mod redis_liveness;
 mod redis_tls;
+mod redis_topology;
 mod room;
 mod slot;
 mod stats;

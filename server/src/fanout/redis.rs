@@ -14,6 +14,9 @@
 //!   `Lagged` itself and asks for the same resync;
 //! - half-open connections go unnoticed: an unresponsive timeout closes a connection
 //!   whose commands get no answer;
+//! - on a Redis Cluster, a failover moves a shard without a word to the subscriber
+//!   (fred drops the server's SUNSUBSCRIBE): [`super::redis_topology`] follows the
+//!   slots and asks for the same resync when they move;
 //! - an in-flight PUBLISH may be sent twice after a reconnect: harmless, because rooms
 //!   keep the highest version and drop the rest.
 //!
@@ -131,12 +134,13 @@ impl RedisBus {
         // The receivers exist before the clients connect, so the loop misses no
         // connection event even though it starts later.
         let receiving = {
-            let (receiving, checking) = (
+            let (receiving, checking, following) = (
                 bus.clone().receive_loop(hub, shutdown.clone()),
-                bus.clone().keep_checking(shutdown),
+                bus.clone().keep_checking(shutdown.clone()),
+                bus.clone().follow_slots(shutdown),
             );
             async move {
-                tokio::join!(receiving, checking);
+                tokio::join!(receiving, checking, following);
             }
         };
         // What went wrong, when the first connection does not come: a refused
@@ -246,6 +250,14 @@ impl RedisBus {
                 tracing::warn!(channel = %message.channel, error = %e, "ignoring a malformed bus message")
             }
         }
+    }
+
+    pub(super) fn is_clustered(&self) -> bool {
+        self.clustered
+    }
+
+    pub(super) fn subscriber(&self) -> &SubscriberClient {
+        &self.subscriber
     }
 
     /// The publisher, and the subscriber as a plain client on its connection (for PING).

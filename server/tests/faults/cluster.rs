@@ -28,6 +28,14 @@ impl Db {
     }
 }
 
+/// The Redis the cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redis {
+    Single,
+    /// Three masters with a replica each (`redis-1` to `redis-6`).
+    Cluster,
+}
+
 /// First port of the blocks; scenario `k` takes 20 ports from `base + 20 * k`. Away from
 /// a developer's cluster (8080, 16379, 13306-8, 15432-4, 18081-3, admin 18091-3) and the
 /// CI's cluster-e2e (18180-18183, admin 18191-3, 16479, 13406-8). `VOTEWIRE_FAULTS_PORT_BASE` moves them all.
@@ -48,6 +56,8 @@ pub struct Ports {
     pub http: u16,
     /// node-1; node-2 and node-3 follow; their admin listeners 10 above.
     pub node: u16,
+    /// The single Redis, or the first of a Redis Cluster's six servers (the others
+    /// follow, after the admin listeners).
     pub redis: u16,
     /// The primary; the replicas follow.
     pub mariadb: u16,
@@ -56,7 +66,7 @@ pub struct Ports {
 }
 
 impl Ports {
-    pub fn block(k: u16) -> Ports {
+    pub fn block(k: u16, redis: Redis) -> Ports {
         let base = std::env::var("VOTEWIRE_FAULTS_PORT_BASE")
             .ok()
             .and_then(|v| v.parse::<u16>().ok())
@@ -65,7 +75,10 @@ impl Ports {
         Ports {
             http: base,
             node: base + 1,
-            redis: base + 4,
+            redis: match redis {
+                Redis::Single => base + 4,
+                Redis::Cluster => base + 14,
+            },
             mariadb: base + 5,
             postgres: base + 8,
         }
@@ -80,6 +93,7 @@ fn script() -> PathBuf {
 /// A running cluster; `down --purge` when dropped.
 pub struct Cluster {
     pub db: Db,
+    pub redis: Redis,
     pub ports: Ports,
     name: String,
     // Declared last: dropped (deleted) after `Drop::drop` has stopped everything in it.
@@ -89,7 +103,7 @@ pub struct Cluster {
 impl Cluster {
     /// Starts a cluster for scenario `k` (its port block) on `db`, waiting until every part
     /// works (what `cluster.sh up` waits for).
-    pub async fn up(name: &str, k: u16, db: Db) -> Cluster {
+    pub async fn up(name: &str, k: u16, db: Db, redis: Redis) -> Cluster {
         let dir = TempDir::new(&format!("faults-{name}"));
         {
             use std::os::unix::fs::PermissionsExt;
@@ -97,7 +111,8 @@ impl Cluster {
         }
         let cluster = Cluster {
             db,
-            ports: Ports::block(k),
+            redis,
+            ports: Ports::block(k, redis),
             name: name.to_owned(),
             dir,
         };
@@ -153,9 +168,15 @@ impl Cluster {
         command
     }
 
-    /// `cluster.sh up --db <db>`: starts what is not running and waits until it all works.
+    /// `cluster.sh up --db <db> --redis <kind>`: starts what is not running and waits
+    /// until it all works.
     pub async fn cluster_up(&self) {
-        let mut command = Command::from(self.command(&["up", "--db", self.db.name()]));
+        let redis = match self.redis {
+            Redis::Single => "single",
+            Redis::Cluster => "cluster",
+        };
+        let mut command =
+            Command::from(self.command(&["up", "--db", self.db.name(), "--redis", redis]));
         command.kill_on_drop(true);
         let output = tokio::time::timeout(Duration::from_secs(180), command.output())
             .await

@@ -6,7 +6,7 @@
 //!
 //! The scenarios run one at a time (a global lock): each cluster is eight processes on a
 //! machine that may have two cores. `VOTEWIRE_TEST_EXTERNAL=0` skips them all;
-//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19179, 20 per scenario);
+//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19259, 20 per scenario);
 //! `VOTEWIRE_FAULTS_VERBOSE=1` prints what each `cluster.sh up` said;
 //! `VOTEWIRE_FAULTS_LOGS=<folder>` keeps every part's log there (a failure prints the end
 //! of the nodes' and nginx's logs anyway).
@@ -164,6 +164,15 @@ async fn s11_a_subscriber_cut_at_its_output_buffer_limit_resyncs() {
     run(
         "s11-slow-subscriber",
         scenarios::slow_subscriber_cut("s11-slow-subscriber", 11),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s12_a_redis_cluster_master_fails_over_twice_under_voting() {
+    run(
+        "s12-redis-cluster-failover",
+        scenarios::cluster_failover("s12-redis-cluster-failover", 12),
     )
     .await;
 }

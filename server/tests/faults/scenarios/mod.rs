@@ -4,6 +4,7 @@
 mod databases;
 mod nodes;
 mod redis;
+mod redis_cluster;
 mod redis_faults;
 mod retries;
 mod traffic;
@@ -11,6 +12,7 @@ mod traffic;
 pub use databases::{primary_down, replica_down};
 pub use nodes::{node_killed, rolling_restart};
 pub use redis::redis_down;
+pub use redis_cluster::cluster_failover;
 pub use redis_faults::{pubsub_clients_killed, redis_half_open, slow_subscriber_cut};
 pub use retries::lost_answers;
 pub use traffic::{cross_node, load};
@@ -23,7 +25,7 @@ use votewire_testkit::client::eventually;
 
 use crate::api::{Api, Counts, Voter};
 use crate::checker::{self, Ending};
-use crate::cluster::{Cluster, Db};
+use crate::cluster::{Cluster, Db, Redis};
 use crate::load::Load;
 use crate::watcher::Watcher;
 
@@ -42,7 +44,11 @@ struct Setup {
 }
 
 async fn setup(name: &'static str, k: u16, db: Db) -> Setup {
-    let cluster = Cluster::up(name, k, db).await;
+    setup_on(name, k, db, Redis::Single).await
+}
+
+async fn setup_on(name: &'static str, k: u16, db: Db, redis: Redis) -> Setup {
+    let cluster = Cluster::up(name, k, db, redis).await;
     let nginx = Api::new(&cluster.nginx_url());
     let nodes = cluster.node_apis();
     let poll = nginx.create_poll_with(name, OPTIONS).await;

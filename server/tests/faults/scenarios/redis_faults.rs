@@ -13,12 +13,12 @@ use crate::cluster::Db;
 use crate::watcher::Watcher;
 
 /// The nodes' shipped anti-entropy interval, plus a read and a frame on a busy box.
-const HEALED_WITHIN: Duration = Duration::from_secs(5);
+pub(super) const HEALED_WITHIN: Duration = Duration::from_secs(5);
 
 /// Stops the voting, then waits until every socket shows the database's final tally
 /// (bounded by [`HEALED_WITHIN`]) and runs the shared checker on the load's voters and
 /// the `others` who voted besides.
-async fn converge_and_check(
+pub(super) async fn converge_and_check(
     s: &Setup,
     load: crate::load::Load,
     watchers: Vec<Watcher>,
