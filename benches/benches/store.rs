@@ -52,6 +52,7 @@ fn vote_batch(c: &mut Criterion) {
                         voter: format!("voter{}", next_voter.fetch_add(1, Relaxed)),
                         option: Some((i % OPTIONS) as u32),
                         seq: None,
+                        entry: None,
                         admission: Default::default(),
                     })
                     .collect();

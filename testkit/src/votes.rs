@@ -17,6 +17,8 @@ pub struct VoteCommand {
     pub option: Option<u32>,
     /// The voter's sequence number, when the story sends one.
     pub seq: Option<u64>,
+    /// The ballot's ingest stream entry, when the story sends one.
+    pub entry: Option<u64>,
     /// What admits the voter to a poll that is not `open`.
     pub admission: Admission,
     /// The node handling the vote, kept with it for the audit.
@@ -34,6 +36,7 @@ impl VoteCommand {
             voter: voter.to_owned(),
             option: Some(option),
             seq: None,
+            entry: None,
             admission: Admission::default(),
             node: NodeId::parse(node).expect("a node id"),
             now: Utc::now(),
@@ -58,6 +61,7 @@ impl<S: Store + ?Sized> VoteOne for S {
                     voter: vote.voter,
                     option: vote.option,
                     seq: vote.seq,
+                    entry: vote.entry,
                     admission: vote.admission,
                 }],
             };

@@ -48,6 +48,7 @@ async fn cast_vote(
         voter: voter.id.clone(),
         option: Some(body.option),
         seq: body.seq,
+        entry: None,
         admission: Admission {
             address: Some(app.keys.address_digest(&client)),
             invite: body.invite.as_deref().map(invite_digest),
@@ -97,6 +98,7 @@ async fn withdraw_vote(
         voter: voter.id,
         option: None,
         seq: params.seq,
+        entry: None,
         admission: Admission::default(),
     };
     let outcome = app.votes.cast(poll.clone(), ballot).await?;

@@ -38,11 +38,11 @@ impl Dialect for Postgres {
         // takes the update path, `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON CONFLICT (poll_id, option_idx) DO UPDATE SET count = tallies.count + excluded.count",
-        select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = $1 AND voter_id IN ({voters})",
+        select_seqs: "SELECT voter_id, seq, entry FROM ballot_seqs WHERE poll_id = $1 AND voter_id IN ({voters})",
         select_versions: "SELECT id, version, closed_at FROM polls WHERE id IN ({polls})",
-        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) \
-            SELECT DISTINCT ON (voter_id) * FROM (VALUES {rows}) AS s (poll_id, voter_id, seq) \
-            ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq",
+        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq, entry) \
+            SELECT DISTINCT ON (voter_id) * FROM (VALUES {rows}) AS s (poll_id, voter_id, seq, entry) \
+            ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry",
         bump_version: "UPDATE polls SET version = version + $1, total = total + $2 WHERE id = $3",
         close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",

@@ -87,6 +87,12 @@ pub struct Ballot {
     /// applies only if higher than the voter's last on this poll, so a late retry of an
     /// older choice never undoes a newer one. Without it the ballot always applies.
     pub seq: Option<u64>,
+    /// The ballot's place in the poll's ingest stream, when it came through one (a
+    /// Redis Streams entry id `ms-n` as `ms * 2^20 + n`). A ballot without a `seq`
+    /// applies only if its entry is later than every entry already handled for this
+    /// voter, so an entry committed twice (a worker killed between its commit and its
+    /// acknowledgement) or claimed after a later one changes nothing.
+    pub entry: Option<u64>,
     /// What admits the voter to a poll that is not `open`.
     pub admission: Admission,
 }

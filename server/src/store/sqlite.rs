@@ -51,10 +51,10 @@ impl Dialect for Sqlite {
         // `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
             ON CONFLICT (poll_id, option_idx) DO UPDATE SET count = count + excluded.count",
-        select_seqs: "SELECT voter_id, seq FROM ballot_seqs WHERE poll_id = ? AND voter_id IN ({voters})",
+        select_seqs: "SELECT voter_id, seq, entry FROM ballot_seqs WHERE poll_id = ? AND voter_id IN ({voters})",
         select_versions: "SELECT id, version, closed_at FROM polls WHERE id IN ({polls})",
-        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq) VALUES {rows} \
-            ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq",
+        upsert_seqs: "INSERT INTO ballot_seqs (poll_id, voter_id, seq, entry) VALUES {rows} \
+            ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry",
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
@@ -242,6 +242,7 @@ mod tests {
                 voter: "v1".into(),
                 option: Some(0),
                 seq: None,
+                entry: None,
                 admission: Default::default(),
             }],
         });

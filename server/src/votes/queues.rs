@@ -101,6 +101,7 @@ mod tests {
             voter: voter.to_owned(),
             option: Some(0),
             seq: None,
+            entry: None,
             admission: Default::default(),
         };
         (Waiting { ballot, answer }, answered)

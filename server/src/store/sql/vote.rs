@@ -3,7 +3,8 @@
 //!    locks the database), reading the tally, and check the poll is open at `now`;
 //! 2. read the voters' current votes under that lock: on MySQL `rows_affected` cannot
 //!    tell an insert from an unchanged upsert, so changes are derived from these rows;
-//!    (and, when a ballot carries a `seq`, the voters' last applied `seq`);
+//!    (and, when a ballot carries a `seq` or an ingest `entry`, where the voters'
+//!    ballots stand: [`Sequence`]);
 //! 3. apply the ballots in order in Rust ([`plan`]): per-ballot answers, the net rows
 //!    to write and the net change of each option's count;
 //! 4. write the vote rows, then move the tally with one atomic statement for every
@@ -12,7 +13,7 @@
 //!    commit; the tally read in step 1 plus the plan's changes is the new tally.
 //!
 //! Seven round trips per batch whatever its size (eight with withdrawals, two more
-//! when ballots carry a `seq`), all under
+//! when ballots carry a `seq` or an `entry`), all under
 //! the poll's lock, which is what bounds the votes per second on one poll. The lists
 //! are cut and padded to powers of two ([`padded_chunks`]), so a connection prepares
 //! a handful of statements, not one per batch size.
@@ -22,10 +23,14 @@ use std::collections::HashMap;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use votewire_proto::Tally;
 
-use super::batch::{Batched, Previous, padded_chunks, plan};
+use super::batch::{Batched, Previous, Sequence, padded_chunks, plan};
 use super::rows::voting_mode;
 use super::{Dialect, SqlStore};
 use crate::store::{Ballot, BallotResult, BatchOutcome, StoreError, VoteBatch, to_millis};
+
+/// `ballot_seqs.seq` of a voter who sent an ingest entry but no `seq` yet (the column
+/// predates entries and is not nullable; a client's seq is never negative).
+const NO_SEQ: i64 = -1;
 
 /// One row per option: `(option_count, closed_at, closes_at, version, total, count,
 /// mode)`.
@@ -84,12 +89,24 @@ where
         let mut voters: Vec<&str> = admitted.iter().map(|b| b.voter.as_str()).collect();
         voters.sort_unstable();
         voters.dedup();
-        let choices = self
+        let choices: HashMap<String, i64> = self
             .select_by_voter(&mut tx, Batched::SelectPrevious, id, &voters)
-            .await?;
-        let seqs = if admitted.iter().any(|b| b.seq.is_some()) {
-            self.select_by_voter(&mut tx, Batched::SelectSeqs, id, &voters)
-                .await?
+            .await?
+            .into_iter()
+            .collect();
+        let seqs = if admitted
+            .iter()
+            .any(|b| b.seq.is_some() || b.entry.is_some())
+        {
+            let rows: Vec<(String, i64, i64)> = self
+                .select_by_voter(&mut tx, Batched::SelectSeqs, id, &voters)
+                .await?;
+            rows.into_iter()
+                .map(|(voter, seq, entry)| {
+                    let seq = (seq != NO_SEQ).then_some(seq);
+                    (voter, Sequence { seq, entry })
+                })
+                .collect()
         } else {
             HashMap::new()
         };
@@ -106,8 +123,12 @@ where
         }
         for chunk in padded_chunks(&plan.seqs) {
             let mut query = sqlx::query(self.batch_sql.get(Batched::UpsertSeqs, chunk.len()));
-            for (voter, seq) in chunk {
-                query = query.bind(id).bind(voter.as_str()).bind(*seq);
+            for (voter, sequence) in chunk {
+                query = query
+                    .bind(id)
+                    .bind(voter.as_str())
+                    .bind(sequence.seq.unwrap_or(NO_SEQ))
+                    .bind(sequence.entry);
             }
             query
                 .execute(&mut *tx)
@@ -172,18 +193,21 @@ where
         })
     }
 
-    /// `(voter, value)` rows of `which` (a per-voter select) for `voters` of poll `id`.
-    async fn select_by_voter(
+    /// The rows of `which` (a per-voter select) for `voters` of poll `id`.
+    async fn select_by_voter<Row>(
         &self,
         tx: &mut sqlx::Transaction<'static, DB>,
         which: Batched,
         id: &str,
         voters: &[&str],
-    ) -> Result<HashMap<String, i64>, StoreError> {
-        let mut found = HashMap::new();
+    ) -> Result<Vec<Row>, StoreError>
+    where
+        Row: for<'r> sqlx::FromRow<'r, DB::Row> + Send + Unpin,
+    {
+        let mut found = Vec::new();
         for chunk in padded_chunks(voters) {
             let sql = self.batch_sql.get(which, chunk.len());
-            let mut query = sqlx::query_as::<_, (String, i64)>(sql).bind(id);
+            let mut query = sqlx::query_as::<_, Row>(sql).bind(id);
             for voter in chunk {
                 query = query.bind(*voter);
             }

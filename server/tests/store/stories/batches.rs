@@ -70,6 +70,7 @@ fn ballot(voter: &str, option: Option<u32>) -> Ballot {
         voter: voter.to_owned(),
         option,
         seq: None,
+        entry: None,
         admission: Default::default(),
     }
 }

@@ -21,6 +21,7 @@ use modes::invite_and_per_address_polls_admit_whom_they_should;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
     an_idempotency_key_makes_one_poll_whoever_retries_it,
+    an_ingest_entry_applies_once_and_orders_ballots_without_a_seq,
 };
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -45,6 +46,7 @@ pub(crate) fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &s
         voter: voter.to_owned(),
         option,
         seq: None,
+        entry: None,
         admission: Default::default(),
         node: NodeId::parse(node).unwrap(),
         now: now(),
@@ -298,6 +300,11 @@ macro_rules! stories_for {
             #[tokio::test]
             async fn a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice() {
                 super::a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice($kind).await
+            }
+
+            #[tokio::test]
+            async fn an_ingest_entry_applies_once_and_orders_ballots_without_a_seq() {
+                super::an_ingest_entry_applies_once_and_orders_ballots_without_a_seq($kind).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,29 +1,99 @@
-//! Stories of retried and reordered requests: a ballot's `seq`, and a creation's
-//! Idempotency-Key, each on every backend.
+//! Stories of retried and reordered requests: a ballot's `seq` and ingest `entry`,
+//! and a creation's Idempotency-Key, each on every backend.
 
 use std::sync::Arc;
 
 use chrono::Duration;
-use votewire_server::store::{Creation, IdempotencyKey, Store};
-use votewire_testkit::votes::VoteOne;
+use votewire_server::store::{Creation, IdempotencyKey, PollRecord, Store};
+use votewire_testkit::votes::{VoteCommand, VoteOne};
 use votewire_testkit::{Kind, TestDatabase};
 
 use super::{now, poll, vote};
 
-/// `voter`'s ballot for `option` (`None`: withdraw) with sequence number `seq`:
-/// (changed, superseded, the choice that stands).
+/// What a ballot did: (changed, superseded, the choice that stands).
+type Did = (bool, bool, Option<u32>);
+
+/// Commits `command` alone and says what it did.
+async fn did(store: &dyn Store, command: VoteCommand) -> Did {
+    let b = store
+        .vote(command)
+        .await
+        .expect("the ballot commits")
+        .ballot;
+    (b.changed, b.superseded, b.choice)
+}
+
+/// `voter`'s ballot for `option` (`None`: withdraw) with sequence number `seq`.
 async fn ballot(
     store: &dyn Store,
-    p: &votewire_server::store::PollRecord,
+    p: &PollRecord,
     voter: &str,
     option: Option<u32>,
     seq: u64,
-) -> (bool, bool, Option<u32>) {
+) -> Did {
     let mut command = vote(p, voter, option, "n1");
     command.seq = Some(seq);
-    let outcome = store.vote(command).await.expect("the ballot commits");
-    let b = outcome.ballot;
-    (b.changed, b.superseded, b.choice)
+    did(store, command).await
+}
+
+/// `voter`'s ballot for `option` from ingest stream entry `entry`, with a `seq` when
+/// given.
+async fn entered(
+    store: &dyn Store,
+    p: &PollRecord,
+    voter: &str,
+    option: u32,
+    entry: u64,
+    seq: Option<u64>,
+) -> Did {
+    let mut command = vote(p, voter, Some(option), "worker-1");
+    (command.entry, command.seq) = (Some(entry), seq);
+    did(store, command).await
+}
+
+pub(super) async fn an_ingest_entry_applies_once_and_orders_ballots_without_a_seq(kind: Kind) {
+    let Some(db) = TestDatabase::new(kind).await else {
+        return;
+    };
+    let p = poll("entries", 3, None);
+    db.store.create_poll(&p, None).await.unwrap();
+    let store: &dyn Store = &*db.store;
+    // A→B→C from one voter without a seq, committed as two workers might: A, C, then
+    // B claimed late, then A again (a worker killed between commit and ack).
+    assert_eq!(
+        entered(store, &p, "v", 0, 1_000, None).await,
+        (true, false, Some(0))
+    );
+    assert_eq!(
+        entered(store, &p, "v", 2, 3_000, None).await,
+        (true, false, Some(2))
+    );
+    assert_eq!(
+        entered(store, &p, "v", 1, 2_000, None).await,
+        (false, true, Some(2))
+    );
+    assert_eq!(
+        entered(store, &p, "v", 0, 1_000, None).await,
+        (false, true, Some(2))
+    );
+    // A client's seq orders its ballots whatever the entries, and the entries handled
+    // stay stored beside it: an older entry without a seq is still too late.
+    assert_eq!(
+        entered(store, &p, "w", 1, 9_000, Some(7)).await,
+        (true, false, Some(1))
+    );
+    assert_eq!(
+        entered(store, &p, "w", 0, 8_000, Some(8)).await,
+        (true, false, Some(0))
+    );
+    assert_eq!(
+        entered(store, &p, "w", 2, 8_500, None).await,
+        (false, true, Some(0))
+    );
+    assert_eq!(db.recount("entries", 3).await, vec![1, 0, 1]);
+    let state = db.store.poll(&p.id).await.unwrap();
+    assert_eq!(state.tally.version, 4, "four ballots changed a choice");
+    db.drop_database().await;
 }
 
 pub(super) async fn a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice(kind: Kind) {

@@ -8,9 +8,11 @@
 //! Ballots apply in order, as if committed one by one: a voter who votes twice in one
 //! batch ends on the second choice, and the version rises by one for every ballot that
 //! changed the voter's choice at its turn. A ballot with a `seq` no higher than the
-//! voter's last applies nothing (a late retry of an older choice). Only the net change
-//! is written: one row per voter, one statement per option whose count moved, one
-//! sequence row per voter whose `seq` rose.
+//! voter's last applies nothing (a late retry of an older choice); so does a ballot
+//! without a `seq` whose ingest `entry` is no later than the voter's last (an entry
+//! committed twice, or claimed after a later one). Only the net change is written: one
+//! row per voter, one statement per option whose count moved, one sequence row per
+//! voter whose `seq` or `entry` rose.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,8 +32,8 @@ pub(crate) struct Plan {
     pub(crate) upserts: Vec<(String, i64)>,
     /// Voters whose row must go (withdrawn).
     pub(crate) deletes: Vec<String>,
-    /// Voters whose last applied `seq` rose, with the new one.
-    pub(crate) seqs: Vec<(String, i64)>,
+    /// Voters whose last `seq` or `entry` rose, with both as they now stand.
+    pub(crate) seqs: Vec<(String, Sequence)>,
     /// Net change of each option's count, indexed by option.
     pub(crate) deltas: Vec<i64>,
     /// Net change of the number of voters with a vote.
@@ -62,15 +64,24 @@ impl Plan {
 pub(crate) struct Previous {
     /// Voter -> option, for the voters that have a vote.
     pub(crate) choices: HashMap<String, i64>,
-    /// Voter -> the last `seq` applied, for the voters that sent one.
-    pub(crate) seqs: HashMap<String, i64>,
+    /// Voter -> the last `seq` applied and `entry` handled, for the voters that sent
+    /// either.
+    pub(crate) seqs: HashMap<String, Sequence>,
+}
+
+/// Where a voter's ballots on a poll stand: the last `seq` applied (`None`: none sent
+/// yet) and the latest ingest `entry` handled (0: none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sequence {
+    pub(crate) seq: Option<i64>,
+    pub(crate) entry: i64,
 }
 
 /// One voter's state while the ballots apply.
 #[derive(Clone, Copy)]
 struct Current {
     choice: Option<i64>,
-    seq: Option<i64>,
+    sequence: Sequence,
 }
 
 /// Applies `ballots` in order to what the database holds (`previous`), on a poll of
@@ -93,18 +104,25 @@ pub(crate) fn plan(option_count: i64, previous: &Previous, ballots: &[Ballot]) -
         let voter = ballot.voter.as_str();
         let now = current.entry(voter).or_insert_with(|| Current {
             choice: previous.choices.get(voter).copied(),
-            seq: previous.seqs.get(voter).copied(),
+            sequence: previous.seqs.get(voter).copied().unwrap_or_default(),
         });
         let seq = ballot.seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
-        let superseded = seq.is_some_and(|s| now.seq.is_some_and(|last| last >= s));
+        let entry = ballot.entry.map(|e| i64::try_from(e).unwrap_or(i64::MAX));
+        let before = now.sequence;
+        // The client's seq orders its ballots; without one, the stream's order does.
+        let superseded = match (seq, entry) {
+            (Some(seq), _) => before.seq.is_some_and(|last| last >= seq),
+            (None, Some(entry)) => before.entry >= entry,
+            (None, None) => false,
+        };
         let changed = !superseded && now.choice != wanted;
         if !superseded {
-            if seq.is_some() {
-                now.seq = seq;
-            }
+            now.sequence.seq = seq.or(before.seq);
             now.choice = wanted;
         }
-        if (changed || (seq.is_some() && !superseded)) && !touched.contains(&voter) {
+        // An entry handled, applied or not, is never applied later.
+        now.sequence.entry = before.entry.max(entry.unwrap_or(0));
+        if (changed || now.sequence != before) && !touched.contains(&voter) {
             touched.push(voter);
         }
         plan.changes += u64::from(changed);
@@ -116,10 +134,8 @@ pub(crate) fn plan(option_count: i64, previous: &Previous, ballots: &[Ballot]) -
     }
     for voter in touched {
         let now = current[voter];
-        if now.seq != previous.seqs.get(voter).copied()
-            && let Some(seq) = now.seq
-        {
-            plan.seqs.push((voter.to_owned(), seq));
+        if now.sequence != previous.seqs.get(voter).copied().unwrap_or_default() {
+            plan.seqs.push((voter.to_owned(), now.sequence));
         }
         let before = previous.choices.get(voter).copied();
         let after = now.choice;
@@ -165,9 +181,10 @@ pub(crate) enum Batched {
     Upsert,
     /// Adds rows of `(poll, option, delta)` to the counts; no option twice.
     AddToCounts,
-    /// `(voter, seq)` of a list of voters who sent a `seq` before.
+    /// `(voter, seq, entry)` of a list of voters who sent a `seq` or an `entry` before.
     SelectSeqs,
-    /// Inserts or updates rows of `(poll, voter, seq)`; a repeated row is harmless.
+    /// Inserts or updates rows of `(poll, voter, seq, entry)`; a repeated row is
+    /// harmless.
     UpsertSeqs,
     /// `(id, version, closed_at)` of a list of polls.
     SelectVersions,
@@ -215,8 +232,11 @@ impl BatchSql {
                     Batched::Upsert => {
                         template.replace("{rows}", &placeholders(self.params, 1, n, 5))
                     }
-                    Batched::AddToCounts | Batched::UpsertSeqs => {
+                    Batched::AddToCounts => {
                         template.replace("{rows}", &placeholders(self.params, 1, n, 3))
+                    }
+                    Batched::UpsertSeqs => {
+                        template.replace("{rows}", &placeholders(self.params, 1, n, 4))
                     }
                 };
                 AssertSqlSafe(sql).into_sql_str()

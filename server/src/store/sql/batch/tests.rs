@@ -6,6 +6,7 @@ fn ballot(voter: &str, option: Option<u32>) -> Ballot {
         voter: voter.to_owned(),
         option,
         seq: None,
+        entry: None,
         admission: Default::default(),
     }
 }
@@ -14,6 +15,21 @@ fn numbered(voter: &str, option: Option<u32>, seq: u64) -> Ballot {
     Ballot {
         seq: Some(seq),
         ..ballot(voter, option)
+    }
+}
+
+fn entered(voter: &str, option: Option<u32>, entry: u64) -> Ballot {
+    Ballot {
+        entry: Some(entry),
+        ..ballot(voter, option)
+    }
+}
+
+/// A stored [`Sequence`] with a `seq` and no entry.
+fn at_seq(seq: i64) -> Sequence {
+    Sequence {
+        seq: Some(seq),
+        entry: 0,
     }
 }
 
@@ -87,7 +103,7 @@ fn ballots_apply_in_order_and_only_the_net_change_is_written() {
 fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_stands() {
     let previous = Previous {
         choices: HashMap::from([("late".to_owned(), 1), ("withdrew".to_owned(), 0)]),
-        seqs: HashMap::from([("late".to_owned(), 7)]),
+        seqs: HashMap::from([("late".to_owned(), at_seq(7))]),
     };
     let ballots = [
         numbered("late", Some(0), 5), // the retry of an older choice: too late
@@ -117,13 +133,13 @@ fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_sta
     );
     assert_eq!(plan.changes, 5);
     let mut seqs = plan.seqs.clone();
-    seqs.sort();
+    seqs.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
         seqs,
         vec![
-            ("fresh".to_owned(), 3),
-            ("same".to_owned(), 9),
-            ("withdrew".to_owned(), 4)
+            ("fresh".to_owned(), at_seq(3)),
+            ("same".to_owned(), at_seq(9)),
+            ("withdrew".to_owned(), at_seq(4))
         ]
     );
     assert_eq!(plan.deletes, vec!["withdrew".to_owned()]);
@@ -134,15 +150,85 @@ fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_sta
 fn a_higher_seq_that_repeats_the_choice_still_raises_the_stored_seq() {
     let previous = Previous {
         choices: HashMap::from([("v".to_owned(), 1)]),
-        seqs: HashMap::from([("v".to_owned(), 2)]),
+        seqs: HashMap::from([("v".to_owned(), at_seq(2))]),
     };
     let plan = plan(2, &previous, &[numbered("v", Some(1), 6)]);
     assert_eq!(plan.results, vec![did(false, Some(1))]);
     assert_eq!(
         (plan.changes, plan.seqs.clone()),
-        (0, vec![("v".to_owned(), 6)])
+        (0, vec![("v".to_owned(), at_seq(6))])
     );
     assert!(plan.upserts.is_empty() && plan.deletes.is_empty());
+}
+
+#[test]
+fn without_a_seq_the_stream_orders_a_voters_ballots_and_an_entry_applies_once() {
+    let previous = Previous {
+        choices: HashMap::from([("again".to_owned(), 2)]),
+        seqs: HashMap::from([(
+            "again".to_owned(),
+            Sequence {
+                seq: None,
+                entry: 40,
+            },
+        )]),
+    };
+    let ballots = [
+        entered("again", Some(0), 40), // committed before, its ack lost: no-op
+        entered("again", Some(1), 30), // claimed after a later one: too late
+        entered("abc", Some(0), 10),
+        entered("abc", Some(2), 30), // a second worker committed C first
+        entered("abc", Some(1), 20), // then B, claimed late: C stands
+    ];
+    let plan = plan(3, &previous, &ballots);
+    assert_eq!(
+        plan.results,
+        vec![
+            superseded(Some(2)),
+            superseded(Some(2)),
+            did(true, Some(0)),
+            did(true, Some(2)),
+            superseded(Some(2)),
+        ]
+    );
+    let stored = Sequence {
+        seq: None,
+        entry: 30,
+    };
+    assert_eq!(plan.seqs, vec![("abc".to_owned(), stored)]);
+    assert_eq!(plan.upserts, vec![("abc".to_owned(), 2)]);
+}
+
+#[test]
+fn a_seq_orders_ballots_whatever_their_entries_and_entries_are_kept_beside_it() {
+    let previous = Previous {
+        choices: HashMap::new(),
+        seqs: HashMap::from([("v".to_owned(), at_seq(5))]),
+    };
+    let ballots = [
+        // Appended later by a slower node, but the client's newer choice.
+        Ballot {
+            seq: Some(7),
+            ..entered("v", Some(1), 50)
+        },
+        // The client's older choice, appended earlier: its seq is lower.
+        Ballot {
+            seq: Some(6),
+            ..entered("v", Some(0), 60)
+        },
+        // A script's ballot without a seq, older than an entry handled: too late.
+        entered("v", Some(2), 55),
+    ];
+    let plan = plan(3, &previous, &ballots);
+    assert_eq!(
+        plan.results,
+        vec![did(true, Some(1)), superseded(Some(1)), superseded(Some(1))]
+    );
+    let stored = Sequence {
+        seq: Some(7),
+        entry: 60,
+    };
+    assert_eq!(plan.seqs, vec![("v".to_owned(), stored)]);
 }
 
 #[test]
