@@ -43,6 +43,16 @@ pub async fn cluster_failover(name: &'static str, k: u16) {
             }
         })
         .await;
+        // A replica that has not finished its sync (a demoted master syncs from the new
+        // one, after the diskless-sync delay) cannot be elected.
+        eventually(FAILED_OVER_WITHIN, || async {
+            let replication = s.cluster.redis_cli_on(replica, &["INFO", "replication"]);
+            match replication.await.contains("master_link_status:up") {
+                true => Ok(()),
+                false => Err(format!("[{name}] the replica on {replica} is not in sync")),
+            }
+        })
+        .await;
         assert_eq!(
             subscribers(&s, replica, &channel).await,
             0,
