@@ -194,6 +194,20 @@ cluster_e2e_down() {
 }
 # --- end web client ------------------------------------------------------------------
 
+# Fails, showing what changed, when the run left the working tree otherwise than it
+# found it (`git status`): tests and tools write outside the tree.
+tree_unchanged() {
+    local before=$1 after
+    git rev-parse --git-dir >/dev/null 2>&1 || return 0
+    after=$(git status --porcelain)
+    if [ "$after" != "$before" ]; then
+        echo "build.sh: the run changed the working tree (tests must write outside it):" >&2
+        diff <(echo "$before") <(echo "$after") >&2 || true
+        return 1
+    fi
+    echo "==> the working tree is as the run found it"
+}
+
 command=${1:-release}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -201,7 +215,9 @@ case "$command" in
         quick_check
         ;;
     test)
+        tree_before=$(git status --porcelain 2>/dev/null || true)
         check
+        tree_unchanged "$tree_before"
         ;;
     release)
         check
