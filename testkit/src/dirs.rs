@@ -1,4 +1,5 @@
-//! Temporary folders, outside the repository, so a test run leaves `git status` clean.
+//! Where the test's own servers live: temporary folders, outside the repository, so a
+//! test run leaves `git status` clean, and free ports.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -33,4 +34,10 @@ pub fn unique_name(prefix: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// A free port on 127.0.0.1, as the kernel picks it, for a server started next.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("a bound address").port()
 }

@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod client;
+pub mod cluster_nodes;
 pub mod db;
 pub mod dirs;
 pub mod external;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use crate::dirs::TempDir;
+use crate::cluster_nodes;
+use crate::dirs::{TempDir, free_port};
 
 const MASTERS: usize = 3;
 /// Milliseconds without an answer before a master counts as failed.
@@ -39,12 +40,7 @@ impl RedisCluster {
     pub async fn start() -> RedisCluster {
         let dir = TempDir::new("redis-cluster");
         let servers = MASTERS * 2;
-        let ports: Vec<u16> = (0..servers)
-            .map(|_| {
-                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-                listener.local_addr().expect("a bound address").port()
-            })
-            .collect();
+        let ports: Vec<u16> = (0..servers).map(|_| free_port()).collect();
         let mut cluster = RedisCluster {
             ports,
             children: (0..servers).map(|_| None).collect(),
@@ -104,27 +100,11 @@ impl RedisCluster {
             .cli(asked, &["CLUSTER", "KEYSLOT", key])
             .parse()
             .expect("a slot number");
-        // `CLUSTER NODES`: `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch>
-        // <link> <slot ranges>...`, a line per server.
         let nodes = self.cli(asked, &["CLUSTER", "NODES"]);
-        let serves = |range: &str| match range.split_once('-') {
-            Some((first, last)) => (first.parse().unwrap()..=last.parse().unwrap()).contains(&slot),
-            None => range.parse() == Ok(slot),
-        };
-        for line in nodes.lines() {
-            let fields: Vec<&str> = line.split(' ').collect();
-            if fields.len() > 8
-                && fields[2]
-                    .split(',')
-                    .all(|flag| flag != "fail" && flag != "fail?")
-                && fields[2].split(',').any(|flag| flag == "master")
-                && fields[8..].iter().any(|range| serves(range))
-            {
-                let address = fields[1].split('@').next().expect("ip:port@bus");
-                return address.rsplit(':').next().unwrap().parse().expect("a port");
-            }
+        match cluster_nodes::shard(&cluster_nodes::parse(&nodes), slot) {
+            (Some(master), _) => master.port,
+            (None, _) => panic!("no master holds slot {slot}:\n{nodes}"),
         }
-        panic!("no master holds slot {slot}:\n{nodes}");
     }
 
     /// Kills the server on `port` and starts it again there, waiting until the cluster
@@ -179,14 +159,8 @@ impl RedisCluster {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let nodes = self.cli(port, &["CLUSTER", "NODES"]);
-            let replica = nodes
-                .lines()
-                .find(|line| line.split(' ').nth(3) == Some(id.as_str()))
-                .and_then(|line| line.split(' ').nth(1))
-                .and_then(|address| address.split(['@', ':']).nth(1))
-                .and_then(|p| p.parse::<u16>().ok());
-            if let Some(replica) = replica {
-                return replica;
+            if let Some(replica) = cluster_nodes::replica(&cluster_nodes::parse(&nodes), &id) {
+                return replica.port;
             }
             assert!(
                 Instant::now() < deadline,

@@ -6,6 +6,8 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
+use votewire_testkit::cluster_nodes;
+
 use crate::cluster::{Cluster, REDIS_PASSWORD};
 
 impl Cluster {
@@ -48,25 +50,9 @@ impl Cluster {
             .parse()
             .expect("a slot number");
         let nodes = self.redis_cli_on(asked, &["CLUSTER", "NODES"]).await;
-        // `<id> <ip:port@bus> <flags> <master id or -> <ping> <pong> <epoch> <link> <slots>...`
-        let rows: Vec<Vec<&str>> = nodes.lines().map(|l| l.split(' ').collect()).collect();
-        let port = |row: &[&str]| -> u16 {
-            let address = row[1].split('@').next().expect("ip:port@bus");
-            address.rsplit(':').next().unwrap().parse().expect("a port")
-        };
-        let flags = |row: &[&str]| row[2].split(',').map(str::to_owned).collect::<Vec<_>>();
-        let up = |row: &[&str]| !flags(row).iter().any(|f| f == "fail" || f == "fail?");
-        let serves = |range: &&str| match range.split_once('-') {
-            Some((first, last)) => (first.parse().unwrap()..=last.parse().unwrap()).contains(&slot),
-            None => range.parse() == Ok(slot),
-        };
-        let Some(master) = rows.iter().find(|row| {
-            flags(row).iter().any(|f| f == "master") && up(row) && row[8..].iter().any(serves)
-        }) else {
-            return (None, None);
-        };
-        let replica = rows.iter().find(|row| row[3] == master[0] && up(row));
-        (Some(port(master)), replica.map(|row| port(row)))
+        let nodes = cluster_nodes::parse(&nodes);
+        let (master, replica) = cluster_nodes::shard(&nodes, slot);
+        (master.map(|m| m.port), replica.map(|r| r.port))
     }
 
     /// Publishes `count` messages of `size` bytes (not bus events) on the shard

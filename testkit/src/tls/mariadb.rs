@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use super::{Certificates, free_port, run};
-use crate::dirs::TempDir;
+use super::{Certificates, run};
+use crate::dirs::{TempDir, free_port};
 
 /// A `mariadbd` with `require_secure_transport`, a `votewire` database and
 /// `root@127.0.0.1` without a password; killed when dropped.

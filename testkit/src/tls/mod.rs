@@ -11,19 +11,13 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use crate::dirs::TempDir;
+use crate::dirs::{TempDir, free_port};
 
 mod mariadb;
 mod postgres;
 
 pub use mariadb::TlsMariadb;
 pub use postgres::TlsPostgres;
-
-/// A free port on 127.0.0.1, as the kernel picks it.
-pub(crate) fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("a bound address").port()
-}
 
 /// Runs `command`, failing the test with its output when it fails.
 pub(crate) fn run(command: &mut StdCommand) {

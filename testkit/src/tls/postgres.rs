@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use super::{Certificates, free_port, run};
-use crate::dirs::TempDir;
+use super::{Certificates, run};
+use crate::dirs::{TempDir, free_port};
 
 /// Where PostgreSQL's programs are (`VOTEWIRE_PG_BIN` moves it).
 fn pg_bin(program: &str) -> PathBuf {
