@@ -42,8 +42,11 @@ pub(super) async fn observe(
         .filter(|given| usable(given.as_bytes()))
         .cloned()
         .unwrap_or_else(new_id);
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // Kept only for the access line: no copy per request when it is off.
+    let asked = app
+        .settings
+        .access_log
+        .then(|| (request.method().clone(), request.uri().path().to_owned()));
     let started = Instant::now();
     let span = tracing::info_span!("request", id = %id.to_str().unwrap_or_default());
     let mut response = next
@@ -54,7 +57,7 @@ pub(super) async fn observe(
     let took = started.elapsed();
     let status = response.status().as_u16();
     app.requests.observe(&route, status, took);
-    if app.settings.access_log {
+    if let Some((method, path)) = asked {
         span.in_scope(|| {
             tracing::info!(
                 target: "access",
