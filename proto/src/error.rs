@@ -83,6 +83,13 @@ pub enum ErrorCode {
     DatabaseUnavailable,
     /// The node is shutting down; retry on another node.
     Draining,
+    /// A node in stream ingest mode holds more votes waiting to be counted than
+    /// `--ingest-max-backlog`: retry later (the workers are behind, or the database is
+    /// down).
+    IngestBacklogFull,
+    /// A node in stream ingest mode cannot reach Redis to record the vote; nothing was
+    /// recorded.
+    IngestUnavailable,
     /// Something unexpected went wrong on the server.
     Internal,
 }
@@ -115,7 +122,8 @@ impl ErrorCode {
             | IdempotencyKeyReused => 422,
             TooManySubscriptions | RateLimited => 429,
             Internal => 500,
-            TooManyConnections | DatabaseUnavailable | Draining => 503,
+            TooManyConnections | DatabaseUnavailable | Draining | IngestBacklogFull
+            | IngestUnavailable => 503,
         }
     }
 
@@ -159,6 +167,8 @@ impl ErrorCode {
             RateLimited => "rate_limited",
             DatabaseUnavailable => "database_unavailable",
             Draining => "draining",
+            IngestBacklogFull => "ingest_backlog_full",
+            IngestUnavailable => "ingest_unavailable",
             Internal => "internal",
         }
     }

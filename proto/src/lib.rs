@@ -34,7 +34,7 @@ pub use poll::{
     PollListItem, PollStatus, PollView, VotingMode,
 };
 pub use tally::Tally;
-pub use vote::{CastVote, VoteReceipt, VoteResponse, WithdrawResponse};
+pub use vote::{CastVote, VoteAccepted, VoteReceipt, VoteResponse, WithdrawResponse};
 pub use voter::VoterIssued;
 pub use ws::{ClientMessage, RecentVote, ServerMessage};
 

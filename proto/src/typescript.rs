@@ -43,6 +43,7 @@ pub fn render() -> String {
         decl::<CastVote>(&cfg),
         decl::<VoteReceipt>(&cfg),
         decl::<VoteResponse>(&cfg),
+        decl::<VoteAccepted>(&cfg),
         decl::<WithdrawResponse>(&cfg),
         decl::<VoterIssued>(&cfg),
         decl::<NodeInfo>(&cfg),

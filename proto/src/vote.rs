@@ -58,6 +58,26 @@ pub struct VoteResponse {
     pub tally: Tally,
 }
 
+/// `202` answer to a vote or a withdrawal on a node in stream ingest mode: the vote
+/// is recorded (in a Redis Stream that Redis keeps on disk) and a worker will count
+/// it. An update of the poll carries it once it is counted; a vote the database
+/// refuses then (the poll closed meanwhile) reaches the voter's sockets as a
+/// `rejected` message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct VoteAccepted {
+    /// The vote's entry in the ingest stream, `<milliseconds>-<n>`: later entries of a
+    /// poll are counted after earlier ones.
+    pub stream_id: String,
+    /// The poll voted in.
+    pub poll: PollId,
+    /// The option asked for; `null` for a withdrawal.
+    pub option: Option<u32>,
+    /// The `seq` the request carried.
+    pub seq: Option<u64>,
+    /// The node that recorded the vote.
+    pub node: NodeId,
+}
+
 /// `200` answer to `DELETE /api/polls/{id}/votes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WithdrawResponse {

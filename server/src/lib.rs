@@ -52,10 +52,12 @@ pub mod cli;
 mod error;
 pub mod fanout;
 mod http;
+mod ingest;
 mod metrics;
 mod presence;
 mod readiness;
 mod redact;
+mod redis_client;
 pub mod server;
 mod sessions;
 pub mod settings;
@@ -71,6 +73,6 @@ mod ws;
 /// The pure ways untrusted bytes come in, for the fuzz targets (`fuzz/`); not an API.
 #[doc(hidden)]
 pub use http::fuzzing;
-pub use server::{Node, StartError};
+pub use server::{Node, Role, StartError};
 pub use settings::{Limits, Settings};
 pub use shutdown::{Shutdown, os_signal};

@@ -1,10 +1,10 @@
-//! The `votewire` binary: parse the command line, then serve or migrate.
+//! The `votewire` binary: parse the command line, then serve, work or migrate.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use votewire_server::cli::{Cli, Run};
-use votewire_server::{Node, Settings, Shutdown, os_signal, server, telemetry};
+use votewire_server::{Node, Role, Settings, Shutdown, os_signal, server, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -21,7 +21,8 @@ async fn main() -> ExitCode {
         Run::Migrate { database_url } => server::migrate(&database_url)
             .await
             .map(|()| println!("database is up to date")),
-        Run::Serve(settings) => serve(settings).await,
+        Run::Serve(settings) => serve(Role::Serve, settings).await,
+        Run::Work(settings) => serve(Role::Work, settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,7 +33,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), String> {
+async fn serve(role: Role, settings: Settings) -> Result<(), String> {
     let listener = server::listen(settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -56,7 +57,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     });
     let node_id = settings.node_id.clone();
     tracing::info!(node = %node_id, "votewire starting on http://{address}");
-    let build = Node::build(settings.clone(), shutdown);
+    let build = Node::build_as(role, settings.clone(), shutdown);
     let (node, listener) = server::answer_while_starting(listener, &settings, build)
         .await
         .map_err(|e| e.to_string())?;

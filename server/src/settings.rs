@@ -53,6 +53,33 @@ pub struct Settings {
     pub limits: Limits,
     /// What one client address may do, and how its address is known.
     pub abuse: AbuseLimits,
+    /// How votes reach the database: committed by the node, or through a Redis Stream.
+    pub ingest: IngestSettings,
+}
+
+/// How votes reach the database (`--ingest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestMode {
+    /// The node commits each vote (group commit) and answers 200 with the tally.
+    Direct,
+    /// The node records each vote in a Redis Stream and answers 202; `votewire worker`
+    /// processes commit them.
+    Stream,
+}
+
+/// The ingest stream's settings, the same on every node and worker of a cluster.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// Direct or through the stream.
+    pub mode: IngestMode,
+    /// Streams the votes are spread over, by poll (`votewire:ingest:{N}`).
+    pub shards: u32,
+    /// Votes waiting in the streams above which nodes refuse new ones (503).
+    pub max_backlog: u64,
+    /// How long a vote may stay pending with a worker before another claims it.
+    pub claim_idle: Duration,
+    /// Most entries a worker reads from a stream at once.
+    pub read_count: u64,
 }
 
 /// Every configurable limit, documented in the README's settings table.

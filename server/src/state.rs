@@ -11,6 +11,8 @@ use axum::extract::FromRef;
 
 use crate::abuse::Abuse;
 use crate::fanout::Fanout;
+use crate::ingest::Ingest;
+use crate::ingest::worker::WorkerCounts;
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
 use crate::sessions::Sessions;
@@ -31,6 +33,10 @@ pub(crate) struct App {
     pub(crate) replicas: Option<Arc<ReplicatedStore>>,
     /// Votes and closes: committed, then published.
     pub(crate) votes: Arc<Votes>,
+    /// In `--ingest stream` mode, where votes are recorded instead of committed.
+    pub(crate) ingest: Option<Arc<Ingest>>,
+    /// In `votewire worker`, what its consumers of the ingest streams did.
+    pub(crate) worker: Option<Arc<WorkerCounts>>,
     /// Subscriptions of sockets to polls.
     pub(crate) watch: Arc<Watch>,
     /// Rooms and the bus.

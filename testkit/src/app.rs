@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use votewire_server::{Node, Settings, Shutdown};
+use votewire_server::{Node, Role, Settings, Shutdown};
 
 use crate::client::Client;
 use crate::db::recount_sqlite;
@@ -51,6 +51,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// A node on the data folder `dir` (to restart on the same data).
 pub async fn spawn_app_in(dir: Arc<TempDir>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_as(Role::Serve, dir, configure).await
+}
+
+/// A `votewire worker` (its client reaches its health and metrics) whose settings
+/// `configure` sets: at least the database and Redis.
+pub async fn spawn_worker(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_as(Role::Work, Arc::new(TempDir::new("worker")), configure).await
+}
+
+async fn spawn_as(role: Role, dir: Arc<TempDir>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_data_dir(&dir.0, "node-a");
     settings.web_dir = dir.0.join("no-web-client");
     configure(&mut settings);
@@ -72,7 +82,7 @@ pub async fn spawn_app_in(dir: Arc<TempDir>, configure: impl FnOnce(&mut Setting
         Client::new(format!("http://{address}"))
     });
     let shutdown = Shutdown::new();
-    let node = Node::build(settings.clone(), shutdown.clone())
+    let node = Node::build_as(role, settings.clone(), shutdown.clone())
         .await
         .expect("the node starts");
     let server = tokio::spawn(node.serve_with_admin(listener, admin));

@@ -32,7 +32,7 @@ pub mod tls;
 pub mod votes;
 pub mod ws;
 
-pub use app::{TestApp, exempt_loopback, spawn_app, spawn_app_in, spawn_app_with};
+pub use app::{TestApp, exempt_loopback, spawn_app, spawn_app_in, spawn_app_with, spawn_worker};
 pub use client::Client;
 pub use db::{Kind, TestDatabase};
 pub use dirs::TempDir;

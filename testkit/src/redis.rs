@@ -26,6 +26,17 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// `redis-cli -p PORT ARGS`: what it printed, trimmed; fails the test if it fails.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        assert!(output.status.success(), "redis-cli {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     /// Starts the server (again) on its port and waits until it answers PING.
     pub async fn restart(&mut self) {
         let child = Command::new("redis-server")

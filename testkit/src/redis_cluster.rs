@@ -149,7 +149,35 @@ impl RedisCluster {
         }
         self.cli(replica, &[&no_failover[..], &["yes"]].concat());
         self.wait_ok().await;
+        self.wait_everyone_sees_master(replica).await;
         replica
+    }
+
+    /// Waits until every running server's CLUSTER NODES shows `port` as a master with
+    /// slots: `cluster_state:ok` comes before the news of a failover has reached every
+    /// server by gossip, and a test asking one of them who holds a slot would be told
+    /// the old master.
+    async fn wait_everyone_sees_master(&self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let running: Vec<u16> = self
+            .ports
+            .iter()
+            .zip(&self.children)
+            .filter(|(_, child)| child.is_some())
+            .map(|(&port, _)| port)
+            .collect();
+        while !running.iter().all(|&asked| {
+            let nodes = cluster_nodes::parse(&self.cli(asked, &["CLUSTER", "NODES"]));
+            nodes
+                .iter()
+                .any(|n| n.port == port && n.master && !n.slots.is_empty())
+        }) {
+            assert!(
+                Instant::now() < deadline,
+                "not every server sees {port} as a master"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The port of a replica of the master on `port`, once the cluster shows one: right

@@ -169,6 +169,9 @@ pub(super) struct ServeArgs {
 
     #[command(flatten)]
     pub(super) abuse: super::abuse::AbuseArgs,
+
+    #[command(flatten)]
+    pub(super) ingest: super::ingest::IngestArgs,
 }
 
 /// The default kernel send buffer per connection. Linux doubles it (128 KiB in all) and

@@ -1,8 +1,9 @@
-//! The command line: `votewire [serve]` and `votewire migrate`, every flag also a
+//! The command line: `votewire [serve]`, `votewire worker` and `votewire migrate`, every flag also a
 //! `VOTEWIRE_*` variable. Parsing ends in [`Settings`], which the rest of the node uses.
 
 mod abuse;
 mod args;
+mod ingest;
 mod secrets;
 #[cfg(test)]
 mod tests;
@@ -44,19 +45,23 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(clippy::large_enum_variant, reason = "parsed once at start-up")]
 enum Command {
     /// Serve the API, the WebSocket and the web client (the default).
     Serve(ServeArgs),
+    /// Commit the votes that nodes in `--ingest stream` mode recorded in Redis, and
+    /// publish them as a node would. Serves /livez, /readyz, /metrics and /api/cluster
+    /// on --listen. Takes the node's flags.
+    Worker(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(DatabaseArgs),
 }
 
 /// What to run, once parsed.
-#[expect(clippy::large_enum_variant, reason = "built once at start-up")]
 pub enum Run {
     /// Serve with these settings.
     Serve(Settings),
+    /// Commit the ingest stream's votes with these settings.
+    Work(Settings),
     /// Migrate the database at this URL.
     Migrate { database_url: String },
 }
@@ -74,6 +79,13 @@ impl Cli {
                 database_url: db.url()?,
             }),
             Some(Command::Serve(args)) => args.into_settings().map(Run::Serve),
+            Some(Command::Worker(args)) => {
+                let settings = args.into_settings()?;
+                if settings.redis_url.is_none() {
+                    return Err("votewire worker reads the votes from Redis: give --redis".into());
+                }
+                Ok(Run::Work(settings))
+            }
             None => self.serve.into_settings().map(Run::Serve),
         }
     }
@@ -137,6 +149,7 @@ impl ServeArgs {
             return Err("--admin-listen must differ from --listen".into());
         }
         let abuse = self.abuse.into_limits()?;
+        let ingest = self.ingest.into_settings(redis_url.is_some())?;
         Ok(Settings {
             listen: self.listen,
             admin_listen: self.admin_listen,
@@ -178,6 +191,7 @@ impl ServeArgs {
                 ws_write_timeout: Duration::from_secs(l.ws_write_timeout_secs),
             },
             abuse,
+            ingest,
         })
     }
 }
@@ -202,7 +216,7 @@ impl Settings {
             .and_then(Cli::into_run)
         {
             Ok(Run::Serve(settings)) => settings,
-            Ok(Run::Migrate { .. }) => unreachable!("no subcommand was given"),
+            Ok(Run::Migrate { .. } | Run::Work(_)) => unreachable!("no subcommand was given"),
             Err(e) => panic!("invalid test settings: {e}"),
         }
     }

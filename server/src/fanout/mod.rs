@@ -17,7 +17,6 @@ mod local;
 mod pace;
 mod redis;
 mod redis_liveness;
-mod redis_tls;
 mod redis_topology;
 mod room;
 mod slot;

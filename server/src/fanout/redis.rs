@@ -1,8 +1,7 @@
 //! The Redis bus: a channel per poll, re-broadcast by every node to its own sockets.
 //!
-//! fred's traps, and how each is handled here:
-//! - without a reconnect policy a client never reconnects: both clients get an
-//!   exponential one with no attempt limit;
+//! fred's traps, and how each is handled here (and, for every client of the node, in
+//! [`crate::redis_client`]):
 //! - a client does not resubscribe after a reconnect, and fred's own remedy
 //!   (`SubscriberClient::manage_subscriptions`) fails on a node that uses no
 //!   patterns: it sends a PSUBSCRIBE with none, which Redis refuses, before it gets to
@@ -12,8 +11,6 @@
 //!   [`Bus::resyncs`]), since events published while it was away are gone;
 //! - its broadcast receivers end silently on `Lagged`: the receive loop here handles
 //!   `Lagged` itself and asks for the same resync;
-//! - half-open connections go unnoticed: an unresponsive timeout closes a connection
-//!   whose commands get no answer;
 //! - on a Redis Cluster, a failover moves a shard without a word to the subscriber
 //!   (fred drops the server's SUNSUBSCRIBE): [`super::redis_topology`] follows the
 //!   slots and asks for the same resync when they move;
@@ -32,20 +29,14 @@ use std::time::Duration;
 
 use fred::clients::SubscriberClient;
 use fred::prelude::*;
-use fred::types::config::UnresponsiveConfig;
 use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch};
 use votewire_proto::{NodeId, NodeInfo, PollEvent, PollId};
 
 use super::bus::{Bus, BusError};
 use super::hub::Hub;
-use super::redis_tls;
 use crate::shutdown::Shutdown;
 
-/// A command that gets no answer in this time fails; votes never wait longer on Redis.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
-/// A connection silent for this long is closed and re-opened.
-const UNRESPONSIVE_AFTER: Duration = Duration::from_secs(2);
 /// Messages buffered between the socket reader and the receive loop before `Lagged`.
 const RECEIVE_BUFFER: usize = 16 * 1024;
 /// Where nodes announce themselves: one hash field per node, its `NodeInfo` as JSON.
@@ -87,39 +78,11 @@ impl RedisBus {
         hub: Arc<Hub>,
         shutdown: Shutdown,
     ) -> Result<(Arc<Self>, impl Future<Output = ()> + Send + 'static), BusError> {
-        let mut config = Config::from_url(url).map_err(|e| {
-            let url = crate::redact::url(url);
-            BusError(format!("invalid Redis URL {url:?}: {e}"))
-        })?;
-        match (&config.tls, ca_file) {
-            (Some(_), _) => config.tls = Some(redis_tls::config(ca_file)?),
-            (None, Some(_)) => {
-                return Err(BusError(
-                    "--redis-ca-file is for TLS: the Redis URL must start with rediss://".into(),
-                ));
-            }
-            (None, None) => {}
-        }
-        let clustered = config.server.is_clustered();
-        let builder = {
-            let mut builder = Builder::from_config(config);
-            builder
-                .with_connection_config(|c| {
-                    c.connection_timeout = COMMAND_TIMEOUT;
-                    c.internal_command_timeout = COMMAND_TIMEOUT;
-                    c.max_command_attempts = 1;
-                    c.unresponsive = UnresponsiveConfig {
-                        max_timeout: Some(UNRESPONSIVE_AFTER),
-                        interval: Duration::from_millis(500),
-                    };
-                })
-                .with_performance_config(|p| {
-                    p.default_command_timeout = COMMAND_TIMEOUT;
-                    p.broadcast_channel_capacity = RECEIVE_BUFFER;
-                })
-                .set_policy(ReconnectPolicy::new_exponential(0, 100, 1_000, 2));
-            builder
-        };
+        let mut builder = crate::redis_client::builder(url, ca_file).map_err(BusError)?;
+        builder.with_performance_config(|p| p.broadcast_channel_capacity = RECEIVE_BUFFER);
+        let clustered = builder
+            .get_config()
+            .is_some_and(|c| c.server.is_clustered());
         let publisher = builder.build().map_err(bus_error)?;
         let subscriber = builder.build_subscriber_client().map_err(bus_error)?;
         let bus = Arc::new(Self {

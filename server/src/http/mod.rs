@@ -57,6 +57,13 @@ pub(crate) fn admin_router(app: AppState) -> Router {
     layered(internal_routes().fallback(not_here), app)
 }
 
+/// The routes of `votewire worker`: health, `/metrics` and `/api/cluster`; a worker
+/// serves no votes and no pages.
+pub(crate) fn worker_router(app: AppState) -> Router {
+    let routes = health::routes().merge(internal_routes());
+    layered(routes.fallback(not_here), app)
+}
+
 /// What shows the node's internals: its counters, and the other nodes' addresses.
 fn internal_routes() -> Router<AppState> {
     metrics::routes().merge(health::cluster_routes())

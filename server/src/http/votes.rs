@@ -2,10 +2,12 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use votewire_proto::{
-    CastVote, ErrorBody, ErrorCode, PollId, VoteReceipt, VoteResponse, WithdrawResponse,
+    CastVote, ErrorBody, ErrorCode, PollId, VoteAccepted, VoteReceipt, VoteResponse,
+    WithdrawResponse,
 };
 
 use super::credentials;
@@ -30,6 +32,7 @@ pub(super) fn routes() -> Router<AppState> {
         `Authorization: Voter <voter_token>`, issued by `POST /api/voters`; a vote names an existing \
         voter, so a request with neither is refused (401 `voter_required`) and counts nothing.",
     responses((status = 200, description = "The vote as committed and the tally right after", body = VoteResponse),
+        (status = 202, description = "`--ingest stream`: the vote is recorded and will be counted", body = VoteAccepted),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -42,7 +45,7 @@ async fn cast_vote(
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     Json(body): Json<CastVote>,
-) -> Result<axum::Json<VoteResponse>, Refusal> {
+) -> Result<Response, Refusal> {
     let voter = required_voter(&headers, &app, "voting")?;
     let ballot = Ballot {
         voter: voter.id.clone(),
@@ -54,6 +57,9 @@ async fn cast_vote(
             invite: body.invite.as_deref().map(invite_digest),
         },
     };
+    if let Some(ingest) = &app.ingest {
+        return accepted(ingest.record(poll, ballot).await?);
+    }
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
     let receipt = VoteReceipt {
         poll,
@@ -67,7 +73,13 @@ async fn cast_vote(
     Ok(axum::Json(VoteResponse {
         vote: receipt,
         tally: outcome.tally,
-    }))
+    })
+    .into_response())
+}
+
+/// The 202 of a vote or withdrawal recorded in the ingest stream.
+fn accepted(receipt: VoteAccepted) -> Result<Response, Refusal> {
+    Ok((StatusCode::ACCEPTED, axum::Json(receipt)).into_response())
 }
 
 /// `DELETE /api/polls/{id}/votes` query string.
@@ -83,6 +95,7 @@ struct WithdrawParams {
 #[utoipa::path(delete, path = "/api/polls/{id}/votes", tag = "votes",
     params(("id" = PollId, Path, description = "poll id"), WithdrawParams),
     responses((status = 200, description = "Whether a vote was withdrawn, and the tally right after", body = WithdrawResponse),
+        (status = 202, description = "`--ingest stream`: the withdrawal is recorded and will be counted", body = VoteAccepted),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -92,7 +105,7 @@ async fn withdraw_vote(
     PollPath(poll): PollPath,
     Query(params): Query<WithdrawParams>,
     headers: HeaderMap,
-) -> Result<axum::Json<WithdrawResponse>, Refusal> {
+) -> Result<Response, Refusal> {
     let voter = required_voter(&headers, &app, "withdrawing")?;
     let ballot = Ballot {
         voter: voter.id,
@@ -101,6 +114,9 @@ async fn withdraw_vote(
         entry: None,
         admission: Admission::default(),
     };
+    if let Some(ingest) = &app.ingest {
+        return accepted(ingest.record(poll, ballot).await?);
+    }
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
     Ok(axum::Json(WithdrawResponse {
         poll,
@@ -109,7 +125,8 @@ async fn withdraw_vote(
         choice: outcome.ballot.choice,
         node: app.settings.node_id.clone(),
         tally: outcome.tally,
-    }))
+    })
+    .into_response())
 }
 
 /// The voter of the request. A vote never mints one: a script looping on a vote with

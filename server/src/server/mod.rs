@@ -21,10 +21,12 @@ use tokio::net::{TcpListener, TcpSocket};
 
 use crate::abuse::Abuse;
 use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
+use crate::ingest::Ingest;
+use crate::ingest::worker::{self, WorkerCounts};
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
 use crate::sessions::Sessions;
-use crate::settings::Settings;
+use crate::settings::{IngestMode, Settings};
 use crate::shutdown::Shutdown;
 use crate::state::{App, AppState};
 use crate::store::{self, Backend, ReplicatedStore, Store};
@@ -60,6 +62,16 @@ impl std::error::Error for StartError {}
 pub struct Node {
     state: AppState,
     tasks: Tasks,
+    role: Role,
+}
+
+/// What a process built by [`Node::build`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `votewire serve`: the API, the WebSocket and the web client.
+    Serve,
+    /// `votewire worker`: commits the ingest streams' votes; serves health and metrics.
+    Work,
 }
 
 impl Node {
@@ -67,6 +79,15 @@ impl Node {
     /// (over Redis when `settings.redis_url` is set, else alone), and starts the
     /// background tasks, which end when `shutdown` fires.
     pub async fn build(settings: Settings, shutdown: Shutdown) -> Result<Self, StartError> {
+        Self::build_as(Role::Serve, settings, shutdown).await
+    }
+
+    /// [`Node::build`] for `role`: a worker also starts a consumer per ingest stream.
+    pub async fn build_as(
+        role: Role,
+        settings: Settings,
+        shutdown: Shutdown,
+    ) -> Result<Self, StartError> {
         let mut tasks = Tasks::default();
         let primary = waiting::open_database(&settings.database_url, &shutdown).await?;
         primary
@@ -116,6 +137,37 @@ impl Node {
             fanout.clone(),
             settings.limits.vote_batch_max,
         );
+        // A worker measures the backlog too: it is the worker's lag.
+        let stream = settings.ingest.mode == IngestMode::Stream || role == Role::Work;
+        let ingest = match &settings.redis_url {
+            Some(url) if stream => {
+                let (ingest, measuring) = Ingest::connect(
+                    url,
+                    settings.redis_ca_file.as_deref(),
+                    node.clone(),
+                    settings.ingest.clone(),
+                    store.clone(),
+                    shutdown.clone(),
+                )
+                .map_err(|e| StartError(format!("cannot set up the ingest stream: {e}")))?;
+                tasks.spawn("ingest backlog", measuring);
+                Some(ingest)
+            }
+            _ => None,
+        };
+        let worker = match role {
+            Role::Serve => None,
+            Role::Work => {
+                let counts = Arc::new(WorkerCounts::default());
+                let consumers =
+                    worker::consumers(&settings, votes.clone(), counts.clone(), &shutdown)
+                        .map_err(|e| StartError(format!("cannot set up the ingest worker: {e}")))?;
+                for consumer in consumers {
+                    tasks.spawn("ingest consumer", consumer);
+                }
+                Some(counts)
+            }
+        };
         let watch = Watch::new(store.clone(), fanout.clone());
         tasks.spawn("resync", watch.clone().resync_after_gaps(shutdown.clone()));
         if !settings.anti_entropy.is_zero() {
@@ -149,6 +201,8 @@ impl Node {
             store,
             replicas,
             votes,
+            ingest,
+            worker,
             watch,
             fanout,
             presence,
@@ -158,7 +212,7 @@ impl Node {
             requests: RouteLatencies::default(),
             abuse,
         });
-        Ok(Self { state, tasks })
+        Ok(Self { state, tasks, role })
     }
 
     /// Serves the node on `listener` until its shutdown fires, then drains: in-flight
@@ -178,7 +232,11 @@ impl Node {
         listener: TcpListener,
         admin: Option<TcpListener>,
     ) -> std::io::Result<()> {
-        let Self { state, mut tasks } = self;
+        let Self {
+            state,
+            mut tasks,
+            role,
+        } = self;
         if let Ok(address) = listener.local_addr() {
             state.presence.serving_on(address);
         }
@@ -189,7 +247,10 @@ impl Node {
             capped_by: None,
         };
         let shutdown = state.shutdown.clone();
-        let router = crate::http::router(state.clone(), admin.is_none());
+        let router = match role {
+            Role::Serve => crate::http::router(state.clone(), admin.is_none()),
+            Role::Work => crate::http::worker_router(state.clone()),
+        };
         let capped = Connections {
             capped_by: Some(state.abuse.clone()),
             ..connections.clone()

@@ -27,6 +27,7 @@ async fn postgres() -> TestDatabase {
 }
 
 mod healing;
+mod ingest;
 mod redis_cluster;
 
 /// The shipped anti-entropy interval, for tests not about it.

@@ -20,7 +20,7 @@ export type NodeId = string;
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
-export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "internal";
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
 
 /**
  * The code and words of an error.
@@ -322,6 +322,37 @@ vote: VoteReceipt,
  * The tally right after the commit.
  */
 tally: Tally, };
+
+/**
+ * `202` answer to a vote or a withdrawal on a node in stream ingest mode: the vote
+ * is recorded (in a Redis Stream that Redis keeps on disk) and a worker will count
+ * it. An update of the poll carries it once it is counted; a vote the database
+ * refuses then (the poll closed meanwhile) reaches the voter's sockets as a
+ * `rejected` message.
+ */
+
+export type VoteAccepted = { 
+/**
+ * The vote's entry in the ingest stream, `<milliseconds>-<n>`: later entries of a
+ * poll are counted after earlier ones.
+ */
+stream_id: string, 
+/**
+ * The poll voted in.
+ */
+poll: PollId, 
+/**
+ * The option asked for; `null` for a withdrawal.
+ */
+option: number | null, 
+/**
+ * The `seq` the request carried.
+ */
+seq: number | null, 
+/**
+ * The node that recorded the vote.
+ */
+node: NodeId, };
 
 /**
  * `200` answer to `DELETE /api/polls/{id}/votes`.

@@ -20,6 +20,8 @@ use crate::state::AppState;
 use crate::store::{Fallbacks, ReplicaHealth, ReplicaState};
 use crate::votes::VoteCounts;
 
+mod ingest;
+
 /// The metrics route.
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
@@ -47,6 +49,7 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         rate_limited: app.abuse.refusals().collect(),
         readiness: readiness::assess(&app).await.level,
         repairs: app.watch.repairs(),
+        ingest: ingest::Ingested::read(&app),
         process: metrics_process::collector::collect(),
     };
     (
@@ -73,6 +76,8 @@ struct Readings<'a> {
     readiness: Level,
     /// Rooms the anti-entropy loop found behind the database and refreshed.
     repairs: u64,
+    /// The ingest stream, in `--ingest stream` mode and in a worker.
+    ingest: ingest::Ingested<'a>,
     /// CPU, memory, file descriptors and threads of this process.
     process: ProcessMetrics,
 }
@@ -184,12 +189,13 @@ fn render(r: &Readings<'_>) -> String {
         "HTTP request latency by route and status class.",
         r.requests,
     );
+    r.ingest.render(&mut out);
     render_process(&mut out, &r.process);
     out.finish()
 }
 
 /// One label, as [`Exposition`]'s families take them.
-fn label(name: &'static str, value: &str) -> Vec<(&'static str, String)> {
+pub(super) fn label(name: &'static str, value: &str) -> Vec<(&'static str, String)> {
     vec![(name, value.to_owned())]
 }
 
@@ -294,6 +300,8 @@ mod tests {
         votes.changed.store(7, Relaxed);
         let requests = RouteLatencies::default();
         requests.observe("/api/polls", 201, Duration::from_millis(1));
+        let worker = crate::ingest::worker::WorkerCounts::default();
+        worker.committed.store(9, Relaxed);
         let readings = Readings {
             sockets: 2,
             subscriptions: 5,
@@ -319,6 +327,10 @@ mod tests {
             rate_limited: vec![("voters", 3), ("connections_per_address", 1)],
             readiness: Level::Degraded,
             repairs: 2,
+            ingest: ingest::Ingested {
+                stream: None,
+                worker: Some(&worker),
+            },
             process: ProcessMetrics {
                 cpu_seconds_total: Some(1.5),
                 open_fds: Some(12),
@@ -346,11 +358,16 @@ mod tests {
             "votewire_readiness{state=\"ready\"} 0",
             "votewire_readiness{state=\"degraded\"} 1",
             "votewire_anti_entropy_repairs_total 2",
+            "votewire_ingest_worker_votes_total{result=\"committed\"} 9",
             "process_cpu_seconds_total 1.5",
             "process_open_fds 12",
             "votewire_build_info{version=",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");
         }
+        assert!(
+            !text.contains("votewire_ingest_backlog"),
+            "no stream, no backlog"
+        );
     }
 }
