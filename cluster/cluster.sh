@@ -3,8 +3,11 @@
 #   Redis (pub/sub fan-out), MariaDB primary + 2 GTID replicas (default) or PostgreSQL
 #   primary + 2 streaming replicas, 3 votewire nodes, and nginx in front of them.
 #
-#   cluster/cluster.sh up [--db mariadb|postgres] [--redis single|cluster] [--build]
+#   cluster/cluster.sh up [--db mariadb|postgres] [--redis single|cluster]
+#                         [--ingest direct|stream] [--build]
 #                                                start it all, or repair what stopped
+#                                                (--ingest stream: nodes answer 202 and
+#                                                two workers commit the votes)
 #   cluster/cluster.sh status                    each part: port, PID, health (exit 1 if one is down)
 #   cluster/cluster.sh logs [PART] [-f]          the last lines of each log (PART: a name or prefix)
 #   cluster/cluster.sh down [--purge]            stop every part by PID (--purge: delete the data)
@@ -22,6 +25,8 @@
 #   VOTEWIRE_CLUSTER_NODE_PORT    first node; the others follow   (18081)
 #   VOTEWIRE_CLUSTER_ADMIN_PORT   first node's --admin-listen (/metrics, /api/cluster);
 #                                 the others follow              (node port + 10)
+#   VOTEWIRE_CLUSTER_WORKER_PORT  first worker (--ingest stream); the other follows
+#                                                                 (node port + 20)
 #   VOTEWIRE_CLUSTER_REDIS_PORT   Redis; a Redis Cluster's six servers take it and the
 #                                 five ports after it             (16379)
 #   VOTEWIRE_CLUSTER_MARIADB_PORT MariaDB primary; replicas +1, +2 (13306)
@@ -31,8 +36,11 @@
 #   VOTEWIRE_CLUSTER_REDIS        single or cluster when --redis is not given (the
 #                                 running cluster's, else single): one Redis, or a Redis
 #                                 Cluster of three masters with a replica each
+#   VOTEWIRE_CLUSTER_INGEST       direct or stream when --ingest is not given (the
+#                                 running cluster's, else direct)
 #   VOTEWIRE_CLUSTER_TIMEOUT      seconds each part may take to become ready (60)
 #   VOTEWIRE_CLUSTER_NODE_ARGS    extra arguments for every node, e.g. "--tick-ms 20"
+#   VOTEWIRE_CLUSTER_WORKER_ARGS  extra arguments for every worker
 #   VOTEWIRE_CLUSTER_REDIS_PASSWORD  Redis's requirepass        (votewire-redis-secret)
 #   VOTEWIRE_CLUSTER_DB_PASSWORD  the nodes' database password    (votewire-db-secret)
 #   VOTEWIRE_CLUSTER_DRAIN_SECS   the nodes' --drain-secs (3: `down` stays quick)
@@ -45,6 +53,7 @@ DIR=${VOTEWIRE_CLUSTER_DIR:-$REPO/.cluster}
 HTTP_PORT=${VOTEWIRE_CLUSTER_HTTP_PORT:-8080}
 NODE_PORT=${VOTEWIRE_CLUSTER_NODE_PORT:-18081}
 ADMIN_PORT=${VOTEWIRE_CLUSTER_ADMIN_PORT:-$((NODE_PORT + 10))}
+WORKER_PORT=${VOTEWIRE_CLUSTER_WORKER_PORT:-$((NODE_PORT + 20))}
 REDIS_PORT=${VOTEWIRE_CLUSTER_REDIS_PORT:-16379}
 MARIADB_PORT=${VOTEWIRE_CLUSTER_MARIADB_PORT:-13306}
 POSTGRES_PORT=${VOTEWIRE_CLUSTER_POSTGRES_PORT:-15432}
@@ -68,7 +77,7 @@ NAME=cluster.sh
 # APT_UPDATED); the command below does the work.
 #   common.sh    the settings file, messages; starting, finding, waiting for, stopping parts
 #   tools.sh     packages, the votewire binary, the shared signing key
-#   redis.sh, mariadb.sh, postgres.sh, nodes.sh, nginx.sh    one part each
+#   redis.sh, mariadb.sh, postgres.sh, nodes.sh, workers.sh, nginx.sh    one part each
 #   commands.sh  up, status, logs, down, check
 LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd)
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -83,6 +92,8 @@ LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd)
 . "$LIB/postgres.sh"
 # shellcheck source=SCRIPTDIR/lib/nodes.sh
 . "$LIB/nodes.sh"
+# shellcheck source=SCRIPTDIR/lib/workers.sh
+. "$LIB/workers.sh"
 # shellcheck source=SCRIPTDIR/lib/nginx.sh
 . "$LIB/nginx.sh"
 # shellcheck source=SCRIPTDIR/lib/commands.sh

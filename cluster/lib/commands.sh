@@ -8,6 +8,7 @@ all_parts() {
     mariadb_parts
     postgres_parts
     for i in $(seq 1 "$NODES"); do echo "node-$i"; done
+    worker_parts
     echo nginx
 }
 
@@ -20,6 +21,11 @@ running_db() {
     return 0
 }
 
+running_ingest() {
+    if is_running worker-1 || is_running worker-2; then echo stream; elif is_running node-1; then ingest_mode; fi
+    return 0
+}
+
 running_redis() {
     if is_running redis; then echo single; elif is_running redis-1; then echo cluster; fi
     return 0
@@ -27,12 +33,15 @@ running_redis() {
 
 cmd_up() {
     local db=${VOTEWIRE_CLUSTER_DB:-} redis=${VOTEWIRE_CLUSTER_REDIS:-} build=0 started=$SECONDS
+    local ingest=${VOTEWIRE_CLUSTER_INGEST:-}
     while [ $# -gt 0 ]; do
         case "$1" in
             --db) db=${2:?--db needs mariadb or postgres}; shift 2 ;;
             --db=*) db=${1#--db=}; shift ;;
             --redis) redis=${2:?--redis needs single or cluster}; shift 2 ;;
             --redis=*) redis=${1#--redis=}; shift ;;
+            --ingest) ingest=${2:?--ingest needs direct or stream}; shift 2 ;;
+            --ingest=*) ingest=${1#--ingest=}; shift ;;
             --build) build=1; shift ;;
             *) die "up: unknown argument '$1' (see '$0 help')" ;;
         esac
@@ -58,6 +67,15 @@ cmd_up() {
     if [ -n "$running" ] && [ "$running" != "$redis" ]; then
         die "the cluster in $DIR runs a $running Redis; run '$(self_cmd) down' before switching to $redis"
     fi
+    [ -n "$ingest" ] || ingest=$(running_ingest)
+    case "${ingest:-direct}" in
+        direct | stream) ingest=${ingest:-direct} ;;
+        *) die "up: --ingest must be direct or stream, not '$ingest'" ;;
+    esac
+    running=$(running_ingest)
+    if [ -n "$running" ] && [ "$running" != "$ingest" ]; then
+        die "the cluster in $DIR takes votes with --ingest $running; run '$(self_cmd) down' before switching to $ingest"
+    fi
 
     ensure_tools "$db"
     mkdir -p "$DIR/run" "$DIR/logs"
@@ -65,6 +83,7 @@ cmd_up() {
     echo "votewire local cluster (cluster/cluster.sh)" >"$DIR/.votewire-cluster"
     echo "$db" >"$DIR/db"
     echo "$redis" >"$DIR/redis-mode"
+    echo "$ingest" >"$DIR/ingest-mode"
     save_settings
     ensure_binary "$build"
     ensure_key
@@ -79,12 +98,17 @@ cmd_up() {
     say "starting $NODES votewire nodes"
     for i in $(seq 1 "$NODES"); do start_node "$i" "$db"; done
     for i in $(seq 1 "$NODES"); do wait_for "node-$i" "GET /readyz answered 200" node_ready "$i"; done
+    if [ "$ingest" = stream ]; then
+        say "starting $WORKERS ingest workers"
+        for i in $(seq 1 "$WORKERS"); do start_worker "$i" "$db"; done
+        for i in $(seq 1 "$WORKERS"); do wait_for "worker-$i" "GET /readyz answered 200" worker_ready "$i"; done
+    fi
 
     say "starting nginx"
     start_nginx
     wait_for nginx "GET /nginx-healthz and /readyz through nginx answered 200" nginx_ready
 
-    say "cluster up in $((SECONDS - started))s ($db)"
+    say "cluster up in $((SECONDS - started))s ($db, --ingest $ingest)"
     print_urls "$db"
 }
 
@@ -92,6 +116,7 @@ print_urls() {
     local db=$1 part
     echo "  web + API   http://127.0.0.1:$HTTP_PORT/   (WebSocket ws://127.0.0.1:$HTTP_PORT/ws)"
     for i in $(seq 1 "$NODES"); do echo "  node-$i      http://127.0.0.1:$(node_port "$i")/"; done
+    for part in $(worker_parts); do echo "  $part    http://127.0.0.1:$(worker_port "${part#worker-}")/metrics"; done
     local redis_at
     redis_at=$(redis_url)
     echo "  redis       ${redis_at//:$REDIS_PASSWORD@/:***@}   (password: VOTEWIRE_CLUSTER_REDIS_PASSWORD)"
@@ -113,6 +138,7 @@ part_health() {
         postgres-primary) psql_at "$part" -d postgres -c 'SELECT 1' ;;
         postgres-replica-*) postgres_replica_ok "$part" ;;
         node-*) node_ready "${part#node-}" ;;
+        worker-*) worker_ready "${part#worker-}" ;;
         nginx) nginx_ready ;;
     esac
 }
@@ -123,6 +149,7 @@ part_port() {
         mariadb-*) mariadb_port "$1" ;;
         postgres-*) postgres_port "$1" ;;
         node-*) node_port "${1#node-}" ;;
+        worker-*) worker_port "${1#worker-}" ;;
         nginx) echo "$HTTP_PORT" ;;
     esac
 }
@@ -186,7 +213,8 @@ cmd_down() {
     local nodes=()
     for i in $(seq 1 "$NODES"); do nodes+=("node-$i"); done
     stop_parts TERM 10 nginx
-    stop_parts TERM $((DRAIN_SECS + 10)) "${nodes[@]}"
+    # shellcheck disable=SC2046 # part names are single words
+    stop_parts TERM $((DRAIN_SECS + 10)) "${nodes[@]}" $(worker_parts)
     # shellcheck disable=SC2046 # part names are single words
     stop_parts TERM 30 $(redis_parts) $(mariadb_parts)
     # shellcheck disable=SC2046

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by cluster.sh: the votewire nodes. Each gets the primary, every replica and
-# Redis (VOTEWIRE_DATABASE_URL, _REPLICA_URLS, _REDIS_URL), and signs tokens with the
+# Redis (VOTEWIRE_DATABASE_URL, _REPLICA_URLS, _REDIS_URL), the ingest mode
+# (VOTEWIRE_INGEST: direct, or stream with workers.sh's workers), and signs tokens with the
 # shared key. The
 # nodes trust loopback as a proxy (--trusted-proxy): nginx reaches them from 127.0.0.1 and
 # appends the client it saw to X-Forwarded-For, which the abuse limits then count against.
@@ -36,7 +37,8 @@ start_node() {
     done
     (
         IFS=,
-        export VOTEWIRE_DATABASE_URL VOTEWIRE_REPLICA_URLS VOTEWIRE_REDIS_URL
+        export VOTEWIRE_DATABASE_URL VOTEWIRE_REPLICA_URLS VOTEWIRE_REDIS_URL VOTEWIRE_INGEST
+        VOTEWIRE_INGEST=$(ingest_mode)
         VOTEWIRE_DATABASE_URL=$("${db}_url" "$primary")
         VOTEWIRE_REPLICA_URLS="${replicas[*]}"
         VOTEWIRE_REDIS_URL=$(redis_url)

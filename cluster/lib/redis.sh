@@ -1,6 +1,9 @@
 # shellcheck shell=bash
-# Sourced by cluster.sh: Redis, which carries the live updates between the nodes (pub/sub
-# only, so no persistence: nothing on disk to slow start or stop), with a password.
+# Sourced by cluster.sh: Redis, which carries the live updates between the nodes and, with
+# `up --ingest stream`, the votes waiting to be committed, with a password. Redis keeps
+# what it acknowledged: AOF with `appendfsync everysec` (a Redis process killed loses
+# nothing it answered, the kernel has it; a machine that loses power loses up to the last
+# second; `always` would lose nothing, at a disk flush per write).
 # Either one server (`redis`, the default) or, with `up --redis cluster`, a Redis Cluster
 # of three masters with a replica each (`redis-1` to `redis-6`, on REDIS_PORT and the
 # five ports after it; each also uses its port + 10000 for the cluster bus), which the
@@ -47,7 +50,8 @@ protected-mode yes
 daemonize no
 dir $DIR/$part
 save ""
-appendonly no
+appendonly yes
+appendfsync everysec
 maxclients 10000
 requirepass $REDIS_PASSWORD
 proc-title-template "{title} {listen-addr} {config-file}"

@@ -78,6 +78,12 @@ impl RouteLatencies {
     }
 }
 
+/// A help text as the registry wants it: without its final period, which
+/// prometheus-client adds (a help text written as a sentence would end in "..").
+fn sentence(help: &str) -> &str {
+    help.strip_suffix('.').unwrap_or(help)
+}
+
 /// Labels of a sample as `(name, value)` pairs.
 type Labels = Vec<(&'static str, String)>;
 
@@ -92,7 +98,7 @@ impl Exposition {
     pub(crate) fn gauge(&mut self, name: &str, help: &str, value: i64) {
         let gauge = Gauge::<i64>::default();
         gauge.set(value);
-        self.registry.register(name, help, gauge);
+        self.registry.register(name, sentence(help), gauge);
     }
 
     /// A gauge of one unlabelled sample, in seconds, bytes or another unit with a
@@ -100,7 +106,7 @@ impl Exposition {
     pub(crate) fn gauge_f64(&mut self, name: &str, help: &str, value: f64) {
         let gauge = Gauge::<f64, AtomicU64>::default();
         gauge.set(value);
-        self.registry.register(name, help, gauge);
+        self.registry.register(name, sentence(help), gauge);
     }
 
     /// A gauge family: one sample per set of labels.
@@ -109,21 +115,21 @@ impl Exposition {
         for (labels, value) in samples {
             family.get_or_create(&labels).set(value);
         }
-        self.registry.register(name, help, family);
+        self.registry.register(name, sentence(help), family);
     }
 
     /// A counter of one unlabelled sample; `name` without `_total`, which the format adds.
     pub(crate) fn counter(&mut self, name: &str, help: &str, value: u64) {
         let counter = Counter::<u64>::default();
         counter.inc_by(value);
-        self.registry.register(name, help, counter);
+        self.registry.register(name, sentence(help), counter);
     }
 
     /// A counter whose value has a fraction (CPU seconds).
     pub(crate) fn counter_f64(&mut self, name: &str, help: &str, value: f64) {
         let counter = Counter::<f64, AtomicU64>::default();
         counter.inc_by(value);
-        self.registry.register(name, help, counter);
+        self.registry.register(name, sentence(help), counter);
     }
 
     /// A counter family: one sample per set of labels; `name` without `_total`.
@@ -132,17 +138,19 @@ impl Exposition {
         for (labels, value) in samples {
             family.get_or_create(&labels).inc_by(value);
         }
-        self.registry.register(name, help, family);
+        self.registry.register(name, sentence(help), family);
     }
 
     /// A histogram its owner keeps.
     pub(crate) fn histogram(&mut self, name: &str, help: &str, histogram: &Histogram) {
-        self.registry.register(name, help, histogram.0.clone());
+        self.registry
+            .register(name, sentence(help), histogram.0.clone());
     }
 
     /// Every route's latency histogram, labelled by route and status class.
     pub(crate) fn route_latencies(&mut self, name: &str, help: &str, latencies: &RouteLatencies) {
-        self.registry.register(name, help, latencies.0.clone());
+        self.registry
+            .register(name, sentence(help), latencies.0.clone());
     }
 
     /// The text, in the OpenMetrics format.

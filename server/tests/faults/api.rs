@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use votewire_proto::{PollView, Tally, VoteResponse};
+use votewire_proto::{PollView, Tally, VoteAccepted, VoteResponse};
 use votewire_testkit::Client;
 
 /// Longest one request may take. A vote with the primary down takes up to 3 tries of a
@@ -33,6 +33,8 @@ impl Deref for Api {
 pub enum VoteResult {
     /// 200: the vote is committed.
     Acked(VoteResponse),
+    /// 202 (`--ingest stream`): the vote is recorded, a worker will commit it.
+    Accepted(VoteAccepted),
     /// Another status, with the error code of the body when there is one.
     Refused { status: u16, code: String },
     /// No answer (connection error, timeout).
@@ -44,6 +46,7 @@ impl VoteResult {
     pub fn label(&self) -> String {
         match self {
             VoteResult::Acked(_) => "200".into(),
+            VoteResult::Accepted(_) => "202".into(),
             VoteResult::Refused { status, code } => format!("{status} {code}"),
             VoteResult::Failed(_) => "no answer".into(),
         }
@@ -196,6 +199,13 @@ impl Api {
                 voter.acked = Some(option);
                 voter.pending.clear();
             }
+            // Recorded in its poll's stream after every earlier vote of this voter: it
+            // stands once committed, unless a later one does.
+            VoteResult::Accepted(receipt) => {
+                assert_eq!(receipt.option, Some(option), "the receipt names the option");
+                voter.acked = Some(option);
+                voter.pending.clear();
+            }
             _ => voter.pending.push(option),
         }
         result
@@ -237,6 +247,11 @@ impl Api {
             match serde_json::from_slice::<VoteResponse>(&body) {
                 Ok(vote) => VoteResult::Acked(vote),
                 Err(e) => panic!("a 200 vote answer that is no VoteResponse ({e}): {body:?}"),
+            }
+        } else if status == 202 {
+            match serde_json::from_slice::<VoteAccepted>(&body) {
+                Ok(receipt) => VoteResult::Accepted(receipt),
+                Err(e) => panic!("a 202 vote answer that is no VoteAccepted ({e}): {body:?}"),
             }
         } else {
             let code = serde_json::from_slice::<Value>(&body)

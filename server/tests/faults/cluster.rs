@@ -47,7 +47,7 @@ pub const REDIS_PASSWORD: &str = "faults-redis-pw-7f3a";
 const DB_PASSWORD: &str = "faults-db-pw-91c2";
 /// Every password the cluster's parts are given (with cluster.sh's replication account's):
 /// none may appear in any of their logs.
-const SECRETS: [&str; 3] = [REDIS_PASSWORD, DB_PASSWORD, "votewire-repl"];
+pub const SECRETS: [&str; 3] = [REDIS_PASSWORD, DB_PASSWORD, "votewire-repl"];
 const PORTS_PER_BLOCK: u16 = 20;
 
 /// The ports of one cluster.
@@ -94,6 +94,8 @@ fn script() -> PathBuf {
 pub struct Cluster {
     pub db: Db,
     pub redis: Redis,
+    /// `--ingest stream`, with two workers (on the ports a Redis Cluster would take).
+    pub stream: bool,
     pub ports: Ports,
     name: String,
     // Declared last: dropped (deleted) after `Drop::drop` has stopped everything in it.
@@ -104,6 +106,15 @@ impl Cluster {
     /// Starts a cluster for scenario `k` (its port block) on `db`, waiting until every part
     /// works (what `cluster.sh up` waits for).
     pub async fn up(name: &str, k: u16, db: Db, redis: Redis) -> Cluster {
+        Self::start(name, k, db, redis, false).await
+    }
+
+    /// [`Cluster::up`] with `--ingest stream` and two workers, on one Redis.
+    pub async fn up_streamed(name: &str, k: u16, db: Db) -> Cluster {
+        Self::start(name, k, db, Redis::Single, true).await
+    }
+
+    async fn start(name: &str, k: u16, db: Db, redis: Redis, stream: bool) -> Cluster {
         let dir = TempDir::new(&format!("faults-{name}"));
         {
             use std::os::unix::fs::PermissionsExt;
@@ -112,6 +123,7 @@ impl Cluster {
         let cluster = Cluster {
             db,
             redis,
+            stream,
             ports: Ports::block(k, redis),
             name: name.to_owned(),
             dir,
@@ -135,7 +147,7 @@ impl Cluster {
 
     /// `cluster.sh` for this cluster: our folder, ports and binary, and none of the
     /// caller's other VOTEWIRE_* settings (they would reach the nodes).
-    fn command(&self, args: &[&str]) -> StdCommand {
+    pub fn command(&self, args: &[&str]) -> StdCommand {
         let mut command = StdCommand::new("bash");
         command.arg(script()).args(args);
         for (key, _) in std::env::vars_os() {
@@ -153,6 +165,12 @@ impl Cluster {
             .env("VOTEWIRE_CLUSTER_HTTP_PORT", p.http.to_string())
             .env("VOTEWIRE_CLUSTER_NODE_PORT", p.node.to_string())
             .env("VOTEWIRE_CLUSTER_REDIS_PORT", p.redis.to_string())
+            .env("VOTEWIRE_CLUSTER_WORKER_PORT", (p.http + 14).to_string())
+            // A dead worker's votes are claimed after 3 s, not the shipped 15 s.
+            .env(
+                "VOTEWIRE_CLUSTER_WORKER_ARGS",
+                "--ingest-claim-idle-ms 3000",
+            )
             .env("VOTEWIRE_CLUSTER_MARIADB_PORT", p.mariadb.to_string())
             .env("VOTEWIRE_CLUSTER_POSTGRES_PORT", p.postgres.to_string())
             .env("VOTEWIRE_CLUSTER_TIMEOUT", "60")
@@ -168,15 +186,24 @@ impl Cluster {
         command
     }
 
-    /// `cluster.sh up --db <db> --redis <kind>`: starts what is not running and waits
+    /// `cluster.sh up --db <db> --redis <kind> --ingest <mode>`: starts what is not running and waits
     /// until it all works.
     pub async fn cluster_up(&self) {
         let redis = match self.redis {
             Redis::Single => "single",
             Redis::Cluster => "cluster",
         };
-        let mut command =
-            Command::from(self.command(&["up", "--db", self.db.name(), "--redis", redis]));
+        let ingest = if self.stream { "stream" } else { "direct" };
+        let args = [
+            "up",
+            "--db",
+            self.db.name(),
+            "--redis",
+            redis,
+            "--ingest",
+            ingest,
+        ];
+        let mut command = Command::from(self.command(&args));
         command.kill_on_drop(true);
         let output = tokio::time::timeout(Duration::from_secs(180), command.output())
             .await
@@ -199,40 +226,6 @@ impl Cluster {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-    }
-
-    /// The last lines of the logs of the parts whose names start with `part`.
-    pub fn logs(&self, part: &str, lines: u32) -> String {
-        let output = self
-            .command(&["logs", part])
-            .env("LINES_SHOWN", lines.to_string())
-            .output();
-        match output {
-            Ok(o) => format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            ),
-            Err(e) => format!("cannot run cluster.sh logs: {e}"),
-        }
-    }
-
-    /// Every line of every part's log (`logs/*.log`) that holds one of [`SECRETS`],
-    /// named by its file.
-    pub fn secrets_in_logs(&self) -> Vec<String> {
-        let logs = std::fs::read_dir(self.dir().join("logs")).expect("cluster.sh keeps logs");
-        let mut leaks = Vec::new();
-        for log in logs {
-            let path = log.expect("a readable folder").path();
-            let text = std::fs::read(&path).expect("a readable log");
-            let file = path.file_name().unwrap_or_default().to_string_lossy();
-            for line in String::from_utf8_lossy(&text).lines() {
-                if SECRETS.iter().any(|secret| line.contains(secret)) {
-                    leaks.push(format!("{file}: {line}"));
-                }
-            }
-        }
-        leaks
     }
 
     pub fn nginx_url(&self) -> String {

@@ -16,7 +16,7 @@ use crate::api::{Api, VoteResult, Voter};
 pub struct LoadStats {
     pub sent: u64,
     pub acked: u64,
-    /// Outcomes other than 200, by label.
+    /// Outcomes other than 200 (or 202 with `--ingest stream`), by label.
     pub other: BTreeMap<String, u64>,
     /// The first few of those, in words.
     pub examples: Vec<String>,
@@ -71,9 +71,14 @@ impl Load {
                         stats.send_modify(|s| {
                             s.sent += 1;
                             s.slowest = s.slowest.max(took);
-                            if let VoteResult::Acked(response) = &result {
+                            let node = match &result {
+                                VoteResult::Acked(response) => Some(&response.vote.node),
+                                VoteResult::Accepted(receipt) => Some(&receipt.node),
+                                _ => None,
+                            };
+                            if let Some(node) = node {
                                 s.acked += 1;
-                                *s.by_node.entry(response.vote.node.to_string()).or_default() += 1;
+                                *s.by_node.entry(node.to_string()).or_default() += 1;
                             } else {
                                 *s.other.entry(result.label()).or_default() += 1;
                                 if s.examples.len() < 5 {

@@ -6,7 +6,7 @@
 //!
 //! The scenarios run one at a time (a global lock): each cluster is eight processes on a
 //! machine that may have two cores. `VOTEWIRE_TEST_EXTERNAL=0` skips them all;
-//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19259, 20 per scenario);
+//! `VOTEWIRE_FAULTS_PORT_BASE` moves their ports (default 19000-19319, 20 per scenario);
 //! `VOTEWIRE_FAULTS_VERBOSE=1` prints what each `cluster.sh up` said;
 //! `VOTEWIRE_FAULTS_LOGS=<folder>` keeps every part's log there (a failure prints the end
 //! of the nodes' and nginx's logs anyway).
@@ -22,6 +22,7 @@ mod api;
 mod checker;
 mod cluster;
 mod load;
+mod logs;
 mod redis_tools;
 mod scenarios;
 mod watcher;
@@ -136,7 +137,7 @@ async fn s7_a_rolling_restart_under_steady_voting_fails_no_vote() {
 async fn s8_answers_lost_after_the_commit_and_a_killed_node_never_count_twice() {
     run(
         "s8-lost-answers",
-        scenarios::lost_answers("s8-lost-answers", 8),
+        scenarios::lost_answers("s8-lost-answers", 8, false),
     )
     .await;
 }
@@ -173,6 +174,33 @@ async fn s12_a_redis_cluster_master_fails_over_twice_under_voting() {
     run(
         "s12-redis-cluster-failover",
         scenarios::cluster_failover("s12-redis-cluster-failover", 12),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s13_stream_ingest_a_worker_killed_and_the_primary_down_for_30_s_lose_nothing() {
+    run(
+        "s13-ingest-primary-down",
+        scenarios::ingest_primary_down("s13-ingest-primary-down", 13),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s14_stream_ingest_answers_lost_after_the_xadd_and_a_killed_node_never_count_twice() {
+    run(
+        "s14-ingest-lost-answers",
+        scenarios::lost_answers("s14-ingest-lost-answers", 14, true),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s15_stream_ingest_redis_killed_and_restarted_from_its_aof_loses_no_accepted_vote() {
+    run(
+        "s15-ingest-redis-restarted",
+        scenarios::ingest_redis_restarted("s15-ingest-redis-restarted", 15),
     )
     .await;
 }

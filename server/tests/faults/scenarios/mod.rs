@@ -2,6 +2,7 @@
 //! [`checker::check`]. This file has what they share: a cluster with one open poll.
 
 mod databases;
+mod ingest;
 mod nodes;
 mod redis;
 mod redis_cluster;
@@ -10,6 +11,7 @@ mod retries;
 mod traffic;
 
 pub use databases::{primary_down, replica_down};
+pub use ingest::{ingest_primary_down, ingest_redis_restarted};
 pub use nodes::{node_killed, rolling_restart};
 pub use redis::redis_down;
 pub use redis_cluster::cluster_failover;
@@ -48,7 +50,15 @@ async fn setup(name: &'static str, k: u16, db: Db) -> Setup {
 }
 
 async fn setup_on(name: &'static str, k: u16, db: Db, redis: Redis) -> Setup {
-    let cluster = Cluster::up(name, k, db, redis).await;
+    with_poll(name, Cluster::up(name, k, db, redis).await).await
+}
+
+/// A cluster whose nodes take votes with `--ingest stream`, and its two workers.
+async fn setup_streamed(name: &'static str, k: u16, db: Db) -> Setup {
+    with_poll(name, Cluster::up_streamed(name, k, db).await).await
+}
+
+async fn with_poll(name: &'static str, cluster: Cluster) -> Setup {
     let nginx = Api::new(&cluster.nginx_url());
     let nodes = cluster.node_apis();
     let poll = nginx.create_poll_with(name, OPTIONS).await;
@@ -148,6 +158,16 @@ impl Setup {
         })
         .await;
         started.elapsed()
+    }
+
+    /// With `--ingest stream`: waits until no vote waits in the streams (every node's
+    /// `votewire_ingest_backlog` is 0), i.e. the workers committed or refused them all.
+    async fn await_drained(&self, within: Duration) -> Duration {
+        let took = self
+            .await_metric("votewire_ingest_backlog", 0.0, within)
+            .await;
+        eprintln!("[{}] the ingest streams drained in {took:.1?}", self.name);
+        took
     }
 
     /// `voters` new voters voting through nginx, each every `pace`, until the scenario

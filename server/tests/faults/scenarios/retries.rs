@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use votewire_testkit::client::eventually;
 use votewire_testkit::lossy::LossyProxy;
 
-use super::{OPTIONS, setup};
+use super::{OPTIONS, Setup, setup, setup_streamed};
 use crate::api::{Api, VoteResult, Voter};
 use crate::cluster::Db;
 use crate::load::Rng;
@@ -32,9 +32,15 @@ const TRIES: u32 = 200;
 /// Idempotency-Key, retried likewise. Then: every acknowledgement names the choice it
 /// asked for, the recount equals each voter's last acknowledged choice (no voter has an
 /// unanswered attempt left), every key made exactly one poll, and the shared checker
-/// passes.
-pub async fn lost_answers(name: &'static str, k: u16) {
-    let s = setup(name, k, Db::Mariadb).await;
+/// passes. With `stream` the nodes take votes with `--ingest stream` (the 202 is lost
+/// after the XADD: the retry records the vote again, and it counts once), and the check
+/// waits for the workers to commit everything first.
+pub async fn lost_answers(name: &'static str, k: u16, stream: bool) {
+    let s: Setup = if stream {
+        setup_streamed(name, k, Db::Mariadb).await
+    } else {
+        setup(name, k, Db::Mariadb).await
+    };
     let watchers = s.nginx_watchers(6).await;
     let nginx = s.cluster.nginx_url();
     let target = nginx
@@ -119,12 +125,15 @@ pub async fn lost_answers(name: &'static str, k: u16) {
     .await;
 
     s.cluster.cluster_up().await; // node-2 back, for the baseline counts
+    if stream {
+        s.await_drained(Duration::from_secs(30)).await;
+    }
     s.check(&voters, watchers).await;
 }
 
 /// One voter's choices, each sent with the next `seq` and retried with it until
-/// acknowledged; the acknowledgement must name the choice asked for (a retry of a vote
-/// that did commit is answered as superseded by itself, with the same choice).
+/// acknowledged; a 200 must name the choice asked for (a retry of a vote that did commit
+/// is answered as superseded by itself, with the same choice), a 202 the option.
 async fn choose_in_turn(
     front: &Api,
     poll: &str,
@@ -138,10 +147,11 @@ async fn choose_in_turn(
         let option = rng.below(OPTIONS as u32);
         voter.pending.push(option);
         let mut tries = 0;
-        let response = loop {
+        let choice = loop {
             tries += 1;
             match front.vote_with_seq(poll, &voter.token, option, seq).await {
-                VoteResult::Acked(response) => break response,
+                VoteResult::Acked(response) => break response.vote.choice,
+                VoteResult::Accepted(receipt) => break receipt.option,
                 other => {
                     assert!(
                         tries < TRIES,
@@ -155,7 +165,7 @@ async fn choose_in_turn(
             }
         };
         assert_eq!(
-            response.vote.choice,
+            choice,
             Some(option),
             "voter {} seq {seq}: the acknowledged choice is the one asked for",
             voter.id
