@@ -60,7 +60,7 @@ pub(crate) struct Readiness {
 }
 
 /// Asks each part: the primary (one ping), the replicas' last probes, the bus, the
-/// shutdown.
+/// shutdown, and in `--ingest stream` mode the votes waiting in the streams.
 pub(crate) async fn assess(app: &App) -> Readiness {
     let draining = app.shutdown.is_draining();
     let primary = app.store.ping().await;
@@ -73,6 +73,8 @@ pub(crate) async fn assess(app: &App) -> Readiness {
         (serving, health.len())
     });
     let bus = app.fanout.bus_connected();
+    // A node in stream mode takes votes without any database: they wait in Redis.
+    let takes_votes_without_database = app.ingest.is_some() && bus;
 
     let level = if draining {
         Level::Draining
@@ -81,6 +83,7 @@ pub(crate) async fn assess(app: &App) -> Readiness {
             (Ok(()), _) if bus => Level::Ready,
             (Ok(()), _) => Level::Degraded,
             (Err(_), Some((serving, _))) if serving > 0 => Level::Degraded,
+            (Err(_), _) if takes_votes_without_database => Level::Degraded,
             (Err(_), _) => Level::Unavailable,
         }
     };
@@ -110,5 +113,14 @@ pub(crate) async fn assess(app: &App) -> Readiness {
             "disconnected: sockets see this node's votes only until it returns".into()
         },
     );
+    if let Some(ingest) = &app.ingest {
+        let (waiting, most) = (ingest.backlog(), ingest.max_backlog());
+        let state = match waiting {
+            0 => "ok".into(),
+            n if n >= most => format!("{n} votes waiting, the most allowed: new votes answer 503"),
+            n => format!("{n} votes waiting to be committed"),
+        };
+        check("ingest", state);
+    }
     Readiness { level, checks }
 }

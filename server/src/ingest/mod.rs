@@ -91,6 +91,11 @@ impl Ingest {
         self.backlog.load(Relaxed)
     }
 
+    /// Votes waiting above which new ones are refused (`--ingest-max-backlog`).
+    pub(crate) fn max_backlog(&self) -> u64 {
+        self.settings.max_backlog
+    }
+
     /// Votes this node recorded.
     pub(crate) fn accepted(&self) -> u64 {
         self.accepted.load(Relaxed)

@@ -282,3 +282,52 @@ async fn a_voter_changing_a_b_c_quickly_ends_on_c_with_two_workers_taking_one_vo
     assert_eq!(shared.0 + shared.1, 8, "{shared:?}");
     streamed.stop(vec![first, second]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_backlog_refuses_votes_with_503_until_a_worker_drains_it() {
+    if !external_enabled("the ingest stream tests") {
+        return;
+    }
+    let redis = RedisServer::start().await;
+    let db = postgres().await;
+    let dir = Arc::new(TempDir::new("ingest-node"));
+    let node = spawn_app_in(dir, |s| {
+        stream_mode(s, &db.url, &redis.url(), "node-1");
+        s.ingest.max_backlog = 5;
+    })
+    .await;
+    let poll = node.new_poll("Full?", &["a", "b"]).await;
+    let voters = node.new_voters(6).await;
+    for voter in &voters[..5] {
+        record(&node, &poll, voter, Some(0), None).await;
+    }
+    // The node measures the backlog four times a second: /readyz names it.
+    eventually(Duration::from_secs(5), || async {
+        let (status, report) = readiness(&node).await;
+        let ingest = report.checks.get("ingest").cloned().unwrap_or_default();
+        match (status, ingest.starts_with("5 votes waiting")) {
+            (200, true) => Ok(()),
+            _ => Err(format!("/readyz {status}: {report:?}")),
+        }
+    })
+    .await;
+    let refused = node.vote(&poll, &voters[5], 1).await;
+    assert_eq!(refused.status(), 503);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ingest_backlog_full", "{body}");
+
+    let worker = spawn_worker(|s| stream_mode(s, &db.url, &redis.url(), "worker-1")).await;
+    drained(&redis).await;
+    eventually(Duration::from_secs(5), || async {
+        match node.vote(&poll, &voters[5], 1).await.status().as_u16() {
+            202 => Ok(()),
+            other => Err(format!("answered {other}")),
+        }
+    })
+    .await;
+    drained(&redis).await;
+    assert_eq!(db.recount(&poll, 2).await, [5, 1]);
+    worker.stop().await;
+    node.stop().await;
+    db.drop_database().await;
+}
