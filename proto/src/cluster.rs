@@ -27,6 +27,30 @@ pub struct NodeInfo {
     /// How far each of its read replicas lags behind the primary, in milliseconds,
     /// when it reads from replicas.
     pub replica_lag_ms: Vec<u64>,
+    /// What it does. Absent from nodes older than the field: `node`.
+    #[serde(default)]
+    pub role: NodeRole,
+    /// With `--ingest stream`, and on workers: the votes waiting in the ingest streams
+    /// when it last measured.
+    #[serde(default)]
+    pub ingest_backlog: Option<u64>,
+    /// On a worker: from the oldest vote of its last batch being recorded to its commit,
+    /// in milliseconds.
+    #[serde(default)]
+    pub ingest_lag_ms: Option<u64>,
+}
+
+/// What a process of the deployment does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRole {
+    /// `votewire serve`: serves the API, the WebSocket and the pages. Its
+    /// `votes_handled` are the votes it committed or, with `--ingest stream`, recorded.
+    #[default]
+    Node,
+    /// `votewire worker`: commits the votes of the ingest streams; its `votes_handled`
+    /// are the votes it committed.
+    Worker,
 }
 
 /// `GET /api/cluster`: the live nodes. A single node lists itself.

@@ -26,7 +26,7 @@ pub mod voter;
 pub mod ws;
 
 pub use bus::{PollEvent, PollEventKind};
-pub use cluster::{ClusterView, HealthReport, NodeInfo};
+pub use cluster::{ClusterView, HealthReport, NodeInfo, NodeRole};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{IdError, NodeId, PollId};
 pub use poll::{

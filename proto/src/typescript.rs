@@ -46,6 +46,7 @@ pub fn render() -> String {
         decl::<VoteAccepted>(&cfg),
         decl::<WithdrawResponse>(&cfg),
         decl::<VoterIssued>(&cfg),
+        decl::<NodeRole>(&cfg),
         decl::<NodeInfo>(&cfg),
         decl::<ClusterView>(&cfg),
         decl::<HealthReport>(&cfg),

@@ -2,16 +2,18 @@
 //! [`PRESENCE_INTERVAL`], over the bus) and the cluster view of `/api/cluster`.
 //!
 //! Each figure comes from the part that owns it: sockets from the sessions, votes from
-//! the vote path, replica lag from the replicated store.
+//! the vote path, replica lag from the replicated store, the ingest backlog and a
+//! worker's lag from the ingest parts.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
-use votewire_proto::{ClusterView, NodeId, NodeInfo};
+use votewire_proto::{ClusterView, NodeId, NodeInfo, NodeRole};
 
 use crate::fanout::Fanout;
+use crate::ingest::IngestParts;
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
 use crate::store::ReplicatedStore;
@@ -30,6 +32,7 @@ pub(crate) struct Presence {
     sessions: Sessions,
     votes: Arc<Votes>,
     replicas: Option<Arc<ReplicatedStore>>,
+    ingest: IngestParts,
 }
 
 impl Presence {
@@ -41,6 +44,7 @@ impl Presence {
         sessions: Sessions,
         votes: Arc<Votes>,
         replicas: Option<Arc<ReplicatedStore>>,
+        ingest: IngestParts,
     ) -> Arc<Self> {
         Arc::new(Self {
             node,
@@ -50,6 +54,7 @@ impl Presence {
             sessions,
             votes,
             replicas,
+            ingest,
         })
     }
 
@@ -71,11 +76,25 @@ impl Presence {
         NodeInfo {
             id: self.node.clone(),
             sockets: self.sessions.count() as u64,
-            votes_handled: self.votes.counts().handled(),
+            // A node in stream mode commits nothing: what it handled is what it recorded.
+            votes_handled: match (&self.ingest.stream, &self.ingest.worker) {
+                (Some(stream), None) => stream.accepted(),
+                _ => self.votes.counts().handled(),
+            },
             last_seen: Utc::now(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             address: self.address.get().unwrap_or(&self.listen).to_string(),
             replica_lag_ms,
+            role: match self.ingest.worker {
+                Some(_) => NodeRole::Worker,
+                None => NodeRole::Node,
+            },
+            ingest_backlog: self.ingest.stream.as_ref().map(|stream| stream.backlog()),
+            ingest_lag_ms: self
+                .ingest
+                .worker
+                .as_ref()
+                .map(|worker| worker.lag_ms.load(std::sync::atomic::Ordering::Relaxed)),
         }
     }
 

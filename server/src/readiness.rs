@@ -74,7 +74,7 @@ pub(crate) async fn assess(app: &App) -> Readiness {
     });
     let bus = app.fanout.bus_connected();
     // A node in stream mode takes votes without any database: they wait in Redis.
-    let takes_votes_without_database = app.ingest.is_some() && bus;
+    let takes_votes_without_database = app.ingest.stream.is_some() && bus;
 
     let level = if draining {
         Level::Draining
@@ -113,7 +113,7 @@ pub(crate) async fn assess(app: &App) -> Readiness {
             "disconnected: sockets see this node's votes only until it returns".into()
         },
     );
-    if let Some(ingest) = &app.ingest {
+    if let Some(ingest) = &app.ingest.stream {
         let (waiting, most) = (ingest.backlog(), ingest.max_backlog());
         let state = match waiting {
             0 => "ok".into(),

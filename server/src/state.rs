@@ -11,8 +11,7 @@ use axum::extract::FromRef;
 
 use crate::abuse::Abuse;
 use crate::fanout::Fanout;
-use crate::ingest::Ingest;
-use crate::ingest::worker::WorkerCounts;
+use crate::ingest::IngestParts;
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
 use crate::sessions::Sessions;
@@ -33,10 +32,9 @@ pub(crate) struct App {
     pub(crate) replicas: Option<Arc<ReplicatedStore>>,
     /// Votes and closes: committed, then published.
     pub(crate) votes: Arc<Votes>,
-    /// In `--ingest stream` mode, where votes are recorded instead of committed.
-    pub(crate) ingest: Option<Arc<Ingest>>,
-    /// In `votewire worker`, what its consumers of the ingest streams did.
-    pub(crate) worker: Option<Arc<WorkerCounts>>,
+    /// In `--ingest stream` mode, where votes are recorded instead of committed; in
+    /// `votewire worker`, what its consumers did.
+    pub(crate) ingest: IngestParts,
     /// Subscriptions of sockets to polls.
     pub(crate) watch: Arc<Watch>,
     /// Rooms and the bus.

@@ -57,7 +57,7 @@ async fn cast_vote(
             invite: body.invite.as_deref().map(invite_digest),
         },
     };
-    if let Some(ingest) = &app.ingest {
+    if let Some(ingest) = &app.ingest.stream {
         return accepted(ingest.record(poll, ballot).await?);
     }
     let outcome = app.votes.cast(poll.clone(), ballot).await?;
@@ -114,7 +114,7 @@ async fn withdraw_vote(
         entry: None,
         admission: Admission::default(),
     };
-    if let Some(ingest) = &app.ingest {
+    if let Some(ingest) = &app.ingest.stream {
         return accepted(ingest.record(poll, ballot).await?);
     }
     let outcome = app.votes.cast(poll.clone(), ballot).await?;

@@ -47,6 +47,16 @@ pub(crate) fn shard_of(poll: &PollId, shards: u32) -> u32 {
     (hash % u64::from(shards.max(1))) as u32
 }
 
+/// The ingest parts of a process: the stream on a node in `--ingest stream` mode and on a
+/// worker, and the worker's counts on a worker. Both absent on a node in direct mode.
+#[derive(Clone, Default)]
+pub(crate) struct IngestParts {
+    /// Where a stream node records votes, and what measures the backlog.
+    pub(crate) stream: Option<Arc<Ingest>>,
+    /// What a worker's consumers did.
+    pub(crate) worker: Option<Arc<worker::WorkerCounts>>,
+}
+
 /// A node's side of the stream: records validated votes.
 pub(crate) struct Ingest {
     client: Client,

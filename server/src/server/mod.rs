@@ -21,8 +21,8 @@ use tokio::net::{TcpListener, TcpSocket};
 
 use crate::abuse::Abuse;
 use crate::fanout::{Bus, Fanout, FanoutStats, Hub, LocalBus, Pacer, RedisBus};
-use crate::ingest::Ingest;
 use crate::ingest::worker::{self, WorkerCounts};
+use crate::ingest::{Ingest, IngestParts};
 use crate::metrics::RouteLatencies;
 use crate::presence::Presence;
 use crate::sessions::Sessions;
@@ -177,6 +177,10 @@ impl Node {
             tasks.spawn("anti-entropy", healing);
         }
         let sessions = Sessions::default();
+        let ingest = IngestParts {
+            stream: ingest,
+            worker,
+        };
         let presence = Presence::new(
             node,
             settings.listen,
@@ -184,6 +188,7 @@ impl Node {
             sessions.clone(),
             votes.clone(),
             replicas.clone(),
+            ingest.clone(),
         );
         tasks.spawn(
             "presence",
@@ -202,7 +207,6 @@ impl Node {
             replicas,
             votes,
             ingest,
-            worker,
             watch,
             fanout,
             presence,

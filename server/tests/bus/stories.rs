@@ -48,6 +48,9 @@ async fn every_announced_node_is_listed(network: Network) {
             version: "test".into(),
             address: "127.0.0.1:1".into(),
             replica_lag_ms: vec![],
+            role: votewire_proto::NodeRole::Node,
+            ingest_backlog: None,
+            ingest_lag_ms: None,
         };
         node.bus
             .announce(&info)

@@ -4,7 +4,7 @@
 //! waiting (a dead worker's, a poll closed meanwhile).
 
 use serde_json::json;
-use votewire_proto::VoteAccepted;
+use votewire_proto::{NodeRole, VoteAccepted};
 use votewire_server::Settings;
 use votewire_server::settings::IngestMode;
 use votewire_testkit::spawn_worker;
@@ -160,6 +160,24 @@ async fn a_vote_in_stream_mode_is_answered_202_then_counted_once_and_reaches_soc
         "the retry too, as a no-op"
     );
     assert_eq!(node.get_poll(&poll).await.tally.total, 20);
+    // The cluster view lists the worker as one, with what it committed (a 2 s beat).
+    eventually(Duration::from_secs(10), || async {
+        let view: ClusterView = node.get_json("/api/cluster").await;
+        let listed = |id: &str| view.nodes.iter().find(|n| n.id.as_str() == id).cloned();
+        match (listed("node-1"), listed("worker-1")) {
+            (Some(n), Some(w))
+                if n.role == NodeRole::Node
+                    && n.votes_handled == 21
+                    && w.role == NodeRole::Worker
+                    && w.votes_handled == 21
+                    && w.ingest_lag_ms.is_some() =>
+            {
+                Ok(())
+            }
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
     streamed.stop(vec![worker]).await;
 }
 

@@ -398,6 +398,12 @@ export type VoterIssued = {
 voter_token: string, };
 
 /**
+ * What a process of the deployment does.
+ */
+
+export type NodeRole = "node" | "worker";
+
+/**
  * One live node.
  */
 
@@ -430,7 +436,21 @@ address: string,
  * How far each of its read replicas lags behind the primary, in milliseconds,
  * when it reads from replicas.
  */
-replica_lag_ms: Array<number>, };
+replica_lag_ms: Array<number>, 
+/**
+ * What it does. Absent from nodes older than the field: `node`.
+ */
+role: NodeRole, 
+/**
+ * With `--ingest stream`, and on workers: the votes waiting in the ingest streams
+ * when it last measured.
+ */
+ingest_backlog: number | null, 
+/**
+ * On a worker: from the oldest vote of its last batch being recorded to its commit,
+ * in milliseconds.
+ */
+ingest_lag_ms: number | null, };
 
 /**
  * `GET /api/cluster`: the live nodes. A single node lists itself.

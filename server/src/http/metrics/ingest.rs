@@ -18,8 +18,8 @@ pub(super) struct Ingested<'a> {
 impl<'a> Ingested<'a> {
     pub(super) fn read(app: &'a AppState) -> Self {
         Self {
-            stream: app.ingest.as_deref(),
-            worker: app.worker.as_deref(),
+            stream: app.ingest.stream.as_deref(),
+            worker: app.ingest.worker.as_deref(),
         }
     }
 
