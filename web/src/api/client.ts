@@ -8,6 +8,7 @@ import type {
   InvitesMinted,
   PollList,
   PollView,
+  VoteAccepted,
   VoteResponse,
   VoterIssued,
   WithdrawResponse,
@@ -52,11 +53,12 @@ export const api = {
   /** Issues this browser a voter, in its HttpOnly cookie. */
   issueVoter: () => request<VoterIssued>("POST", "/api/voters"),
   vote: (id: string, option: number, seq: number, invite?: string) =>
-    request<VoteResponse>("POST", `${poll(id)}/votes`, invite ? { option, seq, invite } : { option, seq }),
+    request<VoteResponse | VoteAccepted>("POST", `${poll(id)}/votes`, invite ? { option, seq, invite } : { option, seq }),
   /** Mints single-use invite codes of an `invite` poll, as its owner. */
   mintInvites: (id: string, count: number, ownerToken: string) =>
     request<InvitesMinted>("POST", `${poll(id)}/invites`, { count }, { auth: `Bearer ${ownerToken}` }),
-  withdraw: (id: string, seq: number) => request<WithdrawResponse>("DELETE", `${poll(id)}/votes?seq=${seq}`),
+  withdraw: (id: string, seq: number) =>
+    request<WithdrawResponse | VoteAccepted>("DELETE", `${poll(id)}/votes?seq=${seq}`),
   close: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),
   cluster: () => request<ClusterView>("GET", "/api/cluster"),

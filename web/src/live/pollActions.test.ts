@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/errors";
 import type { Poll, PollStatus, PollView, Tally } from "../proto";
-import { type PollApi, type VoterMemory, createPollActions } from "./pollActions";
+import { type PollApi, type VoterMemory, createPollActions, isAccepted } from "./pollActions";
 import type { PollReport } from "./pollState";
 
 const tally = (version: number, counts: number[]): Tally => ({
@@ -219,5 +219,31 @@ describe("poll actions", () => {
       for (const option of [0, 1, 0, 1]) await actions.vote("p1", option);
       expect(vi.mocked(client.vote).mock.calls.map((call) => call[2])).toEqual([50, 51, 52, 60]);
     });
+  });
+});
+
+describe("a server that takes votes through its ingest stream", () => {
+  it("answers 202 with a receipt: nothing is offered to the live state, the receipt is passed on", async () => {
+    const receipt = { stream_id: "1-0", poll: "p1", option: 1, seq: 5, node: "node-2" };
+    const client = fakeApi({
+      vote: () => Promise.resolve(receipt),
+      withdraw: () => Promise.resolve({ ...receipt, option: null, seq: 6 }),
+    });
+    const store = fakeStore();
+    const actions = createPollActions(client, store, fakeVoter(), clockOf(5, 6));
+    const voted = await actions.vote("p1", 1);
+    expect(isAccepted(voted)).toBe(true);
+    expect(voted).toEqual(receipt);
+    const withdrawn = await actions.withdraw("p1");
+    expect(isAccepted(withdrawn)).toBe(true);
+    expect(store.offers).toEqual([]);
+  });
+
+  it("tells a committed answer from an accepted one", () => {
+    const committed = {
+      vote: { poll: "p1", option: 0, seq: 1, superseded: false, choice: 0, version: 3, node: "n" },
+      tally: tally(3, [1, 0]),
+    };
+    expect(isAccepted(committed)).toBe(false);
   });
 });

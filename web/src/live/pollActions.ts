@@ -3,13 +3,16 @@
 // place, so a page shows its own action at once, whatever the WebSocket brings after it
 // (the newest version still wins: see pollState.ts). The page only says what happened.
 //
+// A server that takes votes through its ingest stream answers 202 with a receipt and no
+// tally (`VoteAccepted`): the vote is counted later, and an update brings its tally.
+//
 // A vote names an existing voter: the browser is issued one before its first vote (and
 // again if the server no longer knows its cookie). Every vote and withdrawal carries a
 // `seq` that only rises, so a late retry of an older choice never undoes a newer one.
 
 import type { api } from "../api/client";
 import { ApiError } from "../api/errors";
-import type { PollView, VoteResponse, WithdrawResponse } from "../proto";
+import type { PollView, VoteAccepted, VoteResponse, WithdrawResponse } from "../proto";
 import type { PollReport } from "./pollState";
 
 /** The API calls the actions make: the REST client, or a fake in tests. */
@@ -24,9 +27,9 @@ export type PollStore = { offer(poll: string, report: PollReport): void };
 export type PollActions = {
   /** Votes for `option` (with the invite code of an `invite` poll's link, if any);
    * rejects with the API's refusal, which the page shows. */
-  vote(poll: string, option: number, invite?: string): Promise<VoteResponse>;
+  vote(poll: string, option: number, invite?: string): Promise<VoteResponse | VoteAccepted>;
   /** Withdraws this voter's vote; rejects with the API's refusal. */
-  withdraw(poll: string): Promise<WithdrawResponse>;
+  withdraw(poll: string): Promise<WithdrawResponse | VoteAccepted>;
   /** Closes the poll as its owner; rejects with the API's refusal. */
   close(poll: string, ownerToken: string): Promise<PollView>;
 };
@@ -79,26 +82,26 @@ export function createPollActions(
 
   return {
     async vote(poll, option, invite) {
-      let answer: VoteResponse;
+      let answer: VoteResponse | VoteAccepted;
       try {
         const seq = nextSeq();
         answer = await asVoter(() => client.vote(poll, option, seq, invite));
       } catch (error) {
         return refused(poll, error);
       }
-      store.offer(poll, { tally: answer.tally });
+      if (!isAccepted(answer)) store.offer(poll, { tally: answer.tally });
       return answer;
     },
 
     async withdraw(poll) {
-      let answer: WithdrawResponse;
+      let answer: WithdrawResponse | VoteAccepted;
       try {
         const seq = nextSeq();
         answer = await asVoter(() => client.withdraw(poll, seq));
       } catch (error) {
         return refused(poll, error);
       }
-      store.offer(poll, { tally: answer.tally });
+      if (!isAccepted(answer)) store.offer(poll, { tally: answer.tally });
       return answer;
     },
 
@@ -108,4 +111,9 @@ export function createPollActions(
       return view;
     },
   };
+}
+
+/** A 202: recorded in the server's ingest stream, counted later. */
+export function isAccepted(answer: object): answer is VoteAccepted {
+  return "stream_id" in answer;
 }

@@ -7,6 +7,7 @@ import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
 import { VoteFeed } from "../components/VoteFeed";
 import { pollActions } from "../live";
+import { isAccepted } from "../live/pollActions";
 import { usePoll } from "../live/usePoll";
 import { type Choice, ChoiceQueue } from "../lib/choiceQueue";
 import { remembered } from "../lib/remembered";
@@ -21,6 +22,9 @@ export function PollPage({ id }: { id: string }) {
   const [myVote, setMyVote] = useState(() => remembered.myVote(id));
   const [pending, setPending] = useState<Choice | undefined>(undefined);
   const [receipt, setReceipt] = useState("");
+  // A vote the server accepted (202) and has not counted yet: shown as counting until a
+  // tally newer than the one on screen when it was accepted arrives.
+  const [counting, setCounting] = useState<{ words: string; after: number } | null>(null);
   // The voter's choices go out one at a time, the latest winning; the queue outlives
   // renders, so it calls the latest render's `send` through this ref.
   const send = useRef<(choice: Choice) => Promise<void>>(async () => {});
@@ -40,9 +44,20 @@ export function PollPage({ id }: { id: string }) {
 
   // The actions show their answers' tallies themselves (and re-fetch a poll that closed
   // under a refused vote); the page says what happened.
+  const accepted = (words: string) => {
+    setReceipt("");
+    setCounting({ words, after: state.tally.version });
+  };
+
   const vote = async (option: number) => {
     try {
       const answer = await pollActions.vote(id, option, inviteCode());
+      if (isAccepted(answer)) {
+        remember(option);
+        accepted(`Your vote for “${poll.options[option]}” was accepted by node ${answer.node}`);
+        return;
+      }
+      setCounting(null);
       // A newer choice of this voter (another tab) may have been applied already: what
       // stands is the answer's `choice`.
       remember(answer.vote.choice);
@@ -60,6 +75,12 @@ export function PollPage({ id }: { id: string }) {
   const withdraw = async () => {
     try {
       const answer = await pollActions.withdraw(id);
+      if (isAccepted(answer)) {
+        remember(null);
+        accepted(`Your withdrawal was accepted by node ${answer.node}`);
+        return;
+      }
+      setCounting(null);
       remember(answer.choice);
       setReceipt(answer.withdrawn ? `Your vote was withdrawn (node ${answer.node}).` : "You had no vote to withdraw.");
     } catch (error) {
@@ -99,7 +120,9 @@ export function PollPage({ id }: { id: string }) {
           {ownerToken && !closed && poll.mode === "invite" && <InviteLinks id={id} ownerToken={ownerToken} />}
           {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
         </div>
-        <p className="receipt muted" role="status">{receipt}</p>
+        <p className="receipt muted" role="status" data-testid="receipt">
+          {counting ? `${counting.words}${state.tally.version > counting.after ? " and counted." : ": counting…"}` : receipt}
+        </p>
       </article>
       <aside className="poll-side">
         <SharePanel id={id} />
