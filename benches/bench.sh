@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks behind BENCHMARKS.md: the criterion micro-benchmarks, then every loadgen
 # scenario of the performance targets, each run several times, against a local cluster
-# (3 nodes, nginx, Redis, MariaDB primary + 2 replicas) and a single SQLite node that
+# (3 nodes, nginx, Redis, MariaDB primary + 2 replicas; then the same with --ingest stream
+# and two workers) and a single SQLite node that
 # this script starts on ports of its own and always stops. Writes BENCHMARKS.md and the
 # plots in benches/results/.
 #
@@ -72,6 +73,34 @@ node_pids() {
     for i in 1 2 3; do printf -- '--pid %s ' "$(cat "$CLUSTER_DIR/run/node-$i.pid")"; done
 }
 
+# The nodes' and, with --ingest stream, the workers' PIDs.
+cluster_pids() {
+    local f
+    for f in "$CLUSTER_DIR"/run/node-*.pid "$CLUSTER_DIR"/run/worker-*.pid; do
+        [ -e "$f" ] && printf -- '--pid %s ' "$(cat "$f")"
+    done
+    return 0
+}
+
+# run_with_primary_down NAME SECONDS-IN DOWN-FOR TARGET-URL LOADGEN-ARGS...: one run
+# (per RUNS) with the primary database stopped SECONDS-IN into it for DOWN-FOR seconds,
+# then started again (cluster.sh up repairs it).
+run_with_primary_down() {
+    local name=$1 after=$2 down=$3 i loadgen
+    shift 3
+    for i in $(seq 1 "$RUNS"); do
+        run_once "$name" "$i" "$@" &
+        loadgen=$!
+        sleep "$after"
+        say "stopping the primary for ${down}s"
+        kill -TERM "$(cat "$CLUSTER_DIR/run/mariadb-primary.pid")"
+        sleep "$down"
+        cluster/cluster.sh up >/dev/null
+        say "primary back"
+        wait "$loadgen"
+    done
+}
+
 # Fresh node processes, so a memory figure is not flattered by memory an earlier
 # scenario left in the allocator.
 restart_nodes() {
@@ -138,6 +167,7 @@ REPLICAS=(--replica "mysql://root@127.0.0.1:$((PORT + 201))/votewire"
 if [ "$QUICK" = 1 ]; then
     run fanout-5000x1000 "$URL" $(node_pids) fanout --sockets 200 --rate 100 --duration 2
     run write-64 "$URL" $(node_pids) write --voters 16 --duration 2
+    run ingest-direct-64 "$URL" $(node_pids) ingest --voters 16 --duration 2
     run replication-64 "$URL" replication --voters 16 --duration 2 "${REPLICAS[@]}"
     restart_nodes
     run_once idle-10000 1 "$URL" $(node_pids) idle --sockets 500 --hold 1
@@ -145,11 +175,22 @@ else
     run fanout-5000x1000 "$URL" $(node_pids) fanout --sockets 5000 --rate 1000 --duration 20
     run fanout-1000x2000 "$URL" $(node_pids) fanout --sockets 1000 --rate 2000 --duration 20
     run write-64 "$URL" $(node_pids) write --voters 64 --duration 10
+    run ingest-direct-64 "$URL" $(node_pids) ingest --voters 64 --duration 10
     run replication-64 "$URL" replication --voters 64 --duration 10 "${REPLICAS[@]}"
     for i in $(seq 1 "$RUNS"); do
         restart_nodes
         run_once idle-10000 "$i" "$URL" $(node_pids) idle --sockets 10000 --hold 5
     done
+fi
+cluster/cluster.sh down --purge >/dev/null
+
+say "the cluster again, with --ingest stream (two workers)"
+cluster/cluster.sh up --db mariadb --ingest stream >&2
+if [ "$QUICK" = 1 ]; then
+    run ingest-stream-64 "$URL" $(cluster_pids) ingest --voters 16 --duration 2
+else
+    run ingest-stream-64 "$URL" $(cluster_pids) ingest --voters 64 --duration 10
+    run_with_primary_down ingest-stream-db-down-64 10 20 "$URL" $(cluster_pids) ingest --voters 64 --duration 40
 fi
 cluster/cluster.sh down --purge >/dev/null
 

@@ -60,6 +60,25 @@ TARGETS = {
         ("never visible", "never_visible", "==", 0, ""),
         ("acknowledged votes/s under it", "votes_per_s", None, None, ""),
     ],
+    "ingest-direct-64": [
+        ("acknowledged (committed) votes/s", "acknowledged_per_s", None, None, ""),
+        ("HTTP p99", "http_vote.p99_ms", None, None, "ms"),
+        ("acknowledgement to socket p99", "ack_to_socket.p99_ms", None, None, "ms"),
+        ("recount equal", "recount_equal", "==", True, ""),
+    ],
+    "ingest-stream-64": [
+        ("accepted votes/s (202)", "acknowledged_per_s", None, None, ""),
+        ("202 p99", "http_vote.p99_ms", "<=", 20, "ms"),
+        ("committed votes/s", "committed_per_s", None, None, ""),
+        ("acceptance to socket p99", "ack_to_socket.p99_ms", None, None, "ms"),
+        ("recount equal", "recount_equal", "==", True, ""),
+    ],
+    "ingest-stream-db-down-64": [
+        ("accepted votes/s (202)", "acknowledged_per_s", None, None, ""),
+        ("vote errors", "vote_errors", "==", 0, ""),
+        ("drained after the load, ms", "drain_ms", None, None, ""),
+        ("recount equal", "recount_equal", "==", True, ""),
+    ],
     "solo-fanout-1000x2000": [
         ("vote-to-render p99", "vote_to_render.p99_ms", "<=", 100, "ms"),
         ("sockets not on the final tally", "sockets_not_on_final_tally", "==", 0, ""),
@@ -74,7 +93,16 @@ TITLES = {
     "idle-10000": "Cluster idle sockets: 10,000 through nginx",
     "replication-64": "Replication: time until an acknowledged vote is visible on each replica",
     "solo-fanout-1000x2000": "One node, SQLite, no nginx: 1,000 sockets, 2,000 votes/s for 20 s",
+    "ingest-direct-64": "Ingest, direct: 64 closed-loop voters and one socket, the nodes commit",
+    "ingest-stream-64": "Ingest, stream: the same with --ingest stream, two workers commit",
+    "ingest-stream-db-down-64": "Ingest, stream, the primary stopped 20 s into a 40 s run",
 }
+
+# Figures set against each other: (label, numerator, denominator, bound).
+RATIOS = [
+    ("stream accepts / direct commits, votes/s",
+     ("ingest-stream-64", "acknowledged_per_s"), ("ingest-direct-64", "acknowledged_per_s"), 3),
+]
 
 # The figures of the reference stack, as the issue gives them (same machine type,
 # same method): 3 x Express + Socket.IO 4.8 + @socket.io/redis-adapter, MariaDB, nginx.
@@ -214,6 +242,12 @@ def main():
             value = median(values)
             all_runs = ", ".join(fmt(v) for v in values)
             w(f"| {name} | {label} | {target_text(op, bound, unit)} | {fmt(value, unit)} | {all_runs} | {met(value, op, bound)} |")
+    for label, (top_name, top_path), (bottom_name, bottom_path), bound in RATIOS:
+        tops = [get(r["result"], top_path) for r in by_name.get(top_name, [])]
+        bottoms = [get(r["result"], bottom_path) for r in by_name.get(bottom_name, [])]
+        if tops and bottoms and median(bottoms):
+            ratio = median(tops) / median(bottoms)
+            w(f"| {top_name} / {bottom_name} | {label} | >= {bound}× | {ratio:.2f}× | medians | {met(ratio, '>=', bound)} |")
     w("")
     w("The reference stack (3 × Express + Socket.IO 4.8 + @socket.io/redis-adapter, MariaDB, "
       "nginx, WebSocket transport only) measured on this machine type with the same method:")

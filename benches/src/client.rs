@@ -79,7 +79,8 @@ impl Api {
         self.vote(poll, Some(&voter), option).await
     }
 
-    /// One vote, as `voter` when given.
+    /// One vote, as `voter` when given: its version once committed (0 for a 202, which
+    /// has none yet) and how long the answer took.
     pub async fn vote(
         &self,
         poll: &str,
@@ -95,11 +96,15 @@ impl Api {
             request = request.header("authorization", format!("Voter {voter}"));
         }
         let response = request.send().await.map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("vote answered {}", response.status()));
+        match response.status().as_u16() {
+            200 => {
+                let body: VoteResponse = response.json().await.map_err(|e| e.to_string())?;
+                Ok((body.vote.version, started.elapsed()))
+            }
+            // `--ingest stream`: recorded, not yet counted; no version yet.
+            202 => Ok((0, started.elapsed())),
+            status => Err(format!("vote answered {status}")),
         }
-        let body: VoteResponse = response.json().await.map_err(|e| e.to_string())?;
-        Ok((body.vote.version, started.elapsed()))
     }
 
     /// The poll's total and version, as the API reads them.

@@ -6,6 +6,8 @@
 //! - [`scenarios::fanout`]: C sockets watch one poll while unique voters vote at an
 //!   open-loop rate R; vote-to-render latency per socket and vote.
 //! - [`scenarios::write`]: K voters in a closed loop, no sockets: votes per second.
+//! - [`scenarios::ingest`]: the `write` load with one socket watching, for either ingest
+//!   mode: votes acknowledged and committed per second, acknowledgement to socket.
 //! - [`scenarios::replication`]: the `write` load while the read replicas are polled
 //!   directly: how long after its acknowledgement a vote shows on each replica.
 //! - [`scenarios::idle`]: C sockets held open: connect time and memory per socket.

@@ -53,6 +53,17 @@ enum Scenario {
         #[arg(long, default_value_t = 5.0)]
         duration: f64,
     },
+    /// The write load with one socket watching, for either ingest mode: votes
+    /// acknowledged (200 or 202) and committed per second, and from each acknowledgement
+    /// to the socket showing it.
+    Ingest {
+        /// Voters, each voting again as soon as its vote is answered.
+        #[arg(long, default_value_t = 64)]
+        voters: usize,
+        /// Seconds of voting.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+    },
     /// The write load while the read replicas are polled directly: how long after its
     /// acknowledgement each vote shows on each replica.
     Replication {
@@ -95,6 +106,7 @@ fn scenario_name(scenario: &Scenario) -> &'static str {
     match scenario {
         Scenario::Fanout { .. } => "fanout",
         Scenario::Write { .. } => "write",
+        Scenario::Ingest { .. } => "ingest",
         Scenario::Replication { .. } => "replication",
         Scenario::Idle { .. } => "idle",
     }
@@ -131,7 +143,9 @@ fn check(cli: &Cli) -> Result<(), String> {
             rate,
             duration,
         } => (*duration, *sockets, *rate, 1),
-        Scenario::Write { voters, duration } => (*duration, 0, 1.0, *voters),
+        Scenario::Write { voters, duration } | Scenario::Ingest { voters, duration } => {
+            (*duration, 0, 1.0, *voters)
+        }
         Scenario::Replication {
             voters,
             duration,
@@ -195,6 +209,9 @@ async fn main() -> ExitCode {
         } => scenarios::fanout(url, sockets, rate, secs(duration), cli.parallel, pids).await,
         Scenario::Write { voters, duration } => {
             scenarios::write(url, voters, secs(duration), pids).await
+        }
+        Scenario::Ingest { voters, duration } => {
+            scenarios::ingest(url, voters, secs(duration), pids).await
         }
         Scenario::Replication {
             voters,

@@ -15,11 +15,13 @@ use crate::ws_reader::WsReader;
 
 mod fanout;
 mod idle;
+mod ingest;
 mod replication;
 mod write;
 
 pub use fanout::fanout;
 pub use idle::idle;
+pub use ingest::ingest;
 pub use replication::replication;
 pub use write::write;
 
