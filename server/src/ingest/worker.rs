@@ -110,11 +110,9 @@ impl Consumer {
             if !group_ready {
                 if let Err(e) = self.ensure_group().await {
                     tracing::warn!(stream = %self.key, error = %e, "ingest stream not reachable");
-                    tokio::select! {
-                        () = shutdown.wait() => return,
-                        () = tokio::time::sleep(backoff) => {}
+                    if !back_off(&mut backoff, &shutdown).await {
+                        return;
                     }
-                    backoff = (backoff * 2).min(RETRY_MOST);
                     continue;
                 }
                 group_ready = true;
@@ -129,8 +127,9 @@ impl Consumer {
                     // A Redis restarted without its data has no group: make it again.
                     group_ready = !e.details().contains("NOGROUP");
                     tracing::warn!(stream = %self.key, error = %e, "cannot read the ingest stream");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(RETRY_MOST);
+                    if !back_off(&mut backoff, &shutdown).await {
+                        return;
+                    }
                     continue;
                 }
             };
@@ -146,18 +145,17 @@ impl Consumer {
             let was_pending = matches!(next, Next::Pending);
             let nothing = entries.is_empty();
             let all_done = self.commit(entries).await;
+            // New entries once this worker's own pending ones are all done; after a
+            // failure, its pending ones again after the backoff.
             next = if all_done && (nothing || !was_pending) {
                 backoff = RETRY_FIRST;
                 Next::New
             } else if all_done {
                 Next::Pending
-            } else {
-                tokio::select! {
-                    () = shutdown.wait() => return,
-                    () = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(RETRY_MOST);
+            } else if back_off(&mut backoff, &shutdown).await {
                 Next::Pending
+            } else {
+                return;
             };
         }
     }
@@ -285,6 +283,17 @@ impl Consumer {
         let _: u64 = self.client.xack(&self.key, GROUP, ids.clone()).await?;
         let _: u64 = self.client.xdel(&self.key, ids).await?;
         Ok(())
+    }
+}
+
+/// Waits `backoff`, doubled for the next time (up to [`RETRY_MOST`]); false when the
+/// shutdown came first.
+async fn back_off(backoff: &mut Duration, shutdown: &Shutdown) -> bool {
+    let wait = *backoff;
+    *backoff = (*backoff * 2).min(RETRY_MOST);
+    tokio::select! {
+        () = shutdown.wait() => false,
+        () = tokio::time::sleep(wait) => true,
     }
 }
 
