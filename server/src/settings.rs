@@ -80,6 +80,8 @@ pub struct IngestSettings {
     pub claim_idle: Duration,
     /// Most entries a worker reads from a stream at once.
     pub read_count: u64,
+    /// How long a worker lets votes gather after a read that did not fill a batch.
+    pub gather: Duration,
 }
 
 /// Every configurable limit, documented in the README's settings table.

@@ -57,6 +57,7 @@ struct Consumer {
     counts: Arc<WorkerCounts>,
     read_count: u64,
     claim_idle: Duration,
+    gather: Duration,
 }
 
 /// Starts one consumer per stream; each ends at `shutdown`, after its votes in flight
@@ -85,6 +86,7 @@ pub(crate) fn consumers(
                 counts: counts.clone(),
                 read_count: ingest.read_count,
                 claim_idle: ingest.claim_idle,
+                gather: ingest.gather,
             };
             Ok(consumer.run(shutdown.clone()))
         })
@@ -144,18 +146,27 @@ impl Consumer {
             }
             let was_pending = matches!(next, Next::Pending);
             let nothing = entries.is_empty();
+            let full = entries.len() as u64 >= self.read_count;
+            let read_at = Instant::now();
             let all_done = self.commit(entries).await;
-            // New entries once this worker's own pending ones are all done; after a
-            // failure, its pending ones again after the backoff.
+            // After a failure, this worker's pending entries again once the backoff is
+            // over; new entries once its pending ones are all done.
+            if !all_done && !back_off(&mut backoff, &shutdown).await {
+                return;
+            }
             next = if all_done && (nothing || !was_pending) {
                 backoff = RETRY_FIRST;
+                // A read that was not full: let the next votes gather a moment.
+                if !nothing && !full {
+                    let gathered = read_at + self.gather;
+                    tokio::select! {
+                        () = shutdown.wait() => return,
+                        () = tokio::time::sleep_until(gathered.into()) => {}
+                    }
+                }
                 Next::New
-            } else if all_done {
-                Next::Pending
-            } else if back_off(&mut backoff, &shutdown).await {
-                Next::Pending
             } else {
-                return;
+                Next::Pending
             };
         }
     }
