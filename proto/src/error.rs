@@ -87,8 +87,8 @@ pub enum ErrorCode {
     /// `--ingest-max-backlog`: retry later (the workers are behind, or the database is
     /// down).
     IngestBacklogFull,
-    /// A node in stream ingest mode cannot reach Redis to record the vote; nothing was
-    /// recorded.
+    /// A node in stream ingest mode could not get Redis to confirm the vote: it may or
+    /// may not be recorded. Retried with the same `seq`, it counts once.
     IngestUnavailable,
     /// Something unexpected went wrong on the server.
     Internal,

@@ -141,7 +141,7 @@ impl Ingest {
                 tracing::warn!(error = %e, "cannot record a vote in the ingest stream");
                 Refusal::new(
                     ErrorCode::IngestUnavailable,
-                    "the vote could not be recorded (Redis did not answer); nothing was recorded, retry",
+                    "Redis did not confirm the vote: retry it (with the same seq, it counts once)",
                 )
             })?;
         self.accepted.fetch_add(1, Relaxed);
