@@ -91,6 +91,11 @@ pub(crate) fn position(id: &str) -> Option<u64> {
     (ms < 1 << 43 && n < 1 << 20).then_some((ms << 20) | n)
 }
 
+/// When the entry at `position` was recorded, in milliseconds since the epoch.
+pub(crate) fn recorded_ms(position: u64) -> u64 {
+    position >> 20
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +142,10 @@ mod tests {
         let ids = ["0-1", "1-0", "1-1048575", "2-0", "1700000000000-0"];
         let positions: Vec<u64> = ids.iter().map(|id| position(id).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        assert_eq!(
+            recorded_ms(position("1700000000000-7").unwrap()),
+            1700000000000
+        );
         for bad in ["", "12", "a-1", "1-a", "1-1048576", "-1"] {
             assert_eq!(position(bad), None, "{bad}");
         }

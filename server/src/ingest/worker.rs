@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use fred::prelude::*;
 use fred::types::{ClusterHash, CustomCommand, Value};
 
+use super::entry::recorded_ms;
 use super::reply::{self, Raw};
 use super::{IngestEntry, stream_key};
 use crate::settings::Settings;
@@ -244,7 +245,10 @@ impl Consumer {
                 }
             }
         }
-        let oldest = casts.first().and_then(|(id, _)| recorded_ms(id));
+        let oldest = casts
+            .first()
+            .and_then(|(_, entry)| entry.ballot.entry)
+            .map(recorded_ms);
         // Every cast is queued in stream order before any is awaited, so a poll's
         // ballots commit in the order they were recorded.
         let results = futures_util::future::join_all(
@@ -306,9 +310,4 @@ async fn back_off(backoff: &mut Duration, shutdown: &Shutdown) -> bool {
         () = shutdown.wait() => false,
         () = tokio::time::sleep(wait) => true,
     }
-}
-
-/// When a stream id says its entry was recorded, in milliseconds since the epoch.
-fn recorded_ms(id: &str) -> Option<u64> {
-    id.split_once('-')?.0.parse().ok()
 }

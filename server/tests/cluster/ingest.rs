@@ -33,11 +33,20 @@ struct Streamed {
 
 impl Streamed {
     async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`Streamed::start`] with the node's settings adjusted by `configure`.
+    async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let redis = RedisServer::start().await;
         let db = postgres().await;
         let dir = Arc::new(TempDir::new("ingest-node"));
         let (database, url) = (db.url.clone(), redis.url());
-        let node = spawn_app_in(dir, |s| stream_mode(s, &database, &url, "node-1")).await;
+        let node = spawn_app_in(dir, |s| {
+            stream_mode(s, &database, &url, "node-1");
+            configure(s);
+        })
+        .await;
         Self { redis, db, node }
     }
 
@@ -306,22 +315,16 @@ async fn a_full_backlog_refuses_votes_with_503_until_a_worker_drains_it() {
     if !external_enabled("the ingest stream tests") {
         return;
     }
-    let redis = RedisServer::start().await;
-    let db = postgres().await;
-    let dir = Arc::new(TempDir::new("ingest-node"));
-    let node = spawn_app_in(dir, |s| {
-        stream_mode(s, &db.url, &redis.url(), "node-1");
-        s.ingest.max_backlog = 5;
-    })
-    .await;
+    let streamed = Streamed::start_with(|s| s.ingest.max_backlog = 5).await;
+    let Streamed { redis, db, node } = &streamed;
     let poll = node.new_poll("Full?", &["a", "b"]).await;
     let voters = node.new_voters(6).await;
     for voter in &voters[..5] {
-        record(&node, &poll, voter, Some(0), None).await;
+        record(node, &poll, voter, Some(0), None).await;
     }
     // The node measures the backlog four times a second: /readyz names it.
     eventually(Duration::from_secs(5), || async {
-        let (status, report) = readiness(&node).await;
+        let (status, report) = readiness(node).await;
         let ingest = report.checks.get("ingest").cloned().unwrap_or_default();
         match (status, ingest.starts_with("5 votes waiting")) {
             (200, true) => Ok(()),
@@ -334,8 +337,8 @@ async fn a_full_backlog_refuses_votes_with_503_until_a_worker_drains_it() {
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "ingest_backlog_full", "{body}");
 
-    let worker = spawn_worker(|s| stream_mode(s, &db.url, &redis.url(), "worker-1")).await;
-    drained(&redis).await;
+    let worker = streamed.worker("worker-1", 1024).await;
+    drained(redis).await;
     eventually(Duration::from_secs(5), || async {
         match node.vote(&poll, &voters[5], 1).await.status().as_u16() {
             202 => Ok(()),
@@ -343,9 +346,7 @@ async fn a_full_backlog_refuses_votes_with_503_until_a_worker_drains_it() {
         }
     })
     .await;
-    drained(&redis).await;
+    drained(redis).await;
     assert_eq!(db.recount(&poll, 2).await, [5, 1]);
-    worker.stop().await;
-    node.stop().await;
-    db.drop_database().await;
+    streamed.stop(vec![worker]).await;
 }
