@@ -75,6 +75,7 @@ fn room_flush(c: &mut Criterion) {
                     kind: PollEventKind::Votes {
                         options: vec![Some(1)],
                         more: 0,
+                        recorded_by: Vec::new(),
                     },
                 });
                 assert!(room.flush());

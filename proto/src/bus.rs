@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{NodeId, PollId, PollStatus, Tally};
+use crate::{ErrorCode, NodeId, PollId, PollStatus, Tally};
 
 /// What happened to a poll. Carries the whole tally, so a node that missed earlier
 /// events still shows the right state (docs/architecture.md, invariant 3).
@@ -33,9 +33,33 @@ pub enum PollEventKind {
         options: Vec<Option<u32>>,
         /// How many earlier votes of the same commit `options` leaves out.
         more: u64,
+        /// The node that took each vote of `options`, in the same order, when a worker
+        /// commits what nodes recorded (stream ingest); empty when the event's node took
+        /// them all.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recorded_by: Vec<NodeId>,
     },
     /// The poll closed.
     Closed,
     /// A fresh read of the poll (after a reconnect or a lag), not a vote.
     Resync,
+    /// Votes nodes accepted (202) were refused when a worker came to count them (the
+    /// poll closed meanwhile): each voter's sockets are told; the tally is a fresh read.
+    Rejected {
+        /// The refused votes.
+        votes: Vec<RefusedVote>,
+    },
+}
+
+/// A vote accepted into the ingest stream and refused when it was counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedVote {
+    /// The voter whose vote it was: only their sockets hear of it.
+    pub voter: String,
+    /// The vote's receipt, [`crate::VoteAccepted::stream_id`].
+    pub stream_id: String,
+    /// Why it was refused.
+    pub code: ErrorCode,
+    /// Why, in words.
+    pub message: String,
 }

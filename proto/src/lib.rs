@@ -25,7 +25,7 @@ pub mod vote;
 pub mod voter;
 pub mod ws;
 
-pub use bus::{PollEvent, PollEventKind};
+pub use bus::{PollEvent, PollEventKind, RefusedVote};
 pub use cluster::{ClusterView, HealthReport, NodeInfo, NodeRole};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{IdError, NodeId, PollId};

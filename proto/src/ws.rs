@@ -106,6 +106,19 @@ pub enum ServerMessage {
         /// The final tally.
         tally: Tally,
     },
+    /// A vote of this socket's voter that was accepted (202, stream ingest) was refused
+    /// when it came to be counted, for instance because the poll closed meanwhile: it is
+    /// not counted. Sent to the sockets that carry the voter's cookie and watch the poll.
+    Rejected {
+        /// The poll.
+        poll: PollId,
+        /// The receipt of the refused vote, as its 202 gave it.
+        stream_id: String,
+        /// Why it was refused, from the shared vocabulary.
+        code: ErrorCode,
+        /// Why, in words.
+        message: String,
+    },
     /// A message from the client was refused.
     Error {
         /// What went wrong, from the shared vocabulary.
@@ -122,7 +135,7 @@ impl ServerMessage {
             Self::Snapshot { tally, .. }
             | Self::Update { tally, .. }
             | Self::Closed { tally, .. } => Some(tally),
-            Self::Hello { .. } | Self::Error { .. } => None,
+            Self::Hello { .. } | Self::Rejected { .. } | Self::Error { .. } => None,
         }
     }
 }

@@ -49,6 +49,7 @@
 
 mod abuse;
 pub mod cli;
+mod credentials;
 mod error;
 pub mod fanout;
 mod http;

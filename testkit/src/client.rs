@@ -124,6 +124,21 @@ impl Client {
     pub async fn ws(&self) -> WsClient {
         WsClient::connect(&self.url("/ws").replace("http://", "ws://")).await
     }
+
+    /// A WebSocket client that carries `voter`'s cookie, as a browser's does.
+    pub async fn ws_as(&self, voter: &str) -> WsClient {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = self.url("/ws").replace("http://", "ws://");
+        let mut request = url.into_client_request().expect("a WebSocket URL");
+        let cookie = format!("votewire_voter={voter}")
+            .parse()
+            .expect("a token is ASCII");
+        request.headers_mut().insert("cookie", cookie);
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the upgrade succeeds");
+        WsClient::after_upgrade(stream).await
+    }
 }
 
 /// Asks `check` until it answers `Ok`, every 20 ms, for what announces itself with no

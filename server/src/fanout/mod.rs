@@ -229,9 +229,9 @@ impl Fanout {
         self.pacer.current_tick()
     }
 
-    /// A new outbox that counts in the fan-out's stats.
-    pub(crate) fn outbox(&self) -> Arc<Outbox> {
-        Outbox::new(self.stats.clone())
+    /// A new outbox of a socket that speaks for `voter`, counting in the fan-out's stats.
+    pub(crate) fn outbox(&self, voter: Option<String>) -> Arc<Outbox> {
+        Outbox::of_voter(self.stats.clone(), voter)
     }
 
     fn event(

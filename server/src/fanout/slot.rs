@@ -7,6 +7,9 @@
 //! version, so the socket's writer can drop one that is older than what it already sent
 //! (a frame made before a newer snapshot was read). A std mutex, not a tokio one: it is
 //! held for a few instructions and never across an `.await`.
+//!
+//! Beside the tallies, an outbox takes notices meant for its voter alone (a vote of
+//! theirs refused when it was counted): never replaced, at most [`NOTICES_MAX`] waiting.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -17,12 +20,16 @@ use votewire_proto::PollId;
 
 use super::stats::FanoutStats;
 
+/// Notices an outbox holds at most; later ones are dropped (a voter whose socket does
+/// not read gets no more of them).
+const NOTICES_MAX: usize = 16;
+
 /// A frame waiting in an outbox.
 pub struct Pending {
     /// The poll it is about.
     pub poll: PollId,
-    /// The version of the tally it carries.
-    pub version: u64,
+    /// The version of the tally it carries; `None` for a notice, which carries none.
+    pub version: Option<u64>,
     /// The encoded message.
     pub frame: Utf8Bytes,
 }
@@ -32,16 +39,47 @@ pub struct Outbox {
     pending: Mutex<Vec<Pending>>,
     ready: Notify,
     stats: Arc<FanoutStats>,
+    /// The voter whose cookie the socket carried, for notices meant for them alone.
+    voter: Option<Box<str>>,
 }
 
 impl Outbox {
     /// An empty outbox that counts in `stats`.
     pub fn new(stats: Arc<FanoutStats>) -> Arc<Self> {
+        Self::of_voter(stats, None)
+    }
+
+    /// An empty outbox of a socket that speaks for `voter`.
+    pub fn of_voter(stats: Arc<FanoutStats>, voter: Option<String>) -> Arc<Self> {
         Arc::new(Self {
             pending: Mutex::new(Vec::new()),
             ready: Notify::new(),
             stats,
+            voter: voter.map(String::into_boxed_str),
         })
+    }
+
+    /// True when the socket speaks for `voter`.
+    pub(crate) fn is_of(&self, voter: &str) -> bool {
+        self.voter.as_deref() == Some(voter)
+    }
+
+    /// Queues a notice about `poll` for the socket's voter, after what waits.
+    pub(crate) fn notify(&self, poll: &PollId, frame: Utf8Bytes) {
+        {
+            let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
+            if pending.iter().filter(|p| p.version.is_none()).count() >= NOTICES_MAX {
+                tracing::debug!(%poll, "a notice dropped: the socket does not read its outbox");
+                return;
+            }
+            pending.push(Pending {
+                poll: poll.clone(),
+                version: None,
+                frame,
+            });
+            self.stats.outbox_frames.fetch_add(1, Relaxed);
+        }
+        self.ready.notify_one();
     }
 
     /// Queues `frame` (a tally at `version`) for `poll`, replacing an untaken frame of
@@ -49,16 +87,19 @@ impl Outbox {
     pub(crate) fn push(&self, poll: &PollId, version: u64, frame: Utf8Bytes) {
         {
             let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
-            match pending.iter_mut().find(|p| p.poll == *poll) {
+            match pending
+                .iter_mut()
+                .find(|p| p.poll == *poll && p.version.is_some())
+            {
                 Some(slot) => {
-                    slot.version = version;
+                    slot.version = Some(version);
                     slot.frame = frame;
                     self.stats.updates_skipped.fetch_add(1, Relaxed);
                 }
                 None => {
                     pending.push(Pending {
                         poll: poll.clone(),
-                        version,
+                        version: Some(version),
                         frame,
                     });
                     self.stats.outbox_frames.fetch_add(1, Relaxed);
@@ -139,8 +180,35 @@ mod tests {
         assert_eq!(stats.outbox_frames.load(Relaxed), 2);
         assert_eq!(stats.updates_skipped.load(Relaxed), 999);
         let frames = outbox.take();
-        assert_eq!((frames[0].version, frames[0].frame.as_str()), (999, "v999"));
+        assert_eq!(
+            (frames[0].version, frames[0].frame.as_str()),
+            (Some(999), "v999")
+        );
         assert_eq!(frames[1].frame.as_str(), "b1");
+        assert_eq!(stats.outbox_frames.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn notices_are_kept_in_order_beside_the_tally_and_bounded() {
+        let stats = Arc::new(FanoutStats::default());
+        let outbox = Outbox::of_voter(stats.clone(), Some("v1".into()));
+        assert!(outbox.is_of("v1") && !outbox.is_of("v2"));
+        outbox.push(&poll("a"), 1, Utf8Bytes::from("t1"));
+        for i in 0..NOTICES_MAX + 3 {
+            outbox.notify(&poll("a"), Utf8Bytes::from(format!("n{i}")));
+        }
+        outbox.push(&poll("a"), 2, Utf8Bytes::from("t2"));
+        let frames = outbox.take();
+        assert_eq!(frames.len(), 1 + NOTICES_MAX);
+        assert_eq!(
+            (frames[0].version, frames[0].frame.as_str()),
+            (Some(2), "t2")
+        );
+        assert_eq!((frames[1].version, frames[1].frame.as_str()), (None, "n0"));
+        assert_eq!(
+            frames[NOTICES_MAX].frame.as_str(),
+            format!("n{}", NOTICES_MAX - 1)
+        );
         assert_eq!(stats.outbox_frames.load(Relaxed), 0);
     }
 

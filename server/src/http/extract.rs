@@ -1,5 +1,5 @@
 //! Extractors whose rejections speak the API's error format: a JSON body, a poll id
-//! in the path, a query string. (Credentials are in `credentials`.)
+//! in the path, a query string. (Credentials are in `crate::credentials`.)
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};

@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use votewire_proto::{ErrorBody, ErrorCode, InvitesMinted, MintInvites, PollId, VotingMode};
 
-use super::credentials;
 use super::extract::{Json, PollPath};
+use crate::credentials;
 use crate::error::Refusal;
 use crate::state::AppState;
 use crate::token::{invite_digest, new_invite_code};

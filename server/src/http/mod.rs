@@ -1,7 +1,6 @@
 //! HTTP: one module per resource, each exporting `routes()`; [`router`] merges them
 //! and applies the layers once.
 
-mod credentials;
 mod docs;
 mod extract;
 pub mod fuzzing;

@@ -8,8 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use votewire_proto::{ErrorBody, VoterIssued};
 
-use super::credentials::VOTER_COOKIE;
 use crate::abuse::{NewVoter, Within};
+use crate::credentials::VOTER_COOKIE;
 use crate::state::AppState;
 use crate::token::Voter;
 

@@ -10,9 +10,9 @@ use votewire_proto::{
     WithdrawResponse,
 };
 
-use super::credentials;
 use super::extract::{Json, PollPath, Query};
 use crate::abuse::{ClientAddress, Vote, Within};
+use crate::credentials;
 use crate::error::Refusal;
 use crate::state::AppState;
 use crate::store::{Admission, Ballot};
@@ -60,7 +60,7 @@ async fn cast_vote(
     if let Some(ingest) = &app.ingest.stream {
         return accepted(ingest.record(poll, ballot).await?);
     }
-    let outcome = app.votes.cast(poll.clone(), ballot).await?;
+    let outcome = app.votes.cast(poll.clone(), ballot, None).await?;
     let receipt = VoteReceipt {
         poll,
         option: body.option,
@@ -117,7 +117,7 @@ async fn withdraw_vote(
     if let Some(ingest) = &app.ingest.stream {
         return accepted(ingest.record(poll, ballot).await?);
     }
-    let outcome = app.votes.cast(poll.clone(), ballot).await?;
+    let outcome = app.votes.cast(poll.clone(), ballot, None).await?;
     Ok(axum::Json(WithdrawResponse {
         poll,
         withdrawn: outcome.ballot.changed,

@@ -3,14 +3,15 @@
 //! One loop per stream, in the consumer group `votewire`, each on a Redis client of its
 //! own (a blocking `XREADGROUP` holds its connection). A vote is acknowledged (`XACK`,
 //! then `XDEL`) only once its commit answered: committed, or refused for good (the poll
-//! closed or does not exist, the option or the voter not admitted), which is counted
-//! and logged. A vote the database could not take (down, failing over) stays pending
+//! closed or does not exist, the option or the voter not admitted), which is counted,
+//! logged and told to the voter's sockets ([`Votes::report_refused`]). A vote the database could not take (down, failing over) stays pending
 //! with this worker, which reads its own pending entries again after a backoff. A
 //! worker that dies leaves its pending entries behind: every loop claims entries idle
 //! for `--ingest-claim-idle-ms` (`XAUTOCLAIM`), whoever held them. Committing an entry
 //! twice changes nothing (see [`super`]), so a worker killed between its commit and its
 //! acknowledgement loses nothing and doubles nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -251,13 +252,14 @@ impl Consumer {
             .map(recorded_ms);
         // Every cast is queued in stream order before any is awaited, so a poll's
         // ballots commit in the order they were recorded.
-        let results = futures_util::future::join_all(
-            casts
-                .iter()
-                .map(|(_, entry)| self.votes.cast(entry.poll.clone(), entry.ballot.clone())),
-        )
+        let results = futures_util::future::join_all(casts.iter().map(|(_, entry)| {
+            let recorded_by = Some(entry.node.clone());
+            self.votes
+                .cast(entry.poll.clone(), entry.ballot.clone(), recorded_by)
+        }))
         .await;
         let mut left = 0;
+        let mut refusals = HashMap::new();
         for ((id, entry), result) in casts.into_iter().zip(results) {
             match result {
                 Ok(_) => {
@@ -268,9 +270,17 @@ impl Consumer {
                 Err(refused) => {
                     self.counts.rejected.fetch_add(1, Relaxed);
                     tracing::info!(poll = %entry.poll, node = %entry.node, reason = %refused, "ingested vote refused");
+                    refusals.entry(entry.poll).or_insert_with(Vec::new).push((
+                        entry.ballot.voter,
+                        id.clone(),
+                        refused,
+                    ));
                     done.push(id);
                 }
             }
+        }
+        for (poll, refused) in refusals {
+            self.votes.report_refused(poll, refused).await;
         }
         if left > 0 {
             self.counts.retried.fetch_add(1, Relaxed);

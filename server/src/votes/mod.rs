@@ -25,8 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use chrono::Utc;
 use tokio::sync::oneshot;
-use votewire_proto::{NodeId, PollEventKind, PollId, PollStatus};
+use votewire_proto::{NodeId, PollEventKind, PollId, PollStatus, RefusedVote};
 
+use crate::error::Refusal;
 use crate::fanout::{Fanout, RECENT_MAX};
 use crate::store::{Ballot, PollState, Store, StoreError, VoteBatch, VoteOutcome};
 use queues::{VoteQueues, Waiting};
@@ -85,14 +86,22 @@ impl Votes {
     }
 
     /// Sets (or withdraws, with `option: None`) a voter's choice: queues the ballot for
-    /// its poll's next group commit and waits for the answer.
+    /// its poll's next group commit and waits for the answer. `recorded_by` is the node
+    /// that took the vote when it is not this one (a worker committing what a node
+    /// recorded in the ingest stream), for the watchers' feed.
     pub(crate) async fn cast(
         self: &Arc<Self>,
         poll: PollId,
         ballot: Ballot,
+        recorded_by: Option<NodeId>,
     ) -> Result<VoteOutcome, StoreError> {
         let (answer, answered) = oneshot::channel();
-        if self.queues.push(&poll, Waiting { ballot, answer }) {
+        let waiting = Waiting {
+            ballot,
+            recorded_by,
+            answer,
+        };
+        if self.queues.push(&poll, waiting) {
             self.writers.spawn(self.clone().commit_batches(poll));
         }
         answered.await.unwrap_or_else(|_| {
@@ -124,6 +133,39 @@ impl Votes {
         })
     }
 
+    /// Tells the voters of `refused` (each a voter, its vote's receipt and why), on
+    /// every node whose sockets watch `poll`, that votes accepted into the ingest stream
+    /// were refused when a worker came to count them. The event carries a fresh read of
+    /// the poll, like any event; a poll that cannot be read has nobody to tell.
+    pub(crate) async fn report_refused(
+        &self,
+        poll: PollId,
+        refused: Vec<(String, String, StoreError)>,
+    ) {
+        let state = match self.store.poll(&poll).await {
+            Ok(state) => state,
+            Err(e) => {
+                tracing::debug!(%poll, error = %e, "a refused vote's poll cannot be read");
+                return;
+            }
+        };
+        let votes = refused
+            .into_iter()
+            .map(|(voter, stream_id, why)| {
+                let refusal = Refusal::from(why).naming(&poll);
+                RefusedVote {
+                    voter,
+                    stream_id,
+                    code: refusal.code,
+                    message: refusal.message,
+                }
+            })
+            .collect();
+        let status = state.poll.status(Utc::now());
+        let kind = PollEventKind::Rejected { votes };
+        self.fanout.publish(poll, status, state.tally, kind).await;
+    }
+
     /// Resolves once every commit and close in flight has finished (and published).
     pub(crate) async fn drain(&self) {
         self.writers.drain().await;
@@ -139,8 +181,14 @@ impl Votes {
 
     /// Commits one batch, publishes what it changed, then answers every request.
     async fn commit(&self, poll: &PollId, waiting: Vec<Waiting>) {
-        let (ballots, answers): (Vec<Ballot>, Vec<_>) =
-            waiting.into_iter().map(|w| (w.ballot, w.answer)).unzip();
+        let mut ballots = Vec::with_capacity(waiting.len());
+        let mut answers = Vec::with_capacity(waiting.len());
+        let mut takers = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            ballots.push(w.ballot);
+            answers.push(w.answer);
+            takers.push(w.recorded_by);
+        }
         let options: Vec<Option<u32>> = ballots.iter().map(|b| b.option).collect();
         let batch = VoteBatch {
             poll: poll.clone(),
@@ -160,12 +208,13 @@ impl Votes {
                 return;
             }
         };
-        let changed: Vec<Option<u32>> = options
+        let (changed, changed_by): (Vec<Option<u32>>, Vec<Option<NodeId>>) = options
             .iter()
+            .zip(takers)
             .zip(&outcome.results)
             .filter(|(_, result)| result.as_ref().is_ok_and(|r| r.changed))
-            .map(|(option, _)| *option)
-            .collect();
+            .map(|((option, taker), _)| (*option, taker))
+            .unzip();
         let unchanged = outcome
             .results
             .iter()
@@ -178,9 +227,11 @@ impl Votes {
         let tally = outcome.tally.clone();
         if !changed.is_empty() {
             let listed = changed.len().min(RECENT_MAX);
+            let from = changed.len() - listed;
             let kind = PollEventKind::Votes {
-                more: (changed.len() - listed) as u64,
-                options: changed[changed.len() - listed..].to_vec(),
+                more: from as u64,
+                options: changed[from..].to_vec(),
+                recorded_by: recorded_by(&self.node, &changed_by[from..]),
             };
             self.fanout
                 .publish(poll.clone(), PollStatus::Open, tally, kind)
@@ -200,4 +251,19 @@ impl Votes {
             }));
         }
     }
+}
+
+/// The nodes that took `votes` for [`PollEventKind::Votes::recorded_by`]: empty when
+/// `node`, the committer, took them all.
+fn recorded_by(node: &NodeId, votes: &[Option<NodeId>]) -> Vec<NodeId> {
+    if votes
+        .iter()
+        .all(|taker| taker.as_ref().is_none_or(|t| t == node))
+    {
+        return Vec::new();
+    }
+    votes
+        .iter()
+        .map(|taker| taker.clone().unwrap_or_else(|| node.clone()))
+        .collect()
 }

@@ -5,13 +5,15 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
-use votewire_proto::PollId;
+use votewire_proto::{NodeId, PollId};
 
 use crate::store::{Ballot, StoreError, VoteOutcome};
 
 /// A ballot waiting for its poll's committer, and where its answer goes.
 pub(super) struct Waiting {
     pub(super) ballot: Ballot,
+    /// The node that took the vote, when it is not the one committing it.
+    pub(super) recorded_by: Option<NodeId>,
     pub(super) answer: oneshot::Sender<Result<VoteOutcome, StoreError>>,
 }
 
@@ -104,7 +106,14 @@ mod tests {
             entry: None,
             admission: Default::default(),
         };
-        (Waiting { ballot, answer }, answered)
+        (
+            Waiting {
+                ballot,
+                recorded_by: None,
+                answer,
+            },
+            answered,
+        )
     }
 
     #[test]

@@ -22,6 +22,7 @@ use axum::routing::get;
 use votewire_proto::ErrorCode;
 
 use crate::abuse::ClientAddress;
+use crate::credentials;
 use crate::error::Refusal;
 use crate::fanout::encode;
 use crate::state::AppState;
@@ -103,9 +104,14 @@ async fn upgrade(
         )
         .into_response();
     };
+    // A cookie that is not a voter's only means the socket hears no voter's notices.
+    let voter = credentials::voter(&headers, &app.keys)
+        .ok()
+        .flatten()
+        .map(|voter| voter.id);
     ws.on_upgrade(move |socket| async move {
         let _address_place = address_place;
-        session::run(socket, app, place).await;
+        session::run(socket, app, place, voter).await;
     })
 }
 

@@ -48,8 +48,9 @@ struct Session<S> {
 }
 
 /// Runs a session until the client leaves, the connection breaks, or the node shuts
-/// down; `place` (its admission) is released when it ends.
-pub(super) async fn run<S>(socket: S, app: AppState, place: SessionGuard)
+/// down; `place` (its admission) is released when it ends. `voter` is the voter whose
+/// cookie the socket carried: the notices meant for them reach this socket.
+pub(super) async fn run<S>(socket: S, app: AppState, place: SessionGuard, voter: Option<String>)
 where
     S: Stream<Item = Result<Message, axum::Error>>
         + Sink<Message, Error = axum::Error>
@@ -60,7 +61,7 @@ where
         socket,
         watcher: Watcher {
             id: place.id,
-            outbox: app.fanout.outbox(),
+            outbox: app.fanout.outbox(voter),
         },
         watching: Watching::default(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
@@ -180,10 +181,14 @@ where
 
     /// Sends the pending frames, except one older than what the socket was already sent
     /// for its poll (made before a newer snapshot was read) or for a poll no longer
-    /// watched: a socket's versions never go down.
+    /// watched: a socket's versions never go down. Notices carry no version.
     async fn flush_outbox(&mut self) -> Result<(), End> {
         for pending in self.watcher.outbox.take() {
-            if self.watching.admit(&pending.poll, pending.version) {
+            let send = match pending.version {
+                Some(version) => self.watching.admit(&pending.poll, version),
+                None => self.watching.contains(&pending.poll),
+            };
+            if send {
                 self.send(Message::Text(pending.frame)).await?;
             }
         }

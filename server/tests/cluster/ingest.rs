@@ -4,7 +4,7 @@
 //! waiting (a dead worker's, a poll closed meanwhile).
 
 use serde_json::json;
-use votewire_proto::{NodeRole, VoteAccepted};
+use votewire_proto::{ErrorCode, NodeRole, VoteAccepted};
 use votewire_server::Settings;
 use votewire_server::settings::IngestMode;
 use votewire_testkit::spawn_worker;
@@ -153,9 +153,19 @@ async fn a_vote_in_stream_mode_is_answered_202_then_counted_once_and_reaches_soc
     // A retry of the first vote, with its seq, as a client that lost the 202 sends it.
     record(node, &poll, &voters[0], Some(0), Some(1)).await;
 
-    socket
-        .recv_until(|m| matches!(m, ServerMessage::Update { tally, .. } if tally.total == 20))
-        .await;
+    // Every update's feed names the node that took the votes, not the worker.
+    loop {
+        let ServerMessage::Update { tally, recent, .. } = socket.recv().await else {
+            continue;
+        };
+        assert!(
+            recent.iter().all(|vote| vote.node.as_str() == "node-1"),
+            "{recent:?}"
+        );
+        if tally.total == 20 {
+            break;
+        }
+    }
     drained(redis).await;
     assert_eq!(
         db.recount(&poll, 2).await,
@@ -229,7 +239,7 @@ async fn the_votes_a_dead_worker_held_are_claimed_by_another_and_counted_once() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_vote_recorded_before_its_poll_closed_is_refused_by_the_commit_and_never_counted() {
+async fn a_vote_recorded_before_its_poll_closed_is_refused_by_the_commit_and_its_voter_told() {
     if !external_enabled("the ingest stream tests") {
         return;
     }
@@ -237,8 +247,24 @@ async fn a_vote_recorded_before_its_poll_closed_is_refused_by_the_commit_and_nev
     let Streamed { redis, db, node } = &streamed;
     let created = node.create_poll("Closing?", &["a", "b"]).await;
     let poll = created.poll.id.to_string();
-    for voter in node.new_voters(5).await {
-        record(node, &poll, &voter, Some(1), None).await;
+    let other_poll = node.new_poll("Still open?", &["a", "b"]).await;
+    let voters = node.new_voters(5).await;
+    // The first voter's socket (its cookie) and a stranger's watch the poll; the
+    // stranger watches another poll too, whose update marks the end of what it got.
+    let mut mine = node.ws_as(&voters[0]).await;
+    let mut stranger = node.ws_as(&node.new_voter().await).await;
+    for (socket, polls) in [
+        (&mut mine, vec![&poll]),
+        (&mut stranger, vec![&poll, &other_poll]),
+    ] {
+        for poll in polls {
+            socket.subscribe(poll, None).await;
+            socket.recv().await;
+        }
+    }
+    let mut receipts = Vec::new();
+    for voter in &voters {
+        receipts.push(record(node, &poll, voter, Some(1), None).await);
     }
     assert_eq!(
         node.close_poll(&poll, &created.owner_token).await.status(),
@@ -250,6 +276,33 @@ async fn a_vote_recorded_before_its_poll_closed_is_refused_by_the_commit_and_nev
     let rejected = "votewire_ingest_worker_votes_total{result=\"rejected\"}";
     assert_eq!(series(&worker, rejected).await, 5);
     assert_eq!(db.recount(&poll, 2).await, [0, 0]);
+    // The voter hears that their vote, by its receipt, was not counted.
+    match mine
+        .recv_until(|m| matches!(m, ServerMessage::Rejected { .. }))
+        .await
+    {
+        ServerMessage::Rejected {
+            poll: refused,
+            stream_id,
+            code,
+            ..
+        } => {
+            assert_eq!(refused.as_str(), poll);
+            assert_eq!(stream_id, receipts[0].stream_id);
+            assert_eq!(code, ErrorCode::PollClosed);
+        }
+        _ => unreachable!(),
+    }
+    // Nobody else does: the stranger's next frame after the refusals is the other
+    // poll's update.
+    record(node, &other_poll, &voters[1], Some(0), None).await;
+    loop {
+        match stranger.recv().await {
+            ServerMessage::Rejected { .. } => panic!("another voter's refusal reached a stranger"),
+            ServerMessage::Update { poll, .. } if poll.as_str() == other_poll => break,
+            _ => {}
+        }
+    }
     // And once the node has read the poll again (its rules are kept a second), it
     // refuses a vote at once.
     let voter = node.new_voter().await;

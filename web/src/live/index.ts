@@ -6,7 +6,7 @@ import { api } from "../api/client";
 import { ApiError, describeError } from "../api/errors";
 import { remembered } from "../lib/remembered";
 import { showToast } from "../lib/toasts";
-import { type ConnectionState, LiveClient } from "./liveClient";
+import { type ConnectionState, LiveClient, type Rejection } from "./liveClient";
 import { createPollActions } from "./pollActions";
 import type { LivePoll } from "./pollState";
 
@@ -36,4 +36,9 @@ export function useConnection(): ConnectionState {
 export function useLivePoll(poll: string): LivePoll | undefined {
   useEffect(() => live.watch(poll), [poll]);
   return useSyncExternalStore(onChange, () => live.getPoll(poll));
+}
+
+/** The latest vote of this browser's voter on `poll` that was accepted, then not counted. */
+export function useRejection(poll: string): Rejection | undefined {
+  return useSyncExternalStore(onChange, () => live.getRejection(poll));
 }

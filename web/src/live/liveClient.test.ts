@@ -57,6 +57,23 @@ describe("LiveClient", () => {
     expect(last().sent).toEqual([{ type: "subscribe", poll: "p1" }]);
   });
 
+  it("keeps the latest refused vote per poll apart from its tally, and tells listeners", () => {
+    const { client, last } = setup();
+    client.watch("p1");
+    last().receive({ type: "hello", node: "node-a", protocol: 1 });
+    last().receive({ type: "snapshot", poll: "p1", status: "open", tally: tally(3, [2, 1]) });
+    let changes = 0;
+    client.subscribeChanges(() => changes++);
+    const refused = (stream_id: string) =>
+      ({ type: "rejected", poll: "p1", stream_id, code: "poll_closed", message: "this poll is closed" }) as const;
+    last().receive(refused("17-0"));
+    last().receive(refused("18-0"));
+    expect(client.getRejection("p1")?.stream_id).toBe("18-0");
+    expect(client.getRejection("p2")).toBeUndefined();
+    expect(client.getPoll("p1")?.tally.version).toBe(3);
+    expect(changes).toBe(2);
+  });
+
   it("reconnects with backoff and resubscribes since the version shown", () => {
     const { client, sockets, last } = setup();
     client.watch("p1");

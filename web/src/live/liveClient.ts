@@ -27,10 +27,15 @@ export type LiveOptions = {
   onServerError?: (code: ErrorCode, message: string) => void;
 };
 
+/** A vote of this browser's voter, accepted (202) and then refused when it was counted. */
+export type Rejection = Extract<ServerMessage, { type: "rejected" }>;
+
 export class LiveClient {
   private readonly polls = new Map<string, LivePoll>();
   private readonly watchers = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
+  /** The latest refused vote per poll. */
+  private readonly rejections = new Map<string, Rejection>();
   private connection: ConnectionState = { phase: "connecting", lastNode: null };
   private socket: SocketLike | null = null;
   private attempt = 0;
@@ -97,6 +102,11 @@ export class LiveClient {
     return this.connection;
   }
 
+  /** The latest vote of this voter on `poll` that was accepted and then not counted. */
+  getRejection(poll: string): Rejection | undefined {
+    return this.rejections.get(poll);
+  }
+
   /** For `useSyncExternalStore`: called after any poll or the connection changed. */
   subscribeChanges(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -146,6 +156,11 @@ export class LiveClient {
     }
     if (message.type === "error") {
       this.options.onServerError?.(message.code, message.message);
+      return;
+    }
+    if (message.type === "rejected") {
+      this.rejections.set(message.poll, message);
+      this.notify();
       return;
     }
     const about = reportOf(message);

@@ -38,6 +38,7 @@ export function reportOf(message: ServerMessage): { poll: string; report: PollRe
     case "closed":
       return { poll: message.poll, report: { tally: message.tally, status: "closed" } };
     case "hello":
+    case "rejected":
     case "error":
       return null;
   }

@@ -6,7 +6,7 @@ import { SharePanel } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
 import { VoteFeed } from "../components/VoteFeed";
-import { pollActions } from "../live";
+import { pollActions, useRejection } from "../live";
 import { isAccepted } from "../live/pollActions";
 import { usePoll } from "../live/usePoll";
 import { type Choice, ChoiceQueue } from "../lib/choiceQueue";
@@ -23,8 +23,10 @@ export function PollPage({ id }: { id: string }) {
   const [pending, setPending] = useState<Choice | undefined>(undefined);
   const [receipt, setReceipt] = useState("");
   // A vote the server accepted (202) and has not counted yet: shown as counting until a
-  // tally newer than the one on screen when it was accepted arrives.
-  const [counting, setCounting] = useState<{ words: string; after: number } | null>(null);
+  // tally newer than the one on screen when it was accepted arrives, or the server says
+  // it was refused when it came to be counted (the poll closed meanwhile).
+  const [counting, setCounting] = useState<{ words: string; after: number; receipt: string } | null>(null);
+  const rejection = useRejection(id);
   // The voter's choices go out one at a time, the latest winning; the queue outlives
   // renders, so it calls the latest render's `send` through this ref.
   const send = useRef<(choice: Choice) => Promise<void>>(async () => {});
@@ -44,9 +46,13 @@ export function PollPage({ id }: { id: string }) {
 
   // The actions show their answers' tallies themselves (and re-fetch a poll that closed
   // under a refused vote); the page says what happened.
-  const accepted = (words: string) => {
+  const accepted = (words: string, receipt: string) => {
     setReceipt("");
-    setCounting({ words, after: state.tally.version });
+    setCounting({ words, after: state.tally.version, receipt });
+  };
+  const countingWords = (shown: NonNullable<typeof counting>) => {
+    if (rejection?.stream_id === shown.receipt) return `${shown.words}, but not counted: ${rejection.message}`;
+    return `${shown.words}${state.tally.version > shown.after ? " and counted." : ": counting…"}`;
   };
 
   const vote = async (option: number) => {
@@ -54,7 +60,7 @@ export function PollPage({ id }: { id: string }) {
       const answer = await pollActions.vote(id, option, inviteCode());
       if (isAccepted(answer)) {
         remember(option);
-        accepted(`Your vote for “${poll.options[option]}” was accepted by node ${answer.node}`);
+        accepted(`Your vote for “${poll.options[option]}” was accepted by node ${answer.node}`, answer.stream_id);
         return;
       }
       setCounting(null);
@@ -77,7 +83,7 @@ export function PollPage({ id }: { id: string }) {
       const answer = await pollActions.withdraw(id);
       if (isAccepted(answer)) {
         remember(null);
-        accepted(`Your withdrawal was accepted by node ${answer.node}`);
+        accepted(`Your withdrawal was accepted by node ${answer.node}`, answer.stream_id);
         return;
       }
       setCounting(null);
@@ -121,7 +127,7 @@ export function PollPage({ id }: { id: string }) {
           {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
         </div>
         <p className="receipt muted" role="status" data-testid="receipt">
-          {counting ? `${counting.words}${state.tally.version > counting.after ? " and counted." : ": counting…"}` : receipt}
+          {counting ? countingWords(counting) : receipt}
         </p>
       </article>
       <aside className="poll-side">

@@ -568,7 +568,23 @@ poll: PollId,
 /**
  * The final tally.
  */
-tally: Tally, } | { "type": "error", 
+tally: Tally, } | { "type": "rejected", 
+/**
+ * The poll.
+ */
+poll: PollId, 
+/**
+ * The receipt of the refused vote, as its 202 gave it.
+ */
+stream_id: string, 
+/**
+ * Why it was refused, from the shared vocabulary.
+ */
+code: ErrorCode, 
+/**
+ * Why, in words.
+ */
+message: string, } | { "type": "error", 
 /**
  * What went wrong, from the shared vocabulary.
  */

@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
-use votewire_proto::{PollEvent, PollEventKind, PollId, PollStatus, RecentVote, Tally};
+use votewire_proto::{
+    PollEvent, PollEventKind, PollId, PollStatus, RecentVote, RefusedVote, ServerMessage, Tally,
+};
 
 pub use flush::encode;
 
@@ -192,6 +194,9 @@ impl Room {
 
     /// Folds an event into the room and wakes the flusher.
     pub fn deliver(&self, event: &PollEvent) {
+        if let PollEventKind::Rejected { votes } = &event.kind {
+            self.tell_voters(votes);
+        }
         {
             let mut state = self.lock();
             let newer = state
@@ -208,9 +213,14 @@ impl Room {
                 return;
             } else if !state.is_closed() {
                 state.status = Some(event.status);
-                if let PollEventKind::Votes { options, more } = &event.kind {
+                if let PollEventKind::Votes {
+                    options,
+                    more,
+                    recorded_by,
+                } = &event.kind
+                {
                     state.votes_seen += more;
-                    for option in options {
+                    for (i, option) in options.iter().enumerate() {
                         if state.recent.len() == RECENT_MAX {
                             state.recent.pop_front();
                         }
@@ -218,7 +228,7 @@ impl Room {
                         let seq = state.votes_seen;
                         let vote = RecentVote {
                             option: *option,
-                            node: event.node.clone(),
+                            node: recorded_by.get(i).unwrap_or(&event.node).clone(),
                             at: event.at,
                         };
                         state.recent.push_back((seq, vote));
@@ -231,6 +241,28 @@ impl Room {
             state.mark_pending();
         }
         self.wake.notify_one();
+    }
+
+    /// Tells each refused vote's voter, on the sockets here that speak for them, that it
+    /// was not counted. Rare (a poll closing on votes still in the ingest stream), so
+    /// the watchers are searched, not indexed by voter.
+    fn tell_voters(&self, votes: &[RefusedVote]) {
+        let state = self.lock();
+        for vote in votes {
+            let notice = encode(&ServerMessage::Rejected {
+                poll: self.poll.clone(),
+                stream_id: vote.stream_id.clone(),
+                code: vote.code,
+                message: vote.message.clone(),
+            });
+            let outboxes = state
+                .slices
+                .iter()
+                .flat_map(|slice| slice.watchers.values());
+            for outbox in outboxes.filter(|outbox| outbox.is_of(&vote.voter)) {
+                outbox.notify(&self.poll, notice.clone());
+            }
+        }
     }
 
     /// Brings the room up to a state read from the database by a new watcher. Other

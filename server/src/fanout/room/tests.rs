@@ -37,6 +37,7 @@ fn vote(version: u64, option: u32) -> PollEvent {
         kind: PollEventKind::Votes {
             options: vec![Some(option)],
             more: 0,
+            recorded_by: Vec::new(),
         },
     }
 }

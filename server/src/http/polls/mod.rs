@@ -11,10 +11,10 @@ use votewire_proto::{
     PollView, VotingMode,
 };
 
-use super::credentials;
 use super::extract::{Json, PollPath, Query};
 use super::idempotency::{self, KeyHeader};
 use crate::abuse::{NewPoll, Within};
+use crate::credentials;
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;

@@ -14,7 +14,7 @@ use crate::error::Refusal;
 use crate::token::{TokenKeys, Voter};
 
 /// The name of the voter cookie.
-pub(super) const VOTER_COOKIE: &str = "votewire_voter";
+pub(crate) const VOTER_COOKIE: &str = "votewire_voter";
 
 /// The `Authorization` header as `(scheme, credentials)`, if there is one.
 fn authorization(headers: &HeaderMap) -> Result<Option<(&str, &str)>, Refusal> {
@@ -59,7 +59,7 @@ fn voter_cookie(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
 
 /// The voter of a request: `Authorization: Voter <token>`, else the cookie.
 /// `Ok(None)` when there is neither; a refusal when what is given is not a voter.
-pub(super) fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Voter>, Refusal> {
+pub(crate) fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Voter>, Refusal> {
     let token = match authorization(headers)? {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("Voter") => Some(token),
         Some((scheme, _)) => {
@@ -82,7 +82,7 @@ pub(super) fn voter(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Vote
 }
 
 /// Checks `Authorization: Bearer <owner_token>` for `poll`.
-pub(super) fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Result<(), Refusal> {
+pub(crate) fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Result<(), Refusal> {
     let token = match authorization(headers)? {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("Bearer") => token,
         Some((scheme, _)) => {
