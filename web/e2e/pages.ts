@@ -44,18 +44,18 @@ export async function waitLive(page: Page, node: string): Promise<void> {
 }
 
 export const voteButton = (page: Page, option: string) =>
-  page.getByRole("button", { name: new RegExp(`^${option}:`) });
+  page.getByRole("button", { name: new RegExp(`^${option}\\b`) });
 
 /** Waits until option `index` (0-based) shows `count` votes. */
 export function waitCount(page: Page, index: number, count: number): Promise<void> {
   return page.locator(`[data-testid="bars"] > li:nth-child(${index + 1})[data-count="${count}"]`).waitFor();
 }
 
-/** Presses Tab until the focused element's accessible label starts with `label`. */
+/** Presses Tab until the focused element's text (a bar's name is its text) starts with `label`. */
 export async function tabTo(page: Page, label: string, key: "Tab" | "Shift+Tab" = "Tab"): Promise<void> {
   for (let presses = 0; presses < 40; presses++) {
     await page.keyboard.press(key);
-    const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? "");
+    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
     if (focused.startsWith(label)) return;
   }
   throw new Error(`Tab never reached "${label}"`);

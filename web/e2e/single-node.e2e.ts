@@ -3,6 +3,7 @@
 
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
+import { describeAccessibility } from "./accessibility";
 import { describeApiDocs } from "./apiDocs";
 import { launchBrowser } from "./browser";
 import { describeLiveVoting } from "./liveVoting";
@@ -27,4 +28,5 @@ const target = () => ({ url: node.url, node: node.node });
 describeLiveVoting("one node", () => ({ browser, targets: [target()] }));
 describeApiDocs(() => ({ browser, target: target() }));
 describeReconnect(() => ({ browser, node }));
+describeAccessibility(() => ({ browser, target: target() }));
 describeScreenshots(() => ({ browser, target: target() }));

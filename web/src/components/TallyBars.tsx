@@ -23,19 +23,25 @@ export function TallyBars({ options, tally, myVote, onVote, pending = null, size
         const count = tally.counts[option] ?? 0;
         const share = percent(count, tally.total);
         const mine = myVote === option;
-        const description = `${label}: ${count} ${count === 1 ? "vote" : "votes"}, ${share}%${mine ? ", your vote" : ""}`;
         const style = { "--share": `${tally.total ? count / tally.total : 0}` } as CSSProperties;
+        // The bar's name is its content, read in the order it is shown ("tea, your vote,
+        // 40%, 2 votes"): the words only a screen reader needs are visually hidden.
         const body = (
           <>
             <span className="bar-fill" style={style} aria-hidden="true" />
             <span className="bar-label">
               {mine && <span className="mine-mark" aria-hidden="true">✓</span>}
               <span className="bar-text">{label}</span>
-              {mine && <span className="mine-tag">Your vote</span>}
+              <span className="visually-hidden">{mine ? ", your vote, " : ", "}</span>
+              {mine && <span className="mine-tag" aria-hidden="true">Your vote</span>}
             </span>
             <span className="bar-numbers">
               <span className="bar-percent">{share}%</span>
-              <span className="bar-count">{formatCount(count)}</span>
+              <span className="visually-hidden">, </span>
+              <span className="bar-count">
+                {formatCount(count)}
+                <span className="visually-hidden">{count === 1 ? " vote" : " votes"}</span>
+              </span>
             </span>
           </>
         );
@@ -53,12 +59,11 @@ export function TallyBars({ options, tally, myVote, onVote, pending = null, size
                 // Always clickable: a choice made while another is on its way is sent
                 // after it, the latest one winning (see lib/choiceQueue).
                 onClick={() => onVote(option)}
-                aria-label={description}
               >
                 {body}
               </button>
             ) : (
-              <div className={classes} aria-label={description} role="group">
+              <div className={classes}>
                 {body}
               </div>
             )}

@@ -29,7 +29,7 @@ export function PresenterPage({ id }: { id: string }) {
           <StatusPill poll={poll} status={state.status} />
           <span className="presenter-tools">
             <button type="button" className="link-button" onClick={fullscreen}>Full screen</button>
-            <Link className="link-button" href={pollPath(id)} aria-label="Leave presenter view">Exit</Link>
+            <Link className="link-button" href={pollPath(id)} aria-label="Exit presenter view">Exit</Link>
           </span>
         </div>
         <h1 id="present-question" tabIndex={-1} className="presenter-question">{poll.question}</h1>
