@@ -36,6 +36,8 @@ fn vote_batch(c: &mut Criterion) {
         closes_at: None,
         closed_at: None,
         mode: votewire_proto::VotingMode::Open,
+        join_code: None,
+        listed: true,
     };
     runtime.block_on(store.create_poll(&record, None)).unwrap();
     let node = NodeId::parse("node-1").unwrap();

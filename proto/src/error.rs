@@ -27,6 +27,8 @@ pub enum ErrorCode {
     InvalidClosesAt,
     /// The poll id in the path is not a valid id.
     InvalidPollId,
+    /// The join code in the path is not six characters of the code alphabet.
+    InvalidJoinCode,
     /// The `Idempotency-Key` header is empty, too long or not visible ASCII.
     InvalidIdempotencyKey,
     /// The `Idempotency-Key` already made a poll from another request.
@@ -102,6 +104,7 @@ impl ErrorCode {
             MalformedJson
             | InvalidQuery
             | InvalidPollId
+            | InvalidJoinCode
             | InvalidIdempotencyKey
             | MalformedMessage
             | UnknownMessageType => 400,
@@ -140,6 +143,7 @@ impl ErrorCode {
             InvalidOptions => "invalid_options",
             InvalidClosesAt => "invalid_closes_at",
             InvalidPollId => "invalid_poll_id",
+            InvalidJoinCode => "invalid_join_code",
             InvalidIdempotencyKey => "invalid_idempotency_key",
             IdempotencyKeyReused => "idempotency_key_reused",
             PollNotFound => "poll_not_found",

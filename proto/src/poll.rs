@@ -72,6 +72,14 @@ pub struct Poll {
     pub status: PollStatus,
     /// Who may vote.
     pub mode: VotingMode,
+    /// The code people type to reach the poll (`GET /api/join/{code}`, the `/j/{code}`
+    /// page): six characters of `23456789ABCDEFGHJKMNPQRSTUVWXYZ`, no look-alikes.
+    /// Absent only for polls made before polls had codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub join_code: Option<String>,
+    /// Shown in `GET /api/polls` while open; false: reached by its link or code alone.
+    pub listed: bool,
 }
 
 /// `POST /api/polls`: the body that creates a poll.
@@ -90,6 +98,10 @@ pub struct CreatePoll {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub mode: Option<VotingMode>,
+    /// False keeps the poll off `GET /api/polls` (unlisted); listed when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub listed: Option<bool>,
 }
 
 /// `POST /api/polls/{id}/invites`: how many invite codes to mint.

@@ -101,6 +101,13 @@ impl From<StoreError> for Refusal {
                     "the database cannot be reached right now; nothing was changed, try again",
                 )
             }
+            StoreError::Taken => {
+                tracing::error!("no free join code after several draws");
+                Self::new(
+                    ErrorCode::Internal,
+                    "no free join code was found; try again",
+                )
+            }
             StoreError::Other(why) => {
                 tracing::error!(%why, "database error");
                 Self::new(ErrorCode::Internal, "an unexpected database error occurred")

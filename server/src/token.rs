@@ -140,6 +140,30 @@ pub(crate) fn invite_digest(code: &str) -> String {
     hex(&Sha256::digest(code.trim().to_ascii_lowercase().as_bytes()))
 }
 
+/// Characters of a join code: 31^6, about 887 million, read out and typed by people.
+const JOIN_CODE_CHARS: usize = 6;
+
+/// A new random join code, upper case (a poll's code is unique: the store refuses a
+/// taken one, and the creation draws another).
+pub(crate) fn new_join_code() -> String {
+    random_bytes(JOIN_CODE_CHARS)
+        .iter()
+        .map(|b| INVITE_ALPHABET[*b as usize % INVITE_ALPHABET.len()].to_ascii_uppercase() as char)
+        .collect()
+}
+
+/// A join code as people type it (any case, with spaces or dashes) in the form it is
+/// stored; `None` when it cannot be one.
+pub(crate) fn parse_join_code(typed: &str) -> Option<String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let valid = code.len() == JOIN_CODE_CHARS && code.bytes().all(|b| INVITE_ALPHABET.contains(&b));
+    valid.then(|| code.to_ascii_uppercase())
+}
+
 /// A new random poll id: 12 characters of [0-9a-z], about 62 bits.
 pub(crate) fn new_poll_id() -> PollId {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
@@ -193,6 +217,20 @@ mod tests {
 
     fn keys() -> TokenKeys {
         TokenKeys::new(b"0123456789abcdef0123456789abcdef".to_vec())
+    }
+
+    #[test]
+    fn join_codes_are_six_unambiguous_characters_read_in_any_case_and_spacing() {
+        let code = new_join_code();
+        assert_eq!(parse_join_code(&code), Some(code.clone()));
+        assert_eq!(parse_join_code(&code.to_lowercase()), Some(code.clone()));
+        assert_eq!(parse_join_code(" k7p-2qx "), Some("K7P2QX".to_owned()));
+        assert_eq!(parse_join_code("K7P 2QX"), Some("K7P2QX".to_owned()));
+        for wrong in [
+            "K7P2Q", "K7P2QXX", "K7P2Q0", "KIP2QX", "K7L2QX", "K7P2QO", "", "K7P2Q!",
+        ] {
+            assert_eq!(parse_join_code(wrong), None, "{wrong:?}");
+        }
     }
 
     #[test]

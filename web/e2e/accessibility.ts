@@ -40,6 +40,7 @@ export function describeAccessibility(setup: () => { browser: Browser; target: T
         ["presenter", `/p/${poll.id}/present`, (page) => page.getByTestId("total").waitFor()],
         ["cluster", "/cluster", (page) => page.locator(`[data-testid="nodes"] li[data-node="${target.node}"]`).waitFor()],
         ["not found", "/p/no-such-poll", (page) => page.getByRole("heading").first().waitFor()],
+        ["unknown join code", "/j/ZZZ222", (page) => page.getByLabel("Have a code?").waitFor()],
       ];
       const found: string[] = [];
       for (const colorScheme of ["light", "dark"] as const) {

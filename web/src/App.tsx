@@ -5,6 +5,7 @@ import { Toaster } from "./components/Toaster";
 import { parseRoute, usePathname } from "./lib/router";
 import { ClusterPage } from "./pages/ClusterPage";
 import { HomePage } from "./pages/HomePage";
+import { JoinPage } from "./pages/JoinPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { PollPage } from "./pages/PollPage";
 import { PresenterPage } from "./pages/PresenterPage";
@@ -33,6 +34,9 @@ export function App() {
       break;
     case "present":
       page = <PresenterPage key={route.id} id={route.id} />;
+      break;
+    case "join":
+      page = <JoinPage key={route.code} code={route.code} />;
       break;
     case "cluster":
       page = <ClusterPage />;

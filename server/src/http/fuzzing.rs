@@ -23,6 +23,7 @@ pub fn create_poll(
         options: valid.options,
         closes_at: valid.closes_at,
         mode: Some(valid.mode),
+        listed: Some(valid.listed),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod fuzzing;
 mod health;
 mod idempotency;
 mod invites;
+mod join;
 mod metrics;
 mod openapi;
 mod polls;
@@ -39,6 +40,7 @@ pub(crate) fn router(app: AppState, with_internal: bool) -> Router {
     };
     let routes = Router::new()
         .merge(polls::routes())
+        .merge(join::routes())
         .merge(votes::routes())
         .merge(invites::routes())
         .merge(voters::routes())

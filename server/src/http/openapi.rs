@@ -24,7 +24,9 @@ use crate::state::AppState;
         `{\"type\":\"hello\",\"node\",\"protocol\":1}`. The client sends \
         `{\"type\":\"subscribe\",\"poll\",\"since\"?}` and gets `{\"type\":\"snapshot\",\"poll\",\"status\",\"tally\"}` \
         (skipped when `since` is the current version of an open poll), then `update` frames as votes \
-        commit and `closed` when the poll closes; `{\"type\":\"unsubscribe\",\"poll\"}` stops one. Show a \
+        commit and `closed` when the poll closes; `{\"type\":\"unsubscribe\",\"poll\"}` stops one. A \
+        socket with a voter's cookie gets `rejected` when a vote of that voter answered 202 (stream \
+        ingest) was refused when counted. Show a \
         tally only when its `version` is higher than the one shown. A refused message gets \
         `{\"type\":\"error\",\"code\",\"message\"}`. A page from another origin is refused with 403 \
         `forbidden_origin` before the upgrade. Close codes: 1001 the node shuts down, 1002 a protocol \
@@ -32,7 +34,8 @@ use crate::state::AppState;
         A human-readable rendering of this document is served at `/api/docs`."),
     paths(
         super::polls::create_poll, super::polls::list_polls, super::polls::get_poll,
-        super::polls::close_poll, super::polls::audit_poll, super::invites::mint_invites,
+        super::polls::close_poll, super::polls::audit_poll, super::join::join,
+        super::invites::mint_invites,
         super::votes::cast_vote, super::votes::withdraw_vote,
         super::voters::issue_voter,
         super::health::livez, super::health::healthz, super::health::readyz, super::health::cluster, super::metrics::metrics,
@@ -80,7 +83,8 @@ fn refusal_words(status: &str) -> &'static str {
     match status {
         "400" => {
             "`malformed_json` (the body is not JSON), `invalid_query` (bad `limit` or \
-             `before`) or `invalid_poll_id` (the id in the path)"
+             `before`), `invalid_poll_id` (the id in the path) or `invalid_join_code` (the \
+             code in the path)"
         }
         "401" => {
             "credentials missing or unreadable: `voter_required`, `invalid_voter_token`, \
@@ -88,7 +92,7 @@ fn refusal_words(status: &str) -> &'static str {
              `owner_token_required`"
         }
         "403" => "`invalid_owner_token`: the owner token is not this poll's",
-        "404" => "`poll_not_found`: no poll has this id",
+        "404" => "`poll_not_found`: no poll has this id (or join code)",
         "409" => "`poll_closed`: the poll takes no more votes",
         "413" => "`payload_too_large`: the body is over `--max-body-bytes`",
         "415" => "`unsupported_media_type`: the body is not `application/json`",

@@ -58,6 +58,8 @@ pub enum StoreError {
     AddressAlreadyVoted,
     /// The database cannot be reached (connection refused, pool timed out, read-only).
     Unavailable(String),
+    /// A new poll's join code is another poll's: draw another and create again.
+    Taken,
     /// Anything else; a bug or a broken database.
     Other(String),
 }
@@ -76,6 +78,7 @@ impl std::fmt::Display for StoreError {
             Self::InviteInvalid => f.write_str("the invite code is not valid"),
             Self::AddressAlreadyVoted => f.write_str("another voter of this address voted"),
             Self::Unavailable(why) => write!(f, "the database is unavailable: {why}"),
+            Self::Taken => f.write_str("the join code is taken"),
             Self::Other(why) => f.write_str(why),
         }
     }
@@ -99,6 +102,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A poll with its tally.
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
+    /// The id of the poll whose join code is `code` (as stored: upper case).
+    fn poll_by_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<PollId, StoreError>>;
 
     /// A poll with its tally at `min_version` or later, for a reader who has already
     /// seen that version (a client resubscribing with `since`): a store that may read

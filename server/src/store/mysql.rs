@@ -24,12 +24,15 @@ const RETRYABLE_ERRORS: [u16; 2] = [1213, 1205];
 
 impl Dialect for MySql {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls WHERE id = ?",
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+            FROM polls WHERE id = ?",
+        select_poll_by_code: "SELECT id FROM polls WHERE join_code = ?",
         select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls \
-            WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+            FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
               AND (created_at < ? OR (created_at = ? AND id < ?)) \
             ORDER BY created_at DESC, id DESC LIMIT ?",
         lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode \

@@ -15,12 +15,15 @@ const READ_ONLY: &str = "25006";
 
 impl Dialect for Postgres {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES ($1, $2, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls WHERE id = $1",
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+            FROM polls WHERE id = $1",
+        select_poll_by_code: "SELECT id FROM polls WHERE join_code = $1",
         select_counts: "SELECT count FROM tallies WHERE poll_id = $1 ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode FROM polls \
-            WHERE closed_at IS NULL AND (closes_at IS NULL OR closes_at > $1) \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+            FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $1) \
               AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
             ORDER BY created_at DESC, id DESC LIMIT $5",
         lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode \

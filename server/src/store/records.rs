@@ -23,6 +23,10 @@ pub struct PollRecord {
     pub closed_at: Option<DateTime<Utc>>,
     /// Who may vote.
     pub mode: VotingMode,
+    /// The code people type to reach it; `None` for a poll made before codes.
+    pub join_code: Option<String>,
+    /// Listed among the open polls.
+    pub listed: bool,
 }
 
 impl PollRecord {
@@ -51,6 +55,8 @@ impl PollRecord {
             closed_at: self.closed_at(now),
             status: self.status(now),
             mode: self.mode,
+            join_code: self.join_code.clone(),
+            listed: self.listed,
         }
     }
 }

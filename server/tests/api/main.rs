@@ -15,6 +15,7 @@ mod credentials;
 mod deploy_files;
 mod errors;
 mod headers;
+mod join;
 mod lifecycle;
 mod logs;
 mod modes;

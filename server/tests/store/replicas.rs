@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use votewire_server::Shutdown;
-use votewire_server::store::{ReplicaState, ReplicatedStore, Store};
+use votewire_server::store::{PollRecord, ReplicaState, ReplicatedStore, Store};
 
 use crate::stories::{poll, vote};
 use votewire_testkit::client::eventually;
@@ -134,6 +134,12 @@ async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind:
         .vote(vote(&p, "v2", Some(1), "other"))
         .await
         .unwrap();
+    // A poll made a moment ago, on the primary only: its code is found there.
+    let fresh = PollRecord {
+        join_code: Some("FRESH2".into()),
+        ..poll("fresh", 2, None)
+    };
+    primary.store.create_poll(&fresh, None).await.unwrap();
     beat(&replica, Duration::ZERO).await;
     let store = replicated(&primary, &[&replica]).await;
 
@@ -142,6 +148,7 @@ async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind:
         0,
         "the replica answers"
     );
+    assert_eq!(store.poll_by_code("FRESH2").await.unwrap(), fresh.id);
     let state = store.poll_at_least(&p.id, 2).await.unwrap();
     assert_eq!((state.tally.version, state.tally.counts), (2, vec![1, 1]));
     // Having seen version 2, the node never shows less.

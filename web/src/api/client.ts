@@ -50,6 +50,8 @@ export const api = {
   createPoll: (body: CreatePoll, idempotencyKey: string) =>
     request<CreatedPoll>("POST", "/api/polls", body, { idempotencyKey }),
   getPoll: (id: string) => request<PollView>("GET", poll(id)),
+  /** The poll a join code names, however it was typed. */
+  join: (code: string) => request<PollView>("GET", `/api/join/${encodeURIComponent(code)}`),
   /** Issues this browser a voter, in its HttpOnly cookie. */
   issueVoter: () => request<VoterIssued>("POST", "/api/voters"),
   vote: (id: string, option: number, seq: number, invite?: string) =>

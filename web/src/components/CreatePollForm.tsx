@@ -20,7 +20,7 @@ function randomKey(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open" };
+const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open", listed: true };
 
 export function CreatePollForm() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -162,6 +162,10 @@ export function CreatePollForm() {
           <option key={value} value={value}>{label}</option>
         ))}
       </select>
+      <label className="check-field">
+        <input type="checkbox" checked={draft.listed} onChange={(e) => update({ listed: e.target.checked })} />
+        <span>List it under open polls (otherwise only its link and join code lead to it)</span>
+      </label>
       <p id="create-problem" className="inline-error" role="alert">{problem?.text ?? ""}</p>
       <button type="submit" className="button primary wide" disabled={busy}>
         {busy ? "Creating…" : "Create poll"}

@@ -4,8 +4,11 @@ import { pollPath } from "../lib/router";
 import { showToast } from "../lib/toasts";
 import "./SharePanel.css";
 
-/** The poll's link, to copy or to scan. */
-export function SharePanel({ id }: { id: string }) {
+/** A join code as people read it out: two groups of three. */
+export const spacedCode = (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`;
+
+/** The poll's link, to copy or to scan, and its join code, to type. */
+export function SharePanel({ id, joinCode }: { id: string; joinCode?: string }) {
   const url = `${location.origin}${pollPath(id)}`;
   const field = useRef<HTMLInputElement>(null);
   const copy = async () => {
@@ -27,6 +30,11 @@ export function SharePanel({ id }: { id: string }) {
         <input id="share-link" ref={field} className="input share-input" readOnly value={url} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" className="button" onClick={copy}>Copy</button>
       </div>
+      {joinCode && (
+        <p className="share-code">
+          Or type the code <strong data-testid="join-code">{spacedCode(joinCode)}</strong> at {location.host}/j
+        </p>
+      )}
     </section>
   );
 }

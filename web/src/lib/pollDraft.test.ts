@@ -8,6 +8,7 @@ const draft = (over: Partial<Draft>): Draft => ({
   closing: "never",
   customClose: "",
   mode: "open",
+  listed: true,
   ...over,
 });
 
@@ -21,6 +22,12 @@ describe("draftToRequest", () => {
   it("sends a voting mode other than the default", () => {
     expect(draftToRequest(draft({ mode: "invite" }), now)).toEqual({
       body: { question: "Tea or coffee?", options: ["tea", "coffee"], mode: "invite" },
+    });
+  });
+
+  it("sends listed only to keep a poll off the list", () => {
+    expect(draftToRequest(draft({ listed: false }), now)).toEqual({
+      body: { question: "Tea or coffee?", options: ["tea", "coffee"], listed: false },
     });
   });
 

@@ -19,7 +19,15 @@ export const CLOSING_CHOICES: [Closing, string][] = [
 ];
 const CLOSING_MS: Partial<Record<Closing, number>> = { "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000 };
 
-export type Draft = { question: string; options: string[]; closing: Closing; customClose: string; mode: VotingMode };
+export type Draft = {
+  question: string;
+  options: string[];
+  closing: Closing;
+  customClose: string;
+  mode: VotingMode;
+  /** Shown under open polls; unlisted polls are reached by link or join code alone. */
+  listed: boolean;
+};
 
 /** Who may vote, as the create form offers it. */
 export const MODE_CHOICES: [VotingMode, string][] = [
@@ -46,6 +54,7 @@ export function draftToRequest(draft: Draft, now: number): { body: CreatePoll } 
   }
   const body: CreatePoll = { question, options };
   if (draft.mode !== "open") body.mode = draft.mode;
+  if (!draft.listed) body.listed = false;
   if (draft.closing === "custom") {
     const at = Date.parse(draft.customClose); // datetime-local: the browser's time zone.
     if (Number.isNaN(at)) return { problem: "Choose when the poll closes.", field: "closes" };

@@ -20,6 +20,8 @@ const view = (status: PollStatus, t: Tally): PollView => {
     closed_at: status === "closed" ? "2030-01-01T01:00:00Z" : null,
     status,
     mode: "open",
+    join_code: "K7P2QX",
+    listed: true,
   };
   return { poll, tally: t };
 };

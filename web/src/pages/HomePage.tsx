@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
 import { CreatePollForm } from "../components/CreatePollForm";
+import { JoinForm } from "../components/JoinForm";
 import { Link } from "../components/Link";
 import { formatCount, fromNow, votes } from "../lib/format";
 import { pollPath } from "../lib/router";
@@ -19,8 +20,11 @@ export function HomePage() {
       <section className="hero">
         <h1 tabIndex={-1}>Ask the room.<br /><span className="gradient-text">Watch it answer live.</span></h1>
         <p className="muted hero-sub">
-          Create a poll, share the link or the QR code, and see every vote land the moment it is counted, on every screen.
+          Create a poll, share the link, the QR code or its join code, and see every vote land the moment it is counted, on every screen.
         </p>
+        <div className="glass hero-join">
+          <JoinForm />
+        </div>
       </section>
       <div className="home-grid">
         <CreatePollForm />

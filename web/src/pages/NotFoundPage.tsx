@@ -6,7 +6,7 @@ export function NotFoundPage() {
   return (
     <div className="glass center-card">
       <h1 tabIndex={-1}>Nothing here</h1>
-      <p className="muted">This address is not a page of votewire. Polls live at /p/&lt;id&gt;.</p>
+      <p className="muted">This address is not a page of votewire. Polls live at /p/&lt;id&gt;, and /j/&lt;code&gt; finds one by its join code.</p>
       <Link className="button" href="/">See the open polls</Link>
     </div>
   );

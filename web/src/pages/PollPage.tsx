@@ -131,7 +131,7 @@ export function PollPage({ id }: { id: string }) {
         </p>
       </article>
       <aside className="poll-side">
-        <SharePanel id={id} />
+        <SharePanel id={id} joinCode={poll.join_code} />
         <section className="glass side-card" aria-labelledby="feed-title">
           <h2 id="feed-title">Live votes</h2>
           <VoteFeed feed={state.feed} options={poll.options} />

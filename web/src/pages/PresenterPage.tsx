@@ -1,5 +1,6 @@
 import { Link } from "../components/Link";
 import { QrCode } from "../components/QrCode";
+import { spacedCode } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
 import { usePoll } from "../live/usePoll";
@@ -44,6 +45,12 @@ export function PresenterPage({ id }: { id: string }) {
         <p className="presenter-join-title">{closed ? "Voting has ended" : "Scan to vote"}</p>
         <QrCode text={url} className="presenter-qr" />
         <p className="presenter-url">{url.replace(/^https?:\/\//, "")}</p>
+        {poll.join_code && (
+          <p className="presenter-code">
+            <span className="presenter-code-label">or go to {location.host}/j and type</span>
+            <span className="presenter-code-value" data-testid="join-code">{spacedCode(poll.join_code)}</span>
+          </p>
+        )}
       </aside>
     </div>
   );

@@ -20,7 +20,7 @@ export type NodeId = string;
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
-export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_join_code" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
 
 /**
  * The code and words of an error.
@@ -115,7 +115,17 @@ status: PollStatus,
 /**
  * Who may vote.
  */
-mode: VotingMode, };
+mode: VotingMode, 
+/**
+ * The code people type to reach the poll (`GET /api/join/{code}`, the `/j/{code}`
+ * page): six characters of `23456789ABCDEFGHJKMNPQRSTUVWXYZ`, no look-alikes.
+ * Absent only for polls made before polls had codes.
+ */
+join_code?: string, 
+/**
+ * Shown in `GET /api/polls` while open; false: reached by its link or code alone.
+ */
+listed: boolean, };
 
 /**
  * `POST /api/polls`: the body that creates a poll.
@@ -137,7 +147,11 @@ closes_at?: string,
 /**
  * Who may vote; `open` when absent.
  */
-mode?: VotingMode, };
+mode?: VotingMode, 
+/**
+ * False keeps the poll off `GET /api/polls` (unlisted); listed when absent.
+ */
+listed?: boolean, };
 
 /**
  * `POST /api/polls/{id}/invites`: how many invite codes to mint.

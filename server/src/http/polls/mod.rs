@@ -18,8 +18,12 @@ use crate::credentials;
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
-use crate::store::{Creation, ListCursor, PollRecord};
-use crate::token::new_poll_id;
+use crate::store::{Creation, ListCursor, PollRecord, StoreError};
+use crate::token::{new_join_code, new_poll_id};
+
+/// Join codes drawn for one poll before giving up: with a million polls, a draw is
+/// taken once in 887, so five all taken is as good as never.
+const JOIN_CODE_DRAWS: u32 = 5;
 
 /// Polls per page when `limit` is not given, and the most a page may hold.
 const DEFAULT_PAGE: u32 = 20;
@@ -47,6 +51,7 @@ pub(super) struct ValidPoll {
     pub(super) options: Vec<String>,
     pub(super) closes_at: Option<DateTime<Utc>>,
     pub(super) mode: VotingMode,
+    pub(super) listed: bool,
 }
 
 /// Checks a new poll against the limits, at the server's `now`.
@@ -116,6 +121,7 @@ pub(super) fn validate(
         options,
         closes_at,
         mode: body.mode.unwrap_or_default(),
+        listed: body.listed.unwrap_or(true),
     })
 }
 
@@ -139,7 +145,7 @@ async fn create_poll(
     let retention = app.settings.limits.idempotency_key_retention;
     let key = key.map(|key| idempotency::for_creation(key, &body, now, retention));
     let valid = validate(body, &app.settings.limits, now)?;
-    let record = PollRecord {
+    let mut record = PollRecord {
         id: new_poll_id(),
         question: valid.question,
         options: valid.options,
@@ -147,8 +153,20 @@ async fn create_poll(
         closes_at: valid.closes_at,
         closed_at: None,
         mode: valid.mode,
+        join_code: Some(new_join_code()),
+        listed: valid.listed,
     };
-    let poll = match app.store.create_poll(&record, key.as_ref()).await? {
+    let mut draws = 1;
+    let created = loop {
+        match app.store.create_poll(&record, key.as_ref()).await {
+            Err(StoreError::Taken) if draws < JOIN_CODE_DRAWS => {
+                record.join_code = Some(new_join_code());
+                draws += 1;
+            }
+            created => break created?,
+        }
+    };
+    let poll = match created {
         Creation::Created => record.to_poll(now),
         Creation::Replayed(state) => state.poll.to_poll(Utc::now()),
         Creation::KeyReused => {
@@ -229,6 +247,15 @@ async fn list_polls(
     Ok(axum::Json(PollList { polls, next }))
 }
 
+/// The poll `id` with its tally, as `GET /api/polls/{id}` answers it.
+pub(super) async fn poll_view(app: &AppState, id: &PollId) -> Result<PollView, Refusal> {
+    let state = app.store.poll(id).await?;
+    Ok(PollView {
+        poll: state.poll.to_poll(Utc::now()),
+        tally: state.tally,
+    })
+}
+
 #[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
     responses((status = 200, description = "The poll and its tally", body = PollView),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -237,11 +264,7 @@ async fn get_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
 ) -> Result<axum::Json<PollView>, Refusal> {
-    let state = app.store.poll(&id).await?;
-    Ok(axum::Json(PollView {
-        poll: state.poll.to_poll(Utc::now()),
-        tally: state.tally,
-    }))
+    poll_view(&app, &id).await.map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = PollId, Path, description = "poll id"),

@@ -12,6 +12,7 @@ fn body(question: &str, options: &[&str]) -> CreatePoll {
         options: options.iter().map(|o| o.to_string()).collect(),
         closes_at: None,
         mode: None,
+        listed: None,
     }
 }
 
@@ -107,6 +108,8 @@ fn cursors_round_trip_and_garbage_is_refused() {
         closes_at: None,
         closed_at: None,
         mode: VotingMode::Open,
+        join_code: None,
+        listed: true,
     };
     let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
     assert_eq!(

@@ -277,6 +277,18 @@ impl Store for ReplicatedStore {
         })
     }
 
+    fn poll_by_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<PollId, StoreError>> {
+        // A code a replica does not know yet may be a poll made a moment ago.
+        Box::pin(async move {
+            if let Some((index, replica)) = self.pick()
+                && let Some(id) = self.try_replica(index, replica.poll_by_code(code)).await
+            {
+                return Ok(id);
+            }
+            self.primary.poll_by_code(code).await
+        })
+    }
+
     fn list_open<'a>(
         &'a self,
         now: DateTime<Utc>,

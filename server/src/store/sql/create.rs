@@ -18,6 +18,7 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
     for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> Option<&'v str>: Encode<'v, DB>,
     for<'v> &'v str: Type<DB> + Encode<'v, DB>,
     for<'v> String: Type<DB> + Decode<'v, DB>,
 {
@@ -70,9 +71,15 @@ where
             .bind(to_millis(poll.created_at))
             .bind(poll.closes_at.map(to_millis))
             .bind(poll.mode.as_str())
+            .bind(poll.join_code.as_deref())
+            .bind(i64::from(poll.listed))
             .execute(&mut **tx)
             .await
-            .map_err(|e| self.write_error(e))?;
+            .map_err(|e| match e {
+                // The id is random over 62 bits: the join code is what another poll has.
+                sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Taken,
+                e => self.write_error(e),
+            })?;
         for index in 0..poll.options.len() as i64 {
             sqlx::query(DB::SQL.insert_tally_row)
                 .bind(poll.id.as_str())

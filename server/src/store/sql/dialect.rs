@@ -146,15 +146,18 @@ pub(crate) fn is_read_only<DB: Dialect>(e: &sqlx::Error) -> bool {
 /// The SQL of one backend, in its own placeholder syntax. Integer columns are 64-bit
 /// everywhere, so one set of Rust types decodes them all.
 pub(crate) struct Statements {
-    /// Inserts a poll: `(id, question, options, option_count, created_at, closes_at, mode)`.
+    /// Inserts a poll: `(id, question, options, option_count, created_at, closes_at, mode,
+    /// join_code, listed)`.
     pub(crate) insert_poll: &'static str,
     /// Inserts one option's tally row at 0: `(poll, option)`.
     pub(crate) insert_tally_row: &'static str,
     /// A poll's row ([`super::rows::PollRow`]) by id.
     pub(crate) select_poll: &'static str,
+    /// The id of the poll with a join code.
+    pub(crate) select_poll_by_code: &'static str,
     /// A poll's counts, in option order.
     pub(crate) select_counts: &'static str,
-    /// A page of open polls, newest first: `(now, before, before, before_id, limit)`.
+    /// A page of open listed polls, newest first: `(now, before, before, before_id, limit)`.
     pub(crate) select_open_page: &'static str,
     /// The poll's gate and tally, one row per option: `(option_count, closed_at,
     /// closes_at, version, total, count, mode)`, locking the poll's and its tally's rows for

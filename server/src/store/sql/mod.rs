@@ -23,7 +23,7 @@
 //! types (rust-lang/rust#20671): those of the first kind are folded into [`Dialect`]'s
 //! declaration; these cannot be, nor named once as a trait alias (stable Rust has none,
 //! and a blanket-implemented stand-in would not carry them either). So they are written
-//! out, the same six lines on each of the generic impl blocks: `Store` and
+//! out, the same seven lines on each of the generic impl blocks: `Store` and
 //! `Heartbeat` here, `rows.rs`, `create.rs`, `admission.rs` and `vote.rs`. Rejected: an executor type on the dialect
 //! (it would lift one line, for a conversion at every query), and a trait that each
 //! backend implements with its own copy of the queries (the flow three times over).
@@ -150,6 +150,7 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
     for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> Option<&'v str>: Encode<'v, DB>,
     for<'v> &'v str: Type<DB> + Encode<'v, DB>,
     for<'v> String: Type<DB> + Decode<'v, DB>,
 {
@@ -191,6 +192,10 @@ where
             tx.rollback().await.map_err(store_error::<DB>)?;
             state
         })
+    }
+
+    fn poll_by_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<PollId, StoreError>> {
+        Box::pin(self.read_poll_by_code(code))
     }
 
     fn versions<'a>(
@@ -306,6 +311,7 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
     for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> Option<&'v str>: Encode<'v, DB>,
     for<'v> &'v str: Type<DB> + Encode<'v, DB>,
     for<'v> String: Type<DB> + Decode<'v, DB>,
 {

@@ -9,7 +9,7 @@ use super::{Dialect, SqlStore, store_error};
 use crate::store::{PollRecord, PollState, PollVersion, StoreError, from_millis};
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
-/// total, mode.
+/// total, mode, join_code, listed.
 pub(super) type PollRow = (
     String,
     String,
@@ -20,11 +20,25 @@ pub(super) type PollRow = (
     i64,
     i64,
     String,
+    Option<String>,
+    i64,
 );
 
 /// Turns a stored row into a record, its version and its total.
 pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError> {
-    let (id, question, options, created_at, closes_at, closed_at, version, total, mode) = row;
+    let (
+        id,
+        question,
+        options,
+        created_at,
+        closes_at,
+        closed_at,
+        version,
+        total,
+        mode,
+        join_code,
+        listed,
+    ) = row;
     let id = PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
     let options: Vec<String> = serde_json::from_str(&options)
         .map_err(|e| StoreError::Other(format!("stored options of {id}: {e}")))?;
@@ -36,6 +50,8 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         closes_at: closes_at.map(from_millis),
         closed_at: closed_at.map(from_millis),
         mode: voting_mode(&mode)?,
+        join_code,
+        listed: listed != 0,
     };
     Ok((poll, version, total))
 }
@@ -52,9 +68,21 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
     for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> Option<&'v str>: Encode<'v, DB>,
     for<'v> &'v str: Type<DB> + Encode<'v, DB>,
     for<'v> String: Type<DB> + Decode<'v, DB>,
 {
+    /// The id of the poll with the join code `code`.
+    pub(super) async fn read_poll_by_code(&self, code: &str) -> Result<PollId, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(DB::SQL.select_poll_by_code)
+            .bind(code)
+            .fetch_optional(self.readers())
+            .await
+            .map_err(store_error::<DB>)?;
+        let (id,) = row.ok_or(StoreError::PollNotFound)?;
+        PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))
+    }
+
     /// A poll and its tally, read on `conn` (inside the caller's transaction, so the
     /// two are one snapshot).
     pub(super) async fn read_state(

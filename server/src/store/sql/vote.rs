@@ -43,6 +43,7 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'v> i64: Type<DB> + Encode<'v, DB> + Decode<'v, DB>,
     for<'v> Option<i64>: Encode<'v, DB>,
+    for<'v> Option<&'v str>: Encode<'v, DB>,
     for<'v> &'v str: Type<DB> + Encode<'v, DB>,
     for<'v> String: Type<DB> + Decode<'v, DB>,
 {

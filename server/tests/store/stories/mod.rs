@@ -2,6 +2,7 @@
 //! in `batches.rs`.
 
 mod batches;
+mod codes;
 mod modes;
 mod retries;
 
@@ -17,6 +18,7 @@ use batches::{
     concurrent_votes_from_two_nodes_equal_a_recount,
     nodes_starting_together_migrate_without_racing,
 };
+use codes::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list;
 use modes::invite_and_per_address_polls_admit_whom_they_should;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
@@ -37,6 +39,8 @@ pub(crate) fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -
         closes_at,
         closed_at: None,
         mode: votewire_proto::VotingMode::Open,
+        join_code: None,
+        listed: true,
     }
 }
 
@@ -275,6 +279,12 @@ macro_rules! stories_for {
             #[tokio::test]
             async fn the_server_clock_closes_a_poll_at_its_closing_time() {
                 super::the_server_clock_closes_a_poll_at_its_closing_time($kind).await
+            }
+
+            #[tokio::test]
+            async fn a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list() {
+                super::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list($kind)
+                    .await
             }
 
             #[tokio::test]
