@@ -110,6 +110,16 @@ impl TokenKeys {
             .into_bytes())
     }
 
+    /// What a poll's export shows for a voter: keyed with the poll, so it neither
+    /// reveals the voter's id nor links the voter's votes across polls.
+    pub(crate) fn voter_pseudonym(&self, poll: &PollId, voter: &str) -> String {
+        let digest = self
+            .mac("pseudonym", &format!("{poll}/{voter}"))
+            .finalize()
+            .into_bytes();
+        hex(&digest[..8])
+    }
+
     /// The token that closes `poll`.
     pub(crate) fn owner_token(&self, poll: &PollId) -> String {
         hex(&self.mac("owner", poll.as_str()).finalize().into_bytes())

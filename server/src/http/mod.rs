@@ -2,6 +2,7 @@
 //! and applies the layers once.
 
 mod docs;
+mod export;
 mod extract;
 pub mod fuzzing;
 mod health;
@@ -41,6 +42,7 @@ pub(crate) fn router(app: AppState, with_internal: bool) -> Router {
     let routes = Router::new()
         .merge(polls::routes())
         .merge(join::routes())
+        .merge(export::routes())
         .merge(votes::routes())
         .merge(invites::routes())
         .merge(voters::routes())

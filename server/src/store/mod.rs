@@ -33,7 +33,7 @@ use votewire_proto::{NodeVotes, PollId, Tally};
 
 pub use records::{
     Admission, Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor,
-    PollRecord, PollState, PollVersion, VoteBatch, VoteOutcome,
+    PollRecord, PollState, PollVersion, StoredVote, VoteBatch, VoteOutcome,
 };
 pub(crate) use replicas::HEARTBEAT_INTERVAL;
 pub use replicas::{Fallbacks, ReplicaHealth, ReplicaState, ReplicatedStore};
@@ -102,6 +102,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// A poll with its tally.
     fn poll<'a>(&'a self, id: &'a PollId) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
+    /// At most `limit` of the poll's standing votes whose voter id sorts after `after`
+    /// (`""` from the start), by voter id: an export reads them page by page.
+    fn votes_page<'a>(
+        &'a self,
+        id: &'a PollId,
+        after: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<StoredVote>, StoreError>>;
 
     /// The id of the poll whose join code is `code` (as stored: upper case).
     fn poll_by_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<PollId, StoreError>>;

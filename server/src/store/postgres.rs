@@ -49,6 +49,8 @@ impl Dialect for Postgres {
         bump_version: "UPDATE polls SET version = version + $1, total = total + $2 WHERE id = $3",
         close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
+        select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
+            WHERE poll_id = $1 AND voter_id > $2 ORDER BY voter_id LIMIT $3",
         select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = $1 AND address = $2",
         insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES ($1, $2, $3)",
         select_invited: "SELECT code_hash FROM invites WHERE poll_id = $1 AND voter_id = $2",

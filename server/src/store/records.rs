@@ -190,3 +190,16 @@ pub enum Creation {
     /// The key had already made a poll for another request.
     KeyReused,
 }
+
+/// A voter's standing vote, as a poll's export lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVote {
+    /// The voter's id: the export shows a pseudonym of it, never the id.
+    pub voter: String,
+    /// The option chosen.
+    pub option: u32,
+    /// The node that handled the vote.
+    pub node: String,
+    /// When it was cast (its latest change).
+    pub at: DateTime<Utc>,
+}

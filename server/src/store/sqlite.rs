@@ -61,6 +61,8 @@ impl Dialect for Sqlite {
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
+        select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
+            WHERE poll_id = ? AND voter_id > ? ORDER BY voter_id LIMIT ?",
         select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = ? AND address = ?",
         insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES (?, ?, ?)",
         select_invited: "SELECT code_hash FROM invites WHERE poll_id = ? AND voter_id = ?",

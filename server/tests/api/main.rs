@@ -14,6 +14,7 @@ mod connections;
 mod credentials;
 mod deploy_files;
 mod errors;
+mod export;
 mod headers;
 mod join;
 mod lifecycle;

@@ -42,6 +42,21 @@ async function request<T>(method: string, path: string, body?: unknown, extra: E
   }
 }
 
+/** A file the API streams (an export), as a Blob; refusals as for `request`. */
+async function download(path: string, auth: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { authorization: auth }, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach votewire. Check your connection and try again.");
+  }
+  if (!response.ok) throw errorFromResponse(response.status, response.statusText, await response.text());
+  return response.blob();
+}
+
+export type ExportWhat = "results" | "votes";
+export type ExportFormat = "csv" | "json";
+
 const poll = (id: string) => `/api/polls/${encodeURIComponent(id)}`;
 
 export const api = {
@@ -61,6 +76,9 @@ export const api = {
     request<InvitesMinted>("POST", `${poll(id)}/invites`, { count }, { auth: `Bearer ${ownerToken}` }),
   withdraw: (id: string, seq: number) =>
     request<WithdrawResponse | VoteAccepted>("DELETE", `${poll(id)}/votes?seq=${seq}`),
+  /** The poll's results or votes as a file, as its owner. */
+  export: (id: string, what: ExportWhat, format: ExportFormat, ownerToken: string) =>
+    download(`${poll(id)}/export?what=${what}&format=${format}`, `Bearer ${ownerToken}`),
   close: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),
   cluster: () => request<ClusterView>("GET", "/api/cluster"),

@@ -1,6 +1,7 @@
 import { useRef, useState } from "react";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
+import { ExportButtons } from "../components/ExportButtons";
 import { Link } from "../components/Link";
 import { SharePanel } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
@@ -125,6 +126,7 @@ export function PollPage({ id }: { id: string }) {
           )}
           {ownerToken && !closed && poll.mode === "invite" && <InviteLinks id={id} ownerToken={ownerToken} />}
           {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
+          {ownerToken && <ExportButtons id={id} ownerToken={ownerToken} />}
         </div>
         <p className="receipt muted" role="status" data-testid="receipt">
           {counting ? countingWords(counting) : receipt}

@@ -46,7 +46,7 @@ pub use health::{ReplicaHealth, ReplicaState};
 
 use super::{
     Backend, BatchOutcome, Creation, IdempotencyKey, ListCursor, PollRecord, PollState,
-    PollVersion, Store, StoreError, VoteBatch, check_url,
+    PollVersion, Store, StoreError, StoredVote, VoteBatch, check_url,
 };
 
 /// Longest a read may wait for a replica before the primary is asked instead: reads
@@ -147,6 +147,23 @@ impl ReplicatedStore {
     }
 
     /// The next replica in the rotation, round robin.
+    /// Reads with `read` from a replica of the rotation, else (none is in it, or the
+    /// one picked failed or did not have it) from the primary.
+    async fn replica_or_primary<'a, T, F>(
+        &'a self,
+        read: impl Fn(Arc<dyn Backend>) -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>> + Send + 'a,
+    {
+        if let Some((index, replica)) = self.pick()
+            && let Some(value) = self.try_replica(index, Box::pin(read(replica))).await
+        {
+            return Ok(value);
+        }
+        read(self.primary.clone()).await
+    }
+
     fn pick(&self) -> Option<(usize, Arc<dyn Backend>)> {
         let n = self.replicas.len();
         if n == 0 {
@@ -279,14 +296,21 @@ impl Store for ReplicatedStore {
 
     fn poll_by_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<PollId, StoreError>> {
         // A code a replica does not know yet may be a poll made a moment ago.
-        Box::pin(async move {
-            if let Some((index, replica)) = self.pick()
-                && let Some(id) = self.try_replica(index, replica.poll_by_code(code)).await
-            {
-                return Ok(id);
-            }
-            self.primary.poll_by_code(code).await
-        })
+        Box::pin(
+            self.replica_or_primary(move |store| async move { store.poll_by_code(code).await }),
+        )
+    }
+
+    fn votes_page<'a>(
+        &'a self,
+        id: &'a PollId,
+        after: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<StoredVote>, StoreError>> {
+        // An export within the lag bound is as fresh as one can ask of a live poll.
+        Box::pin(self.replica_or_primary(move |store| async move {
+            store.votes_page(id, after, limit).await
+        }))
     }
 
     fn list_open<'a>(
@@ -296,16 +320,9 @@ impl Store for ReplicatedStore {
         after: Option<&'a ListCursor>,
     ) -> BoxFuture<'a, Result<Vec<(PollRecord, u64)>, StoreError>> {
         // The list has no version to check: within the lag bound is fresh enough.
-        Box::pin(async move {
-            if let Some((index, replica)) = self.pick()
-                && let Some(page) = self
-                    .try_replica(index, replica.list_open(now, limit, after))
-                    .await
-            {
-                return Ok(page);
-            }
-            self.primary.list_open(now, limit, after).await
-        })
+        Box::pin(self.replica_or_primary(move |store| async move {
+            store.list_open(now, limit, after).await
+        }))
     }
 
     fn versions<'a>(
@@ -314,14 +331,7 @@ impl Store for ReplicatedStore {
     ) -> BoxFuture<'a, Result<Vec<PollVersion>, StoreError>> {
         // A replica behind only delays a repair to the next round; with the primary
         // down, the replicas are what keeps the rooms converging.
-        Box::pin(async move {
-            if let Some((index, replica)) = self.pick()
-                && let Some(versions) = self.try_replica(index, replica.versions(polls)).await
-            {
-                return Ok(versions);
-            }
-            self.primary.versions(polls).await
-        })
+        Box::pin(self.replica_or_primary(move |store| async move { store.versions(polls).await }))
     }
 
     fn vote_batch(&self, batch: VoteBatch) -> BoxFuture<'_, Result<BatchOutcome, StoreError>> {

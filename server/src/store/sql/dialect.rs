@@ -185,6 +185,9 @@ pub(crate) struct Statements {
     pub(crate) close_poll: &'static str,
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
+    /// A page of a poll's votes after a voter id, by voter id (the primary key's order):
+    /// `(poll, after, limit)` -> `(voter, option, node, voted_at)`.
+    pub(crate) select_vote_page: &'static str,
     /// The voter admitted from an address: `(voter)` by `(poll, address)`.
     pub(crate) select_address_voter: &'static str,
     /// Admits a voter from an address: `(poll, address, voter)`.

@@ -50,7 +50,7 @@ pub(crate) use dialect::{Dialect, ErrorClass, Statements, store_error};
 use super::failover::{StaleConnections, evicting_stale};
 use super::{
     BatchOutcome, Creation, Heartbeat, IdempotencyKey, ListCursor, PollRecord, PollState,
-    PollVersion, Store, StoreError, VoteBatch, from_millis, to_millis,
+    PollVersion, Store, StoreError, StoredVote, VoteBatch, from_millis, to_millis,
 };
 use batch::BatchSql;
 use dialect::{RowsAffected, connect_error, is_read_only};
@@ -196,6 +196,15 @@ where
 
     fn poll_by_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<PollId, StoreError>> {
         Box::pin(self.read_poll_by_code(code))
+    }
+
+    fn votes_page<'a>(
+        &'a self,
+        id: &'a PollId,
+        after: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<StoredVote>, StoreError>> {
+        Box::pin(self.read_vote_page(id, after, limit))
     }
 
     fn versions<'a>(

@@ -6,7 +6,7 @@ use votewire_proto::{PollId, Tally, VotingMode};
 
 use super::batch::{Batched, padded_chunks};
 use super::{Dialect, SqlStore, store_error};
-use crate::store::{PollRecord, PollState, PollVersion, StoreError, from_millis};
+use crate::store::{PollRecord, PollState, PollVersion, StoreError, StoredVote, from_millis};
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
 /// total, mode, join_code, listed.
@@ -72,6 +72,31 @@ where
     for<'v> &'v str: Type<DB> + Encode<'v, DB>,
     for<'v> String: Type<DB> + Decode<'v, DB>,
 {
+    /// A page of the poll's votes after the voter id `after`.
+    pub(super) async fn read_vote_page(
+        &self,
+        id: &PollId,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredVote>, StoreError> {
+        let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(DB::SQL.select_vote_page)
+            .bind(id.as_str())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(self.readers())
+            .await
+            .map_err(store_error::<DB>)?;
+        Ok(rows
+            .into_iter()
+            .map(|(voter, option, node, at)| StoredVote {
+                voter,
+                option: option as u32,
+                node,
+                at: from_millis(at),
+            })
+            .collect())
+    }
+
     /// The id of the poll with the join code `code`.
     pub(super) async fn read_poll_by_code(&self, code: &str) -> Result<PollId, StoreError> {
         let row: Option<(String,)> = sqlx::query_as(DB::SQL.select_poll_by_code)

@@ -3,6 +3,7 @@
 
 mod batches;
 mod codes;
+mod export;
 mod modes;
 mod retries;
 
@@ -19,6 +20,7 @@ use batches::{
     nodes_starting_together_migrate_without_racing,
 };
 use codes::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list;
+use export::a_polls_votes_read_in_pages_list_each_standing_vote_once;
 use modes::invite_and_per_address_polls_admit_whom_they_should;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
@@ -285,6 +287,11 @@ macro_rules! stories_for {
             async fn a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list() {
                 super::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list($kind)
                     .await
+            }
+
+            #[tokio::test]
+            async fn a_polls_votes_read_in_pages_list_each_standing_vote_once() {
+                super::a_polls_votes_read_in_pages_list_each_standing_vote_once($kind).await
             }
 
             #[tokio::test]
