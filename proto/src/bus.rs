@@ -43,6 +43,12 @@ pub enum PollEventKind {
     Closed,
     /// A fresh read of the poll (after a reconnect or a lag), not a vote.
     Resync,
+    /// How many sockets on the event's node watch the poll: sent when it changes and as
+    /// a beat; nodes add up the counts they heard lately. The tally is the node's.
+    Watching {
+        /// Sockets watching on that node.
+        count: u64,
+    },
     /// Votes nodes accepted (202) were refused when a worker came to count them (the
     /// poll closed meanwhile): each voter's sockets are told; the tally is a fresh read.
     Rejected {

@@ -87,8 +87,13 @@ pub enum ServerMessage {
         status: PollStatus,
         /// Its tally now.
         tally: Tally,
+        /// How many sockets watch the poll, over every node, as last counted (every
+        /// two seconds or so).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        watching: Option<u64>,
     },
-    /// The tally moved.
+    /// The tally moved, or the number of sockets watching it did.
     Update {
         /// The poll.
         poll: PollId,
@@ -98,6 +103,10 @@ pub enum ServerMessage {
         recent: Vec<RecentVote>,
         /// How many more votes were folded in than `recent` lists.
         skipped: u64,
+        /// How many sockets watch the poll, over every node, as last counted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        watching: Option<u64>,
     },
     /// The poll closed; `tally` is final.
     Closed {

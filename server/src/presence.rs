@@ -118,7 +118,8 @@ impl Presence {
         }
     }
 
-    /// Announces the node every [`PRESENCE_INTERVAL`] until `shutdown`.
+    /// Announces the node, and its rooms' audiences, every [`PRESENCE_INTERVAL`] until
+    /// `shutdown`.
     pub(crate) async fn announce_until(self: Arc<Self>, shutdown: Shutdown) {
         let mut every = tokio::time::interval(PRESENCE_INTERVAL);
         loop {
@@ -128,6 +129,7 @@ impl Presence {
                     if let Err(e) = self.fanout.announce(&self.node_info()).await {
                         tracing::debug!(error = %e, "presence announcement failed");
                     }
+                    self.fanout.share_audience().await;
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! A WebSocket client that awaits messages with a timeout, never sleeping.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -18,6 +19,9 @@ pub struct WsClient {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The node that said `hello`.
     pub node: String,
+    /// The highest tally version received per poll, to tell an update that only
+    /// recounts the audience (every two seconds or so) from one a test waits for.
+    versions: HashMap<String, u64>,
 }
 
 impl WsClient {
@@ -29,12 +33,18 @@ impl WsClient {
         Self::after_upgrade(stream).await
     }
 
-    /// Reads the `hello` of a socket upgraded elsewhere (with custom headers).
-    pub async fn after_upgrade(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        let mut client = Self {
+    /// A client of a socket upgraded elsewhere, nothing read yet.
+    pub fn upgraded(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
+        Self {
             stream,
             node: String::new(),
-        };
+            versions: HashMap::new(),
+        }
+    }
+
+    /// Reads the `hello` of a socket upgraded elsewhere (with custom headers).
+    pub async fn after_upgrade(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
+        let mut client = Self::upgraded(stream);
         match client.recv().await {
             ServerMessage::Hello { node, protocol } => {
                 assert_eq!(protocol, 1);
@@ -76,21 +86,73 @@ impl WsClient {
         }
     }
 
-    /// The next server message.
+    /// The next server message but the updates that only recount the audience (no
+    /// newer tally, no votes): they come on the node's own beat, whatever a test does.
     pub async fn recv(&mut self) -> ServerMessage {
+        loop {
+            let message = self.read().await;
+            let recount = matches!(&message, ServerMessage::Update { poll, tally, recent, skipped: 0, .. }
+                if recent.is_empty() && self.versions.get(poll.as_str()) == Some(&tally.version));
+            self.note(&message);
+            if !recount {
+                return message;
+            }
+        }
+    }
+
+    /// The next server message, whatever it is.
+    pub async fn recv_any(&mut self) -> ServerMessage {
+        let message = self.read().await;
+        self.note(&message);
+        message
+    }
+
+    async fn read(&mut self) -> ServerMessage {
         match self.next_frame().await {
             Message::Text(text) => serde_json::from_str(&text).expect("a valid server message"),
             other => panic!("expected a text frame, got {other:?}"),
         }
     }
 
+    /// Notes the tally version a message carries.
+    fn note(&mut self, message: &ServerMessage) {
+        if let ServerMessage::Snapshot { poll, tally, .. }
+        | ServerMessage::Update { poll, tally, .. }
+        | ServerMessage::Closed { poll, tally } = message
+        {
+            let seen = self.versions.entry(poll.to_string()).or_default();
+            *seen = (*seen).max(tally.version);
+        }
+    }
+
+    /// Reads until a message matches, returning it, the audience's recounts included.
+    pub async fn recv_until_any(
+        &mut self,
+        wanted: impl FnMut(&ServerMessage) -> bool,
+    ) -> ServerMessage {
+        self.read_until(true, wanted).await
+    }
+
     /// Reads until a message matches, returning it.
     pub async fn recv_until(
         &mut self,
+        wanted: impl FnMut(&ServerMessage) -> bool,
+    ) -> ServerMessage {
+        self.read_until(false, wanted).await
+    }
+
+    /// Reads (every message with `any`, else as [`WsClient::recv`]) until one matches.
+    async fn read_until(
+        &mut self,
+        any: bool,
         mut wanted: impl FnMut(&ServerMessage) -> bool,
     ) -> ServerMessage {
         loop {
-            let message = self.recv().await;
+            let message = if any {
+                self.recv_any().await
+            } else {
+                self.recv().await
+            };
             if wanted(&message) {
                 return message;
             }

@@ -52,6 +52,8 @@ export function describeLiveVoting(name: string, setup: () => { browser: Browser
       await waitLive(b, targetB.node);
       await waitLive(a, targetA.node);
       expect(await b.getByRole("button", { name: "Close poll…" }).count()).toBe(0);
+      // Each page counts both: on a cluster they are on two nodes, which add up.
+      for (const page of [a, b]) await page.locator('[data-testid="watching"][data-count="2"]').waitFor();
     });
 
     it("a vote in A shows in B, with the node that handled it in B's feed", async () => {

@@ -184,6 +184,33 @@ impl Fanout {
         }
     }
 
+    /// The presence beat of every room (see `room/audience.rs`): each brings its shown
+    /// audience up to date, and this node's count goes to the other nodes when it
+    /// changed or a beat is due.
+    pub(crate) async fn share_audience(&self) {
+        for poll in self.hub.polls() {
+            let Some(room) = self.hub.room(&poll) else {
+                continue;
+            };
+            let Some((count, status, tally)) = room.audience_beat() else {
+                continue;
+            };
+            if !self.bus.is_connected() {
+                continue;
+            }
+            let event = self.event(poll, status, tally, PollEventKind::Watching { count });
+            if let Err(e) = self.bus.publish(&event).await {
+                tracing::debug!(poll = %event.poll, error = %e, "cannot share the audience");
+            }
+        }
+    }
+
+    /// How many sockets watch `poll` over every node, as last counted (0 when no
+    /// socket here watches it).
+    pub(crate) fn audience(&self, poll: &PollId) -> u64 {
+        self.hub.room(poll).map_or(0, |room| room.audience())
+    }
+
     /// Every poll watched on this node.
     pub(crate) fn watched_polls(&self) -> Vec<PollId> {
         self.hub.polls()

@@ -262,10 +262,12 @@ where
                 let Some(snapshot) = snapshot else {
                     return Ok(()); // the client is up to date
                 };
+                let watching = Some(self.app.fanout.audience(&poll));
                 self.send_message(&ServerMessage::Snapshot {
                     poll,
                     status: snapshot.status,
                     tally: snapshot.tally,
+                    watching,
                 })
                 .await
             }

@@ -71,10 +71,7 @@ async fn refused_socket(app: &TestApp) -> (ErrorCode, u16) {
     let (stream, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("the upgrade succeeds");
-    let mut socket = WsClient {
-        stream,
-        node: String::new(),
-    };
+    let mut socket = WsClient::upgraded(stream);
     let code = match socket.recv().await {
         ServerMessage::Error { code, .. } => code,
         other => panic!("expected an error, got {other:?}"),

@@ -27,6 +27,7 @@ async fn two_sockets_on_a_poll_both_see_a_vote_with_the_tally_a_higher_version_a
                 tally,
                 recent,
                 skipped,
+                ..
             } => {
                 assert_eq!(p.as_str(), poll);
                 assert_eq!(

@@ -26,6 +26,7 @@ async fn postgres() -> TestDatabase {
         .expect("external servers are enabled")
 }
 
+mod audience;
 mod healing;
 mod ingest;
 mod redis_cluster;

@@ -36,6 +36,15 @@ describe("mergeReport", () => {
     expect(mergeReport(current, { tally: tally(5, [3, 2]), recent: [vote(0)] })).toBe(current);
   });
 
+  it("takes a watching count at the shown version or newer, never from older news", () => {
+    const current = open(5, [3, 2]);
+    const recounted = mergeReport(current, { tally: tally(5, [3, 2]), watching: 12 });
+    expect(recounted).toMatchObject({ tally: tally(5, [3, 2]), watching: 12, feed: [] });
+    expect(mergeReport(recounted, { tally: tally(4, [2, 2]), watching: 3 })).toBe(recounted);
+    expect(mergeReport(recounted, { tally: tally(5, [3, 2]), watching: 12 })).toBe(recounted);
+    expect(mergeReport(recounted, { tally: tally(6, [4, 2]) }).watching).toBe(12);
+  });
+
   it("applies a close at the same version without touching the tally", () => {
     const current = open(5, [3, 2]);
     const shown = mergeReport(current, { tally: tally(5, [3, 2]), status: "closed" });

@@ -13,6 +13,8 @@ export type LivePoll = {
   tally: Tally;
   /** Newest first, at most FEED_LIMIT. */
   feed: FeedEntry[];
+  /** Sockets watching the poll over every node, once the server has said. */
+  watching?: number;
 };
 
 export const FEED_LIMIT = 30;
@@ -23,17 +25,21 @@ export type PollReport = {
   status?: PollStatus;
   recent?: RecentVote[];
   skipped?: number;
+  watching?: number;
 };
 
 /** The poll and report a server message carries, or null for messages about no poll. */
 export function reportOf(message: ServerMessage): { poll: string; report: PollReport } | null {
   switch (message.type) {
     case "snapshot":
-      return { poll: message.poll, report: { tally: message.tally, status: message.status } };
+      return {
+        poll: message.poll,
+        report: { tally: message.tally, status: message.status, watching: message.watching },
+      };
     case "update":
       return {
         poll: message.poll,
-        report: { tally: message.tally, recent: message.recent, skipped: message.skipped },
+        report: { tally: message.tally, recent: message.recent, skipped: message.skipped, watching: message.watching },
       };
     case "closed":
       return { poll: message.poll, report: { tally: message.tally, status: "closed" } };
@@ -54,20 +60,24 @@ export function reportOf(message: ServerMessage): { poll: string; report: PollRe
  * - A lower version changes nothing.
  * - A closed poll never shows as open again: polls do not reopen, so an "open" report
  *   can only be older news (a lagging replica, a late REST answer).
+ * - The watching count comes with socket messages only, in order: the latest one at the
+ *   shown version or newer stands.
  */
 export function mergeReport(current: LivePoll | undefined, report: PollReport): LivePoll {
   if (!current) {
-    return { status: report.status ?? "open", tally: report.tally, feed: feedOf(report) };
+    return { status: report.status ?? "open", tally: report.tally, feed: feedOf(report), watching: report.watching };
   }
   const shown = current.tally.version;
   const incoming = report.tally.version;
   const newer = incoming > shown;
   const closes = report.status === "closed" && current.status !== "closed" && incoming >= shown;
-  if (!newer && !closes) return current;
+  const recount = report.watching !== undefined && report.watching !== current.watching && incoming >= shown;
+  if (!newer && !closes && !recount) return current;
   return {
     status: closes || current.status === "closed" ? "closed" : (report.status ?? current.status),
     tally: newer ? report.tally : current.tally,
     feed: newer ? [...feedOf(report), ...current.feed].slice(0, FEED_LIMIT) : current.feed,
+    watching: recount ? report.watching : current.watching,
   };
 }
 

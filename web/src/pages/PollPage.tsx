@@ -7,6 +7,7 @@ import { SharePanel } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
 import { VoteFeed } from "../components/VoteFeed";
+import { WatchingCount } from "../components/WatchingCount";
 import { pollActions, useRejection } from "../live";
 import { isAccepted } from "../live/pollActions";
 import { usePoll } from "../live/usePoll";
@@ -102,6 +103,7 @@ export function PollPage({ id }: { id: string }) {
       <article className="glass poll-card" aria-labelledby="poll-question">
         <div className="poll-meta">
           <StatusPill poll={poll} status={state.status} />
+          <WatchingCount count={state.watching} />
           <Link className="link-button" href={`/p/${id}/present`}>Present ↗</Link>
         </div>
         <h1 id="poll-question" tabIndex={-1} className="poll-question">{poll.question}</h1>

@@ -3,6 +3,7 @@ import { QrCode } from "../components/QrCode";
 import { spacedCode } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
+import { WatchingCount } from "../components/WatchingCount";
 import { usePoll } from "../live/usePoll";
 import { formatCount } from "../lib/format";
 import { pollPath } from "../lib/router";
@@ -28,6 +29,7 @@ export function PresenterPage({ id }: { id: string }) {
       <section className="glass presenter-results" aria-labelledby="present-question">
         <div className="poll-meta">
           <StatusPill poll={poll} status={state.status} />
+          <WatchingCount count={state.watching} />
           <span className="presenter-tools">
             <button type="button" className="link-button" onClick={fullscreen}>Full screen</button>
             <Link className="link-button" href={pollPath(id)} aria-label="Exit presenter view">Exit</Link>

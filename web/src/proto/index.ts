@@ -558,7 +558,12 @@ status: PollStatus,
 /**
  * Its tally now.
  */
-tally: Tally, } | { "type": "update", 
+tally: Tally, 
+/**
+ * How many sockets watch the poll, over every node, as last counted (every
+ * two seconds or so).
+ */
+watching?: number, } | { "type": "update", 
 /**
  * The poll.
  */
@@ -574,7 +579,11 @@ recent: Array<RecentVote>,
 /**
  * How many more votes were folded in than `recent` lists.
  */
-skipped: number, } | { "type": "closed", 
+skipped: number, 
+/**
+ * How many sockets watch the poll, over every node, as last counted.
+ */
+watching?: number, } | { "type": "closed", 
 /**
  * The poll.
  */

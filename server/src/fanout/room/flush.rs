@@ -32,7 +32,7 @@ pub fn encode(message: &ServerMessage) -> Utf8Bytes {
 }
 
 /// The frame `slice` is owed: `closed` once the poll is, else an update whose `recent`
-/// lists the votes since the slice's last frame.
+/// lists the votes since the slice's last frame (none when only the audience moved).
 fn message_for(state: &RoomState, poll: &PollId, slice: usize) -> ServerMessage {
     let tally = state.tally.clone().expect("a due slice has a tally");
     if state.is_closed() {
@@ -54,17 +54,20 @@ fn message_for(state: &RoomState, poll: &PollId, slice: usize) -> ServerMessage 
         tally,
         recent,
         skipped,
+        watching: Some(state.audience.shown),
     }
 }
 
 /// Records that `slice` was sent the room's state.
 fn mark_sent(state: &mut RoomState, slice: usize) {
     let version = state.tally.as_ref().map(|t| t.version);
-    let (votes_seen, closed) = (state.votes_seen, state.is_closed());
+    let (votes_seen, closed, watching) =
+        (state.votes_seen, state.is_closed(), state.audience.shown);
     let sent = &mut state.slices[slice];
     sent.sent_version = version;
     sent.sent_votes = votes_seen;
     sent.sent_closed = closed;
+    sent.sent_watching = watching;
 }
 
 impl Room {

@@ -11,6 +11,7 @@
 //! Watchers are kept in slices, each with what it was last sent: a large room sends
 //! its slices in turn across the tick instead of all at once (see [`flush`]).
 
+mod audience;
 mod flush;
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ use votewire_proto::{
     PollEvent, PollEventKind, PollId, PollStatus, RecentVote, RefusedVote, ServerMessage, Tally,
 };
 
+use audience::Audience;
 pub use flush::encode;
 
 use super::pace::Pacer;
@@ -61,6 +63,8 @@ struct RoomState {
     recent: VecDeque<(u64, RecentVote)>,
     slices: [Slice; SLICES],
     watchers: usize,
+    /// Sockets watching over every node.
+    audience: Audience,
 }
 
 /// Some of a room's watchers, and what they were last sent.
@@ -73,6 +77,8 @@ struct Slice {
     sent_votes: u64,
     /// The last frame was a `closed`.
     sent_closed: bool,
+    /// The audience the last frame told.
+    sent_watching: u64,
     /// When the oldest change this slice was not sent yet reached the room.
     pending_since: Option<Instant>,
 }
@@ -91,6 +97,7 @@ impl RoomState {
         // A close does not move the version: it is due on its own.
         slice.sent_version.is_none_or(|sent| sent < tally.version)
             || (self.is_closed() && !slice.sent_closed)
+            || (!self.is_closed() && slice.sent_watching != self.audience.shown)
     }
 
     /// Notes when the slices that now owe a frame started owing it.
@@ -199,6 +206,9 @@ impl Room {
         }
         {
             let mut state = self.lock();
+            if let PollEventKind::Watching { count } = &event.kind {
+                state.audience.heard(&event.node, *count, Instant::now());
+            }
             let newer = state
                 .tally
                 .as_ref()
@@ -287,10 +297,12 @@ impl Room {
             // The room's first state: every watcher gets it as its snapshot.
             let version = state.tally.as_ref().map(|t| t.version);
             let (votes_seen, closed) = (state.votes_seen, state.is_closed());
+            let watching = state.audience.shown;
             for slice in &mut state.slices {
                 slice.sent_version = version;
                 slice.sent_votes = votes_seen;
                 slice.sent_closed = closed;
+                slice.sent_watching = watching;
             }
         } else {
             state.mark_pending();
