@@ -106,6 +106,7 @@ infra_check() {
     cluster/cluster.sh check
     echo "==> docker-compose config"
     docker-compose -f compose.yaml config -q
+    docker-compose -f compose.yaml --profile stream --profile demo config -q
     docker-compose -f compose.yaml -f compose.postgres.yaml config -q
     echo "==> kubernetes: kustomize + schemas"
     tools/k8s-check.sh

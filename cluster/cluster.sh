@@ -4,10 +4,11 @@
 #   primary + 2 streaming replicas, 3 votewire nodes, and nginx in front of them.
 #
 #   cluster/cluster.sh up [--db mariadb|postgres] [--redis single|cluster]
-#                         [--ingest direct|stream] [--build]
+#                         [--ingest direct|stream] [--demo] [--build]
 #                                                start it all, or repair what stopped
 #                                                (--ingest stream: nodes answer 202 and
-#                                                two workers commit the votes)
+#                                                two workers commit the votes; --demo:
+#                                                `votewire seed` votes on demo polls)
 #   cluster/cluster.sh status                    each part: port, PID, health (exit 1 if one is down)
 #   cluster/cluster.sh logs [PART] [-f]          the last lines of each log (PART: a name or prefix)
 #   cluster/cluster.sh down [--purge]            stop every part by PID (--purge: delete the data)
@@ -94,6 +95,8 @@ LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd)
 . "$LIB/nodes.sh"
 # shellcheck source=SCRIPTDIR/lib/workers.sh
 . "$LIB/workers.sh"
+# shellcheck source=SCRIPTDIR/lib/demo.sh
+. "$LIB/demo.sh"
 # shellcheck source=SCRIPTDIR/lib/nginx.sh
 . "$LIB/nginx.sh"
 # shellcheck source=SCRIPTDIR/lib/commands.sh

@@ -10,6 +10,7 @@ all_parts() {
     for i in $(seq 1 "$NODES"); do echo "node-$i"; done
     worker_parts
     echo nginx
+    demo_parts
 }
 
 current_db() { cat "$DIR/db" 2>/dev/null || true; }
@@ -33,7 +34,7 @@ running_redis() {
 
 cmd_up() {
     local db=${VOTEWIRE_CLUSTER_DB:-} redis=${VOTEWIRE_CLUSTER_REDIS:-} build=0 started=$SECONDS
-    local ingest=${VOTEWIRE_CLUSTER_INGEST:-}
+    local ingest=${VOTEWIRE_CLUSTER_INGEST:-} demo=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --db) db=${2:?--db needs mariadb or postgres}; shift 2 ;;
@@ -43,6 +44,7 @@ cmd_up() {
             --ingest) ingest=${2:?--ingest needs direct or stream}; shift 2 ;;
             --ingest=*) ingest=${1#--ingest=}; shift ;;
             --build) build=1; shift ;;
+            --demo) demo=1; shift ;;
             *) die "up: unknown argument '$1' (see '$0 help')" ;;
         esac
     done
@@ -108,6 +110,11 @@ cmd_up() {
     start_nginx
     wait_for nginx "GET /nginx-healthz and /readyz through nginx answered 200" nginx_ready
 
+    if [ "$demo" = 1 ]; then
+        say "seeding demo polls (logs/seed.log)"
+        start_seed
+    fi
+
     say "cluster up in $((SECONDS - started))s ($db, --ingest $ingest)"
     print_urls "$db"
 }
@@ -140,6 +147,7 @@ part_health() {
         node-*) node_ready "${part#node-}" ;;
         worker-*) worker_ready "${part#worker-}" ;;
         nginx) nginx_ready ;;
+        seed) true ;;
     esac
 }
 
@@ -151,6 +159,7 @@ part_port() {
         node-*) node_port "${1#node-}" ;;
         worker-*) worker_port "${1#worker-}" ;;
         nginx) echo "$HTTP_PORT" ;;
+        seed) echo - ;;
     esac
 }
 
@@ -212,7 +221,9 @@ cmd_down() {
     # would wait for every client to leave).
     local nodes=()
     for i in $(seq 1 "$NODES"); do nodes+=("node-$i"); done
-    stop_parts TERM 10 nginx
+    # shellcheck disable=SC2046 # part names are single words
+    stop_parts TERM 10 $(demo_parts) nginx
+    rm -f "$DIR/demo"
     # shellcheck disable=SC2046 # part names are single words
     stop_parts TERM $((DRAIN_SECS + 10)) "${nodes[@]}" $(worker_parts)
     # shellcheck disable=SC2046 # part names are single words

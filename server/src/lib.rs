@@ -59,6 +59,7 @@ mod presence;
 mod readiness;
 mod redact;
 mod redis_client;
+pub mod seed;
 pub mod server;
 mod sessions;
 pub mod settings;

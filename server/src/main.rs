@@ -1,4 +1,4 @@
-//! The `votewire` binary: parse the command line, then serve, work or migrate.
+//! The `votewire` binary: parse the command line, then serve, work, migrate or seed.
 
 use std::process::ExitCode;
 
@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
             .map(|()| println!("database is up to date")),
         Run::Serve(settings) => serve(Role::Serve, settings).await,
         Run::Work(settings) => serve(Role::Work, settings).await,
+        Run::Seed(plan) => seed(plan).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,6 +32,22 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn seed(plan: votewire_server::seed::SeedPlan) -> Result<(), String> {
+    let signal = os_signal().map_err(|e| format!("cannot listen for signals: {e}"))?;
+    let base = plan.url.clone();
+    let report = votewire_server::seed::run(&plan, signal, |poll| {
+        println!("poll {base}/p/{} (join code {})", poll.id, poll.join_code);
+    })
+    .await?;
+    println!(
+        "seeded {} votes on {} polls ({} standing)",
+        report.votes,
+        report.polls.len(),
+        report.standing
+    );
+    Ok(())
 }
 
 async fn serve(role: Role, settings: Settings) -> Result<(), String> {

@@ -1,10 +1,12 @@
-//! The command line: `votewire [serve]`, `votewire worker` and `votewire migrate`, every flag also a
+//! The command line: `votewire [serve]`, `votewire worker`, `votewire migrate` and
+//! `votewire seed`, every flag also a
 //! `VOTEWIRE_*` variable. Parsing ends in [`Settings`], which the rest of the node uses.
 
 mod abuse;
 mod args;
 mod ingest;
 mod secrets;
+mod seed;
 #[cfg(test)]
 mod tests;
 
@@ -14,9 +16,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use votewire_proto::NodeId;
 
+use crate::seed::SeedPlan;
 use crate::settings::{Limits, Settings};
 pub use crate::telemetry::LogFormat;
 use args::{DatabaseArgs, ServeArgs};
+use seed::SeedArgs;
 
 /// votewire: real-time polls. People vote over REST and every browser watching a poll
 /// sees the tally move within milliseconds, whichever node it is connected to.
@@ -54,6 +58,9 @@ enum Command {
     Worker(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(DatabaseArgs),
+    /// Create a few demo polls on a running node and vote on them over time through
+    /// its API, so a first run shows something moving.
+    Seed(SeedArgs),
 }
 
 /// What to run, once parsed.
@@ -64,6 +71,8 @@ pub enum Run {
     Work(Settings),
     /// Migrate the database at this URL.
     Migrate { database_url: String },
+    /// Seed a running node with demo polls and votes.
+    Seed(SeedPlan),
 }
 
 impl Cli {
@@ -79,6 +88,7 @@ impl Cli {
                 database_url: db.url()?,
             }),
             Some(Command::Serve(args)) => args.into_settings().map(Run::Serve),
+            Some(Command::Seed(args)) => args.into_plan().map(Run::Seed),
             Some(Command::Worker(args)) => {
                 let settings = args.into_settings()?;
                 if settings.redis_url.is_none() {
@@ -216,7 +226,9 @@ impl Settings {
             .and_then(Cli::into_run)
         {
             Ok(Run::Serve(settings)) => settings,
-            Ok(Run::Migrate { .. } | Run::Work(_)) => unreachable!("no subcommand was given"),
+            Ok(Run::Migrate { .. } | Run::Work(_) | Run::Seed(_)) => {
+                unreachable!("no subcommand was given")
+            }
             Err(e) => panic!("invalid test settings: {e}"),
         }
     }

@@ -208,3 +208,32 @@ fn a_url_file_that_is_missing_empty_or_doubled_is_refused_without_its_content() 
         "{err}"
     );
 }
+
+#[test]
+fn seed_defaults_to_the_local_node_and_refuses_what_it_cannot_do() {
+    let Ok(Run::Seed(plan)) = parse(&["seed"]) else {
+        panic!("expected seed")
+    };
+    assert_eq!(plan.url, "http://127.0.0.1:8080");
+    assert_eq!((plan.polls, plan.voters, plan.votes), (3, 150, None));
+    assert_eq!(plan.duration, Some(Duration::from_secs(300)));
+    let Ok(Run::Seed(plan)) = parse(&["seed", "--url", "http://nginx:80/", "--duration-secs", "0"])
+    else {
+        panic!("expected seed")
+    };
+    assert_eq!(
+        (plan.url.as_str(), plan.duration),
+        ("http://nginx:80", None)
+    );
+    for (args, flag) in [
+        (&["seed", "--url", "https://vote.example.com"][..], "--url"),
+        (&["seed", "--url", "http://host/api"][..], "--url"),
+        (&["seed", "--polls", "0"][..], "--polls"),
+        (&["seed", "--polls", "5"][..], "--polls"),
+        (&["seed", "--votes-per-sec", "0"][..], "--votes-per-sec"),
+        (&["seed", "--voters", "0"][..], "--voters"),
+    ] {
+        let err = parse(args).err().unwrap();
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+}

@@ -26,6 +26,7 @@ mod replicas;
 mod retries;
 mod rfc6455;
 mod secrets;
+mod seed;
 mod slow_reader;
 mod starting;
 mod static_files;
