@@ -94,6 +94,16 @@ export function describeLiveVoting(name: string, setup: () => { browser: Browser
       await b.getByRole("button", { name: "Withdraw my vote" }).waitFor({ state: "detached" });
     });
 
+    it("the owner resets the votes; both pages empty, and B votes again", async () => {
+      await a.getByRole("button", { name: "Reset votes…" }).click();
+      await a.getByRole("button", { name: "Reset votes", exact: true }).click();
+      for (const page of [a, b]) await Promise.all([waitCount(page, 0, 0), waitCount(page, 1, 0)]);
+      // A's vote went with the others: its page no longer marks one.
+      await a.locator('[data-testid="bars"] button[aria-pressed="true"]').waitFor({ state: "detached" });
+      await voteButton(b, "coffee").click();
+      await waitCount(a, 1, 1);
+    });
+
     it("the owner closes the poll; B shows it closed and can no longer vote", async () => {
       await a.getByRole("button", { name: "Close poll…" }).click();
       await a.getByRole("button", { name: "Close poll", exact: true }).click();

@@ -163,6 +163,15 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<(bool, PollState), StoreError>>;
 
+    /// Takes every vote out of an open poll: the counts go to zero and the version
+    /// rises, so no client keeps showing the votes. The voters' `seq`s stay, so a late
+    /// retry of a vote cast before the reset does not come back. A closed poll refuses.
+    fn reset<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
     /// The poll's tally and its current votes counted per node that handled them.
     fn audit<'a>(
         &'a self,

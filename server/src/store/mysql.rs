@@ -54,6 +54,10 @@ impl Dialect for MySql {
             ON DUPLICATE KEY UPDATE seq = VALUES(seq), entry = VALUES(entry)",
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
+        reset_poll: "UPDATE polls SET total = 0, version = version + 1 \
+            WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
+        reset_counts: "UPDATE tallies SET count = 0 WHERE poll_id = ?",
+        reset_votes: "DELETE FROM votes WHERE poll_id = ?",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
         select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
             WHERE poll_id = ? AND voter_id > ? ORDER BY voter_id LIMIT ?",

@@ -48,6 +48,10 @@ impl Dialect for Postgres {
             ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry",
         bump_version: "UPDATE polls SET version = version + $1, total = total + $2 WHERE id = $3",
         close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
+        reset_poll: "UPDATE polls SET total = 0, version = version + 1 \
+            WHERE id = $1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $2)",
+        reset_counts: "UPDATE tallies SET count = 0 WHERE poll_id = $1",
+        reset_votes: "DELETE FROM votes WHERE poll_id = $1",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
         select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
             WHERE poll_id = $1 AND voter_id > $2 ORDER BY voter_id LIMIT $3",

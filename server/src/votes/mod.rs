@@ -166,6 +166,29 @@ impl Votes {
         self.fanout.publish(poll, status, state.tally, kind).await;
     }
 
+    /// Takes every vote out of an open poll and tells its watchers, in a task of its
+    /// own like a close.
+    pub(crate) async fn reset(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let votes = self.clone();
+        self.writers.spawn(async move {
+            let reset = votes.store.reset(&poll, Utc::now()).await;
+            if let Ok(state) = &reset {
+                let (status, tally) = (PollStatus::Open, state.tally.clone());
+                votes
+                    .fanout
+                    .publish(poll, status, tally, PollEventKind::Resync)
+                    .await;
+            }
+            let _ = answer.send(reset);
+        });
+        answered.await.unwrap_or_else(|_| {
+            Err(StoreError::Other(
+                "the reset task ended without an answer".into(),
+            ))
+        })
+    }
+
     /// Resolves once every commit and close in flight has finished (and published).
     pub(crate) async fn drain(&self) {
         self.writers.drain().await;

@@ -23,6 +23,7 @@ mod modes;
 mod openapi;
 mod polls;
 mod replicas;
+mod reset;
 mod retries;
 mod rfc6455;
 mod secrets;

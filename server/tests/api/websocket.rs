@@ -124,7 +124,11 @@ async fn watchers_get_closed_when_the_owner_closes_the_poll() {
 #[tokio::test]
 async fn a_poll_closes_by_itself_at_its_closing_time_and_refuses_later_votes() {
     let app = spawn_app().await;
-    let closes_at = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    // Whole milliseconds, as the server keeps times: a closing time with a fraction of
+    // a millisecond would be kept (and reached) up to a millisecond before this one.
+    let in_a_moment = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let closes_at =
+        chrono::DateTime::from_timestamp_millis(in_a_moment.timestamp_millis()).unwrap();
     let response = app
         .post(
             "/api/polls",

@@ -79,6 +79,9 @@ export const api = {
   /** The poll's results or votes as a file, as its owner. */
   export: (id: string, what: ExportWhat, format: ExportFormat, ownerToken: string) =>
     download(`${poll(id)}/export?what=${what}&format=${format}`, `Bearer ${ownerToken}`),
+  /** Takes every vote out of an open poll, as its owner. */
+  reset: (id: string, ownerToken: string) =>
+    request<PollView>("POST", `${poll(id)}/reset`, undefined, { auth: `Bearer ${ownerToken}` }),
   close: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),
   cluster: () => request<ClusterView>("GET", "/api/cluster"),

@@ -38,6 +38,7 @@ function fakeApi(answers: Partial<PollApi> = {}) {
     vote: vi.fn(answers.vote ?? unexpected("vote")),
     withdraw: vi.fn(answers.withdraw ?? unexpected("withdraw")),
     close: vi.fn(answers.close ?? unexpected("close")),
+    reset: vi.fn(answers.reset ?? unexpected("reset")),
   };
   return client;
 }
@@ -90,6 +91,15 @@ describe("poll actions", () => {
     await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).close("p1", "owner-token")).resolves.toBe(answer);
     expect(client.close).toHaveBeenCalledWith("p1", "owner-token");
     expect(store.offers).toEqual([["p1", { tally: tally(6, [2, 2]), status: "closed" }]]);
+  });
+
+  it("resetting offers the emptied tally at its higher version", async () => {
+    const answer = view("open", tally(9, [0, 0]));
+    const client = fakeApi({ reset: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await expect(createPollActions(client, store, fakeVoter(), clockOf(1000)).reset("p1", "owner-token")).resolves.toBe(answer);
+    expect(client.reset).toHaveBeenCalledWith("p1", "owner-token");
+    expect(store.offers).toEqual([["p1", { tally: tally(9, [0, 0]) }]]);
   });
 
   describe("a vote or withdrawal refused because the poll closed", () => {

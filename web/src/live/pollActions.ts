@@ -1,4 +1,4 @@
-// What a voter and a poll's owner do to a poll: vote, withdraw, close. Each action calls
+// What a voter and a poll's owner do to a poll: vote, withdraw, close, reset. Each action calls
 // the API and offers its answer's tally (and status) to the live state here, in one
 // place, so a page shows its own action at once, whatever the WebSocket brings after it
 // (the newest version still wins: see pollState.ts). The page only says what happened.
@@ -16,7 +16,7 @@ import type { PollView, VoteAccepted, VoteResponse, WithdrawResponse } from "../
 import type { PollReport } from "./pollState";
 
 /** The API calls the actions make: the REST client, or a fake in tests. */
-export type PollApi = Pick<typeof api, "getPoll" | "issueVoter" | "vote" | "withdraw" | "close">;
+export type PollApi = Pick<typeof api, "getPoll" | "issueVoter" | "vote" | "withdraw" | "close" | "reset">;
 
 /** Whether this browser holds a voter: `remembered`, or a fake in tests. */
 export type VoterMemory = { hasVoter(): boolean; setHasVoter(has: boolean): void };
@@ -32,6 +32,8 @@ export type PollActions = {
   withdraw(poll: string): Promise<WithdrawResponse | VoteAccepted>;
   /** Closes the poll as its owner; rejects with the API's refusal. */
   close(poll: string, ownerToken: string): Promise<PollView>;
+  /** Empties the poll's tally as its owner (a higher version); rejects with the refusal. */
+  reset(poll: string, ownerToken: string): Promise<PollView>;
 };
 
 /** Refusals that mean the browser's voter cookie is missing or no longer valid. */
@@ -108,6 +110,12 @@ export function createPollActions(
     async close(poll, ownerToken) {
       const view = await client.close(poll, ownerToken);
       store.offer(poll, { tally: view.tally, status: view.poll.status });
+      return view;
+    },
+
+    async reset(poll, ownerToken) {
+      const view = await client.reset(poll, ownerToken);
+      store.offer(poll, { tally: view.tally });
       return view;
     },
   };

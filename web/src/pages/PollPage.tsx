@@ -1,6 +1,7 @@
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
+import { ConfirmAction } from "../components/ConfirmAction";
 import { ExportButtons } from "../components/ExportButtons";
 import { Link } from "../components/Link";
 import { SharePanel } from "../components/SharePanel";
@@ -29,6 +30,15 @@ export function PollPage({ id }: { id: string }) {
   // it was refused when it came to be counted (the poll closed meanwhile).
   const [counting, setCounting] = useState<{ words: string; after: number; receipt: string } | null>(null);
   const rejection = useRejection(id);
+  // A tally without a single vote holds none of this voter's either: the owner reset
+  // the poll (or this voter withdrew elsewhere). Versions only rise: it is not old news.
+  const total = state?.tally.total;
+  useEffect(() => {
+    if (total === 0 && pending === undefined && remembered.myVote(id) !== null) {
+      setMyVote(null);
+      remembered.setMyVote(id, null);
+    }
+  }, [id, total, pending]);
   // The voter's choices go out one at a time, the latest winning; the queue outlives
   // renders, so it calls the latest render's `send` through this ref.
   const send = useRef<(choice: Choice) => Promise<void>>(async () => {});
@@ -127,7 +137,26 @@ export function PollPage({ id }: { id: string }) {
             </button>
           )}
           {ownerToken && !closed && poll.mode === "invite" && <InviteLinks id={id} ownerToken={ownerToken} />}
-          {ownerToken && !closed && <CloseButton id={id} ownerToken={ownerToken} />}
+          {ownerToken && !closed && (
+            <ConfirmAction
+              ask="Reset votes…"
+              question="Take every vote out?"
+              confirm="Reset votes"
+              keep="Keep them"
+              run={async () => void (await pollActions.reset(id, ownerToken))}
+              done="Every vote was taken out. Voting goes on."
+            />
+          )}
+          {ownerToken && !closed && (
+            <ConfirmAction
+              ask="Close poll…"
+              question="Stop voting for everyone?"
+              confirm="Close poll"
+              keep="Keep open"
+              run={async () => void (await pollActions.close(id, ownerToken))}
+              done="The poll is closed. The results are final."
+            />
+          )}
           {ownerToken && <ExportButtons id={id} ownerToken={ownerToken} />}
         </div>
         <p className="receipt muted" role="status" data-testid="receipt">
@@ -179,37 +208,3 @@ function InviteLinks({ id, ownerToken }: { id: string; ownerToken: string }) {
 }
 
 /** Closing is final, so it takes a second, deliberate press. */
-function CloseButton({ id, ownerToken }: { id: string; ownerToken: string }) {
-  const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const close = async () => {
-    setBusy(true);
-    try {
-      await pollActions.close(id, ownerToken);
-      showToast("info", "The poll is closed. The results are final.");
-    } catch (error) {
-      showToast("error", describeError(error));
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
-  if (!confirming) {
-    return (
-      <button type="button" className="button ghost danger" onClick={() => setConfirming(true)}>
-        Close poll…
-      </button>
-    );
-  }
-  return (
-    <span className="confirm" role="group" aria-label="Close the poll?">
-      <span className="muted">Stop voting for everyone?</span>
-      <button type="button" className="button danger" onClick={close} disabled={busy} autoFocus>
-        Close poll
-      </button>
-      <button type="button" className="button ghost" onClick={() => setConfirming(false)}>
-        Keep open
-      </button>
-    </span>
-  );
-}

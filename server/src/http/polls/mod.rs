@@ -18,7 +18,7 @@ use crate::credentials;
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
-use crate::store::{Creation, ListCursor, PollRecord, StoreError};
+use crate::store::{Creation, ListCursor, PollRecord, PollState, StoreError};
 use crate::token::{new_join_code, new_poll_id};
 
 /// Join codes drawn for one poll before giving up: with a million polls, a draw is
@@ -40,6 +40,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/polls", post(create_poll).get(list_polls))
         .route("/api/polls/{id}", get(get_poll))
         .route("/api/polls/{id}/close", post(close_poll))
+        .route("/api/polls/{id}/reset", post(reset_poll))
         .route("/api/polls/{id}/audit", get(audit_poll))
 }
 
@@ -249,11 +250,15 @@ async fn list_polls(
 
 /// The poll `id` with its tally, as `GET /api/polls/{id}` answers it.
 pub(super) async fn poll_view(app: &AppState, id: &PollId) -> Result<PollView, Refusal> {
-    let state = app.store.poll(id).await?;
-    Ok(PollView {
+    Ok(view(app.store.poll(id).await?))
+}
+
+/// A poll and its tally as the API shows them now.
+fn view(state: PollState) -> PollView {
+    PollView {
         poll: state.poll.to_poll(Utc::now()),
         tally: state.tally,
-    })
+    }
 }
 
 #[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
@@ -282,11 +287,25 @@ async fn close_poll(
     headers: HeaderMap,
 ) -> Result<axum::Json<PollView>, Refusal> {
     credentials::owner(&headers, &app.keys, &id)?;
-    let state = app.votes.close(id).await?;
-    Ok(axum::Json(PollView {
-        poll: state.poll.to_poll(Utc::now()),
-        tally: state.tally,
-    }))
+    Ok(axum::Json(view(app.votes.close(id).await?)))
+}
+
+#[utoipa::path(post, path = "/api/polls/{id}/reset", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
+    security(("owner_token" = [])),
+    description = "Takes every vote out of an open poll: the counts go to zero and the version rises, so \
+        watchers and clients replace what they show. Voters may vote again; a retry of a vote cast \
+        before the reset does not come back (its `seq` is not above the stored one).",
+    responses((status = 200, description = "The poll and its emptied tally", body = PollView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn reset_poll(
+    app: axum::extract::State<AppState>,
+    PollPath(id): PollPath,
+    headers: HeaderMap,
+) -> Result<axum::Json<PollView>, Refusal> {
+    credentials::owner(&headers, &app.keys, &id)?;
+    Ok(axum::Json(view(app.votes.reset(id).await?)))
 }
 
 #[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = PollId, Path, description = "poll id")),

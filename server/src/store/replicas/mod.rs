@@ -355,6 +355,18 @@ impl Store for ReplicatedStore {
         })
     }
 
+    fn reset<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(async move {
+            let state = self.primary.reset(id, now).await?;
+            self.observe(id, &state.tally, false);
+            Ok(state)
+        })
+    }
+
     fn audit<'a>(
         &'a self,
         id: &'a PollId,

@@ -183,6 +183,11 @@ pub(crate) struct Statements {
     pub(crate) bump_version: &'static str,
     /// Closes a poll still open at `now`: `(now, poll, now)`.
     pub(crate) close_poll: &'static str,
+    /// Empties an open poll's tally and raises its version: `(id, now)`; 0 rows when it
+    /// is closed or missing. Then its counts and its votes: `(id)` each.
+    pub(crate) reset_poll: &'static str,
+    pub(crate) reset_counts: &'static str,
+    pub(crate) reset_votes: &'static str,
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
     /// A page of a poll's votes after a voter id, by voter id (the primary key's order):

@@ -274,6 +274,43 @@ where
         })
     }
 
+    fn reset<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        // In one transaction that takes the poll's row first, as a vote's does.
+        Box::pin(async move {
+            let mut tx = self.begin_write().await?;
+            let reset = sqlx::query(DB::SQL.reset_poll)
+                .bind(id.as_str())
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.write_error(e))?;
+            if reset.rows_affected() == 0 {
+                // Missing (the read says so) or closed.
+                let state = Self::read_state(&mut tx, id).await?;
+                let closed = state.poll.closed_at(now).is_some();
+                return Err(if closed {
+                    StoreError::PollClosed
+                } else {
+                    StoreError::Other(format!("poll {id} was not reset"))
+                });
+            }
+            for statement in [DB::SQL.reset_counts, DB::SQL.reset_votes] {
+                sqlx::query(statement)
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.write_error(e))?;
+            }
+            let state = Self::read_state(&mut tx, id).await?;
+            tx.commit().await.map_err(|e| self.write_error(e))?;
+            Ok(state)
+        })
+    }
+
     fn audit<'a>(
         &'a self,
         id: &'a PollId,

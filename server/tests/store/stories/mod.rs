@@ -5,6 +5,7 @@ mod batches;
 mod codes;
 mod export;
 mod modes;
+mod reset;
 mod retries;
 
 use chrono::{DateTime, Duration, Utc};
@@ -22,6 +23,7 @@ use batches::{
 use codes::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list;
 use export::a_polls_votes_read_in_pages_list_each_standing_vote_once;
 use modes::invite_and_per_address_polls_admit_whom_they_should;
+use reset::a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
     an_idempotency_key_makes_one_poll_whoever_retries_it,
@@ -292,6 +294,12 @@ macro_rules! stories_for {
             #[tokio::test]
             async fn a_polls_votes_read_in_pages_list_each_standing_vote_once() {
                 super::a_polls_votes_read_in_pages_list_each_standing_vote_once($kind).await
+            }
+
+            #[tokio::test]
+            async fn a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out() {
+                super::a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out($kind)
+                    .await
             }
 
             #[tokio::test]
