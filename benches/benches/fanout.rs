@@ -27,6 +27,7 @@ fn encode_update(c: &mut Criterion) {
     let update = ServerMessage::Update {
         poll: PollId::parse("abcdefghijkl").unwrap(),
         tally: tally(123_456),
+        status: None,
         watching: Some(5_000),
         recent: (0..8)
             .map(|i| RecentVote {

@@ -38,6 +38,7 @@ fn vote_batch(c: &mut Criterion) {
         mode: votewire_proto::VotingMode::Open,
         join_code: None,
         listed: true,
+        paused: false,
     };
     runtime.block_on(store.create_poll(&record, None)).unwrap();
     let node = NodeId::parse("node-1").unwrap();

@@ -43,6 +43,8 @@ pub enum PollEventKind {
     Closed,
     /// A fresh read of the poll (after a reconnect or a lag), not a vote.
     Resync,
+    /// Its owner paused, resumed or reset it: the status and the tally, at a new version.
+    Changed,
     /// How many sockets on the event's node watch the poll: sent when it changes and as
     /// a beat; nodes add up the counts they heard lately. The tally is the node's.
     Watching {

@@ -37,6 +37,8 @@ pub enum ErrorCode {
     PollNotFound,
     /// The poll is closed: it takes no more votes.
     PollClosed,
+    /// The poll's owner paused voting: votes are refused until it resumes.
+    PollPaused,
     /// The option index is not one of the poll's options.
     OptionOutOfRange,
     /// The request needs a voter (cookie or `Authorization: Voter`) and has none.
@@ -118,7 +120,7 @@ impl ErrorCode {
             | AddressAlreadyVoted => 403,
             PollNotFound | NotFound => 404,
             MethodNotAllowed => 405,
-            PollClosed | NotInviteOnly => 409,
+            PollClosed | PollPaused | NotInviteOnly => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
             InvalidBody | InvalidQuestion | InvalidOptions | InvalidClosesAt | OptionOutOfRange
@@ -148,6 +150,7 @@ impl ErrorCode {
             IdempotencyKeyReused => "idempotency_key_reused",
             PollNotFound => "poll_not_found",
             PollClosed => "poll_closed",
+            PollPaused => "poll_paused",
             OptionOutOfRange => "option_out_of_range",
             VoterRequired => "voter_required",
             InvalidVoterToken => "invalid_voter_token",

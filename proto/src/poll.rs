@@ -13,6 +13,8 @@ use crate::{NodeId, PollId, Tally};
 pub enum PollStatus {
     /// Votes are accepted.
     Open,
+    /// Its owner paused voting: votes are refused (`poll_paused`) until it resumes.
+    Paused,
     /// Closed by its owner or by its `closes_at` time: votes are refused.
     Closed,
 }

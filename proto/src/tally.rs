@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 /// the tally with the highest version it has seen and ignores the rest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Tally {
-    /// Rises by one with every committed vote that changed the counts.
+    /// Rises by one with every committed vote that changed the counts, and with every
+    /// pause, resume and reset of the poll.
     pub version: u64,
     /// Votes per option, in the poll's option order.
     pub counts: Vec<u64>,

@@ -97,6 +97,10 @@ pub enum ServerMessage {
     Update {
         /// The poll.
         poll: PollId,
+        /// `paused` while its owner paused voting; absent: open.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        status: Option<PollStatus>,
         /// Its whole tally at the newest version.
         tally: Tally,
         /// The latest votes folded into this update, oldest first.

@@ -70,6 +70,10 @@ impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::PollNotFound => Self::new(ErrorCode::PollNotFound, "no poll has this id"),
+            StoreError::PollPaused => Self::new(
+                ErrorCode::PollPaused,
+                "voting on this poll is paused by its owner; vote again when it resumes",
+            ),
             StoreError::PollClosed => Self::new(
                 ErrorCode::PollClosed,
                 "this poll is closed and takes no more votes",

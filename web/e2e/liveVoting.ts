@@ -94,6 +94,15 @@ export function describeLiveVoting(name: string, setup: () => { browser: Browser
       await b.getByRole("button", { name: "Withdraw my vote" }).waitFor({ state: "detached" });
     });
 
+    it("the owner pauses voting; B sees it paused and cannot vote until it resumes", async () => {
+      await a.getByRole("button", { name: "Pause voting" }).click();
+      await b.locator('[data-testid="poll-status"][data-status="paused"]').waitFor();
+      expect(await voteButton(b, "tea").count()).toBe(0);
+      await a.getByRole("button", { name: "Resume voting" }).click();
+      await b.locator('[data-testid="poll-status"][data-status="open"]').waitFor();
+      await voteButton(b, "tea").waitFor();
+    });
+
     it("the owner resets the votes; both pages empty, and B votes again", async () => {
       await a.getByRole("button", { name: "Reset votes…" }).click();
       await a.getByRole("button", { name: "Reset votes", exact: true }).click();

@@ -27,6 +27,7 @@ struct Rules {
     options: u32,
     closes_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
+    paused: bool,
 }
 
 /// The rules of recently voted polls.
@@ -65,6 +66,9 @@ impl PollRules {
         if closed {
             return Err(StoreError::PollClosed);
         }
+        if rules.paused {
+            return Err(StoreError::PollPaused);
+        }
         match option {
             Some(option) if option >= rules.options => Err(StoreError::OptionOutOfRange {
                 options: rules.options,
@@ -80,6 +84,7 @@ impl PollRules {
             options: record.options.len() as u32,
             closes_at: record.closes_at,
             closed_at: record.closed_at,
+            paused: record.paused,
         };
         if self.cached.len() >= MOST_POLLS {
             self.cached.clear();

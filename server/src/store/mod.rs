@@ -45,6 +45,8 @@ pub enum StoreError {
     PollNotFound,
     /// The poll is closed (by its owner or its closing time).
     PollClosed,
+    /// Its owner paused voting.
+    PollPaused,
     /// The option index is not below the poll's number of options.
     OptionOutOfRange {
         /// How many options the poll has.
@@ -71,6 +73,7 @@ impl std::fmt::Display for StoreError {
         match self {
             Self::PollNotFound => f.write_str("no poll has this id"),
             Self::PollClosed => f.write_str("the poll is closed"),
+            Self::PollPaused => f.write_str("voting is paused"),
             Self::OptionOutOfRange { options } => {
                 write!(f, "the option is not one of the poll's {options}")
             }
@@ -169,6 +172,15 @@ pub trait Store: Send + Sync + 'static {
     fn reset<'a>(
         &'a self,
         id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
+    /// Pauses (`true`) or resumes voting on an open poll, raising its version; one
+    /// already so is answered as it is. A closed poll refuses.
+    fn pause<'a>(
+        &'a self,
+        id: &'a PollId,
+        paused: bool,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<PollState, StoreError>>;
 

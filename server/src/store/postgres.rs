@@ -18,15 +18,15 @@ impl Dialect for Postgres {
         insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES ($1, $2, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
             FROM polls WHERE id = $1",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = $1",
         select_counts: "SELECT count FROM tallies WHERE poll_id = $1 ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $1) \
               AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
             ORDER BY created_at DESC, id DESC LIMIT $5",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = $1 ORDER BY t.option_idx FOR UPDATE",
         params: Params::Numbered,
         select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = $1 AND voter_id IN ({voters})",
@@ -51,6 +51,8 @@ impl Dialect for Postgres {
         reset_poll: "UPDATE polls SET total = 0, version = version + 1 \
             WHERE id = $1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $2)",
         reset_counts: "UPDATE tallies SET count = 0 WHERE poll_id = $1",
+        set_paused: "UPDATE polls SET paused = $1, version = version + 1 \
+            WHERE id = $2 AND paused <> $3 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $4)",
         reset_votes: "DELETE FROM votes WHERE poll_id = $1",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
         select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \

@@ -27,13 +27,18 @@ pub struct PollRecord {
     pub join_code: Option<String>,
     /// Listed among the open polls.
     pub listed: bool,
+    /// Its owner paused voting.
+    pub paused: bool,
 }
 
 impl PollRecord {
-    /// Open or closed at `now`: the server's clock decides when `closes_at` has passed.
+    /// Open, paused or closed at `now`: the server's clock decides when `closes_at` has
+    /// passed.
     pub fn status(&self, now: DateTime<Utc>) -> PollStatus {
         if self.closed_at(now).is_some() {
             PollStatus::Closed
+        } else if self.paused {
+            PollStatus::Paused
         } else {
             PollStatus::Open
         }

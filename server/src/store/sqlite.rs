@@ -33,16 +33,16 @@ impl Dialect for Sqlite {
         insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed) \
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
             FROM polls WHERE id = ?",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = ?",
         select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
               AND (created_at < ? OR (created_at = ? AND id < ?)) \
             ORDER BY created_at DESC, id DESC LIMIT ?",
         // BEGIN IMMEDIATE already holds the database's write lock: no FOR UPDATE in SQLite.
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx",
         params: Params::Question,
         select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
@@ -63,6 +63,8 @@ impl Dialect for Sqlite {
         reset_poll: "UPDATE polls SET total = 0, version = version + 1 \
             WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         reset_counts: "UPDATE tallies SET count = 0 WHERE poll_id = ?",
+        set_paused: "UPDATE polls SET paused = ?, version = version + 1 \
+            WHERE id = ? AND paused <> ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         reset_votes: "DELETE FROM votes WHERE poll_id = ?",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
         select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
@@ -236,6 +238,7 @@ mod tests {
             mode: votewire_proto::VotingMode::Open,
             join_code: None,
             listed: true,
+            paused: false,
         };
         store.create_poll(&poll, None).await.unwrap();
 

@@ -111,26 +111,76 @@ impl Votes {
         })
     }
 
-    /// Closes a poll and tells its watchers, in a task of its own like a vote.
+    /// Closes a poll and tells its watchers.
     pub(crate) async fn close(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
-        let (answer, answered) = oneshot::channel();
-        let votes = self.clone();
-        self.writers.spawn(async move {
-            let closed = votes.store.close(&poll, Utc::now()).await;
-            if let Ok((true, state)) = &closed {
+        self.in_task("close", move |votes| async move {
+            let (closed, state) = votes.store.close(&poll, Utc::now()).await?;
+            if closed {
                 let tally = state.tally.clone();
                 votes
                     .fanout
                     .publish(poll, PollStatus::Closed, tally, PollEventKind::Closed)
                     .await;
             }
-            let _ = answer.send(closed.map(|(_, state)| state));
+            Ok(state)
+        })
+        .await
+    }
+
+    /// Takes every vote out of an open poll and tells its watchers.
+    pub(crate) async fn reset(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
+        self.in_task("reset", move |votes| async move {
+            let state = votes.store.reset(&poll, Utc::now()).await?;
+            votes.publish_change(poll, &state).await;
+            Ok(state)
+        })
+        .await
+    }
+
+    /// Pauses (`true`) or resumes voting and tells the watchers.
+    pub(crate) async fn pause(
+        self: &Arc<Self>,
+        poll: PollId,
+        paused: bool,
+    ) -> Result<PollState, StoreError> {
+        self.in_task("pause", move |votes| async move {
+            let state = votes.store.pause(&poll, paused, Utc::now()).await?;
+            votes.publish_change(poll, &state).await;
+            Ok(state)
+        })
+        .await
+    }
+
+    /// Runs an owner's change in a task of its own, as a vote's commit runs: a client
+    /// that hangs up cannot cut it between the store and the publish.
+    async fn in_task<F>(
+        self: &Arc<Self>,
+        what: &'static str,
+        change: impl FnOnce(Arc<Self>) -> F + Send + 'static,
+    ) -> Result<PollState, StoreError>
+    where
+        F: Future<Output = Result<PollState, StoreError>> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let votes = self.clone();
+        self.writers.spawn(async move {
+            let _ = answer.send(change(votes).await);
         });
         answered.await.unwrap_or_else(|_| {
-            Err(StoreError::Other(
-                "the close task ended without an answer".into(),
-            ))
+            Err(StoreError::Other(format!(
+                "the {what} task ended without an answer"
+            )))
         })
+    }
+
+    /// Tells every node's watchers of an owner's change (pause, resume, reset): the
+    /// status and the tally at its new version.
+    async fn publish_change(&self, poll: PollId, state: &PollState) {
+        let status = state.poll.status(Utc::now());
+        let tally = state.tally.clone();
+        self.fanout
+            .publish(poll, status, tally, PollEventKind::Changed)
+            .await;
     }
 
     /// Tells the voters of `refused` (each a voter, its vote's receipt and why), on
@@ -164,29 +214,6 @@ impl Votes {
         let status = state.poll.status(Utc::now());
         let kind = PollEventKind::Rejected { votes };
         self.fanout.publish(poll, status, state.tally, kind).await;
-    }
-
-    /// Takes every vote out of an open poll and tells its watchers, in a task of its
-    /// own like a close.
-    pub(crate) async fn reset(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
-        let (answer, answered) = oneshot::channel();
-        let votes = self.clone();
-        self.writers.spawn(async move {
-            let reset = votes.store.reset(&poll, Utc::now()).await;
-            if let Ok(state) = &reset {
-                let (status, tally) = (PollStatus::Open, state.tally.clone());
-                votes
-                    .fanout
-                    .publish(poll, status, tally, PollEventKind::Resync)
-                    .await;
-            }
-            let _ = answer.send(reset);
-        });
-        answered.await.unwrap_or_else(|_| {
-            Err(StoreError::Other(
-                "the reset task ended without an answer".into(),
-            ))
-        })
     }
 
     /// Resolves once every commit and close in flight has finished (and published).

@@ -79,7 +79,9 @@ impl Watch {
                 return Err(refusal);
             }
         };
-        if since == Some(snapshot.tally.version) && snapshot.status == PollStatus::Open {
+        // A client at the current version knows an open or paused status (both come with
+        // a version of their own), not a close (which keeps the version of its last vote).
+        if since == Some(snapshot.tally.version) && snapshot.status != PollStatus::Closed {
             return Ok(None);
         }
         self.fanout.stats().sent(1);

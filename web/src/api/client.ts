@@ -79,6 +79,9 @@ export const api = {
   /** The poll's results or votes as a file, as its owner. */
   export: (id: string, what: ExportWhat, format: ExportFormat, ownerToken: string) =>
     download(`${poll(id)}/export?what=${what}&format=${format}`, `Bearer ${ownerToken}`),
+  /** Pauses or resumes voting, as the poll's owner. */
+  pause: (id: string, paused: boolean, ownerToken: string) =>
+    request<PollView>("POST", `${poll(id)}/${paused ? "pause" : "resume"}`, undefined, { auth: `Bearer ${ownerToken}` }),
   /** Takes every vote out of an open poll, as its owner. */
   reset: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/reset`, undefined, { auth: `Bearer ${ownerToken}` }),

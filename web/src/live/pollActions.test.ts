@@ -39,6 +39,7 @@ function fakeApi(answers: Partial<PollApi> = {}) {
     withdraw: vi.fn(answers.withdraw ?? unexpected("withdraw")),
     close: vi.fn(answers.close ?? unexpected("close")),
     reset: vi.fn(answers.reset ?? unexpected("reset")),
+    pause: vi.fn(answers.pause ?? unexpected("pause")),
   };
   return client;
 }
@@ -100,6 +101,15 @@ describe("poll actions", () => {
     await expect(createPollActions(client, store, fakeVoter(), clockOf(1000)).reset("p1", "owner-token")).resolves.toBe(answer);
     expect(client.reset).toHaveBeenCalledWith("p1", "owner-token");
     expect(store.offers).toEqual([["p1", { tally: tally(9, [0, 0]) }]]);
+  });
+
+  it("pausing offers the tally with its paused status", async () => {
+    const answer = view("paused", tally(10, [1, 0]));
+    const client = fakeApi({ pause: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await createPollActions(client, store, fakeVoter(), clockOf(1000)).pause("p1", true, "owner-token");
+    expect(client.pause).toHaveBeenCalledWith("p1", true, "owner-token");
+    expect(store.offers).toEqual([["p1", { tally: tally(10, [1, 0]), status: "paused" }]]);
   });
 
   describe("a vote or withdrawal refused because the poll closed", () => {

@@ -16,7 +16,7 @@ import type { PollView, VoteAccepted, VoteResponse, WithdrawResponse } from "../
 import type { PollReport } from "./pollState";
 
 /** The API calls the actions make: the REST client, or a fake in tests. */
-export type PollApi = Pick<typeof api, "getPoll" | "issueVoter" | "vote" | "withdraw" | "close" | "reset">;
+export type PollApi = Pick<typeof api, "getPoll" | "issueVoter" | "vote" | "withdraw" | "close" | "reset" | "pause">;
 
 /** Whether this browser holds a voter: `remembered`, or a fake in tests. */
 export type VoterMemory = { hasVoter(): boolean; setHasVoter(has: boolean): void };
@@ -34,6 +34,8 @@ export type PollActions = {
   close(poll: string, ownerToken: string): Promise<PollView>;
   /** Empties the poll's tally as its owner (a higher version); rejects with the refusal. */
   reset(poll: string, ownerToken: string): Promise<PollView>;
+  /** Pauses (true) or resumes voting as its owner; rejects with the refusal. */
+  pause(poll: string, paused: boolean, ownerToken: string): Promise<PollView>;
 };
 
 /** Refusals that mean the browser's voter cookie is missing or no longer valid. */
@@ -116,6 +118,12 @@ export function createPollActions(
     async reset(poll, ownerToken) {
       const view = await client.reset(poll, ownerToken);
       store.offer(poll, { tally: view.tally });
+      return view;
+    },
+
+    async pause(poll, paused, ownerToken) {
+      const view = await client.pause(poll, paused, ownerToken);
+      store.offer(poll, { tally: view.tally, status: view.poll.status });
       return view;
     },
   };

@@ -45,6 +45,13 @@ describe("mergeReport", () => {
     expect(mergeReport(recounted, { tally: tally(6, [4, 2]) }).watching).toBe(12);
   });
 
+  it("pauses and resumes with the newer versions that carry them", () => {
+    const paused = mergeReport(open(5, [3, 2]), { tally: tally(6, [3, 2]), status: "paused" });
+    expect(paused.status).toBe("paused");
+    expect(mergeReport(paused, { tally: tally(5, [3, 2]), status: "open" })).toBe(paused);
+    expect(mergeReport(paused, { tally: tally(7, [3, 2]), status: "open" }).status).toBe("open");
+  });
+
   it("applies a close at the same version without touching the tally", () => {
     const current = open(5, [3, 2]);
     const shown = mergeReport(current, { tally: tally(5, [3, 2]), status: "closed" });
@@ -94,17 +101,20 @@ describe("reportOf", () => {
     const messages: ServerMessage[] = [
       { type: "snapshot", poll: "p", status: "open", tally: t },
       { type: "update", poll: "p", tally: t, recent: [], skipped: 0 },
+      { type: "update", poll: "p", status: "paused", tally: t, recent: [], skipped: 0 },
       { type: "closed", poll: "p", tally: t },
       { type: "hello", node: "n", protocol: 1 },
       { type: "error", code: "rate_limited", message: "slow down" },
     ];
+    // An update without a status is about an open poll.
     expect(messages.map((m) => reportOf(m)?.report.status ?? null)).toEqual([
       "open",
-      null,
+      "open",
+      "paused",
       "closed",
       null,
       null,
     ]);
-    expect(reportOf(messages[3]!)).toBeNull();
+    expect(reportOf(messages[4]!)).toBeNull();
   });
 });

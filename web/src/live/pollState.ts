@@ -39,7 +39,14 @@ export function reportOf(message: ServerMessage): { poll: string; report: PollRe
     case "update":
       return {
         poll: message.poll,
-        report: { tally: message.tally, recent: message.recent, skipped: message.skipped, watching: message.watching },
+        report: {
+          tally: message.tally,
+          // An update says `paused` while the poll is; it says nothing when it is open.
+          status: message.status ?? "open",
+          recent: message.recent,
+          skipped: message.skipped,
+          watching: message.watching,
+        },
       };
     case "closed":
       return { poll: message.poll, report: { tally: message.tally, status: "closed" } };

@@ -4,6 +4,7 @@ import { describeError } from "../api/errors";
 import { ConfirmAction } from "../components/ConfirmAction";
 import { ExportButtons } from "../components/ExportButtons";
 import { Link } from "../components/Link";
+import { PauseButton } from "../components/PauseButton";
 import { SharePanel } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
@@ -49,6 +50,7 @@ export function PollPage({ id }: { id: string }) {
   if (!poll || !state) return <Loading what="poll" />;
 
   const closed = state.status === "closed";
+  const paused = state.status === "paused";
   const ownerToken = remembered.ownerToken(id);
 
   const remember = (option: number | null) => {
@@ -118,25 +120,30 @@ export function PollPage({ id }: { id: string }) {
         </div>
         <h1 id="poll-question" tabIndex={-1} className="poll-question">{poll.question}</h1>
         <p className="muted poll-hint">
-          {closed ? "Voting has ended. These are the final results." : "Choose an option to vote. You can change your mind until the poll closes."}
+          {closed
+            ? "Voting has ended. These are the final results."
+            : paused
+              ? "Voting is paused by the presenter. It takes votes again when it resumes."
+              : "Choose an option to vote. You can change your mind until the poll closes."}
         </p>
         <TallyBars
           options={poll.options}
           tally={state.tally}
           myVote={myVote}
           pending={typeof pending === "number" ? pending : null}
-          onVote={closed ? undefined : (option) => choices.choose(option)}
+          onVote={closed || paused ? undefined : (option) => choices.choose(option)}
         />
         <p className="poll-total" data-testid="total" data-version={state.tally.version} aria-live="polite">
           {tallySummary(poll.options, state.tally, closed)}
         </p>
         <div className="poll-actions">
-          {myVote !== null && !closed && (
+          {myVote !== null && !closed && !paused && (
             <button type="button" className="button ghost" onClick={() => choices.choose(null)}>
               Withdraw my vote
             </button>
           )}
           {ownerToken && !closed && poll.mode === "invite" && <InviteLinks id={id} ownerToken={ownerToken} />}
+          {ownerToken && !closed && <PauseButton id={id} ownerToken={ownerToken} paused={paused} />}
           {ownerToken && !closed && (
             <ConfirmAction
               ask="Reset votes…"

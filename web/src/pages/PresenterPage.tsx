@@ -1,4 +1,5 @@
 import { Link } from "../components/Link";
+import { PauseButton } from "../components/PauseButton";
 import { QrCode } from "../components/QrCode";
 import { spacedCode } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
@@ -6,6 +7,7 @@ import { TallyBars } from "../components/TallyBars";
 import { WatchingCount } from "../components/WatchingCount";
 import { usePoll } from "../live/usePoll";
 import { formatCount } from "../lib/format";
+import { remembered } from "../lib/remembered";
 import { pollPath } from "../lib/router";
 import { tallySummary } from "../lib/summary";
 import { useTitle } from "../lib/useTitle";
@@ -19,6 +21,8 @@ export function PresenterPage({ id }: { id: string }) {
   if (loadError) return <LoadFailure message={loadError} />;
   if (!poll || !state) return <Loading what="poll" />;
   const closed = state.status === "closed";
+  const paused = state.status === "paused";
+  const ownerToken = remembered.ownerToken(id);
   const url = `${location.origin}${pollPath(id)}`;
   const fullscreen = () => {
     if (document.fullscreenElement) void document.exitFullscreen();
@@ -31,6 +35,7 @@ export function PresenterPage({ id }: { id: string }) {
           <StatusPill poll={poll} status={state.status} />
           <WatchingCount count={state.watching} />
           <span className="presenter-tools">
+            {ownerToken && !closed && <PauseButton id={id} ownerToken={ownerToken} paused={paused} />}
             <button type="button" className="link-button" onClick={fullscreen}>Full screen</button>
             <Link className="link-button" href={pollPath(id)} aria-label="Exit presenter view">Exit</Link>
           </span>
@@ -44,7 +49,7 @@ export function PresenterPage({ id }: { id: string }) {
         </p>
       </section>
       <aside className="glass presenter-join" aria-label="How to vote">
-        <p className="presenter-join-title">{closed ? "Voting has ended" : "Scan to vote"}</p>
+        <p className="presenter-join-title">{closed ? "Voting has ended" : paused ? "Voting is paused" : "Scan to vote"}</p>
         <QrCode text={url} className="presenter-qr" />
         <p className="presenter-url">{url.replace(/^https?:\/\//, "")}</p>
         {poll.join_code && (

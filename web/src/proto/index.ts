@@ -20,7 +20,7 @@ export type NodeId = string;
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
-export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_join_code" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_join_code" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "poll_paused" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
 
 /**
  * The code and words of an error.
@@ -55,7 +55,8 @@ error: ErrorDetail, };
 
 export type Tally = { 
 /**
- * Rises by one with every committed vote that changed the counts.
+ * Rises by one with every committed vote that changed the counts, and with every
+ * pause, resume and reset of the poll.
  */
 version: number, 
 /**
@@ -71,7 +72,7 @@ total: number, };
  * Whether a poll still takes votes.
  */
 
-export type PollStatus = "open" | "closed";
+export type PollStatus = "open" | "paused" | "closed";
 
 /**
  * Who may vote in a poll, chosen at creation.
@@ -568,6 +569,10 @@ watching?: number, } | { "type": "update",
  * The poll.
  */
 poll: PollId, 
+/**
+ * `paused` while its owner paused voting; absent: open.
+ */
+status?: PollStatus, 
 /**
  * Its whole tally at the newest version.
  */

@@ -18,7 +18,7 @@ use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use votewire_proto::{PollId, ServerMessage};
+use votewire_proto::{PollId, PollStatus, ServerMessage};
 
 use super::{Room, RoomState, SLICES};
 use crate::fanout::slot::Outbox;
@@ -49,8 +49,10 @@ fn message_for(state: &RoomState, poll: &PollId, slice: usize) -> ServerMessage 
         .map(|(_, vote)| vote.clone())
         .collect();
     let skipped = (state.votes_seen - sent_votes).saturating_sub(recent.len() as u64);
+    let paused = state.status == Some(PollStatus::Paused);
     ServerMessage::Update {
         poll: poll.clone(),
+        status: paused.then_some(PollStatus::Paused),
         tally,
         recent,
         skipped,

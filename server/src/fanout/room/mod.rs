@@ -283,14 +283,18 @@ impl Room {
         let mut state = self.lock();
         state.closes_at = seed.closes_at;
         let had_state = state.tally.is_some();
-        if state
+        let newer = state
             .tally
             .as_ref()
-            .is_none_or(|t| seed.tally.supersedes(t))
-        {
+            .is_none_or(|t| seed.tally.supersedes(t));
+        if newer {
             state.tally = Some(seed.tally);
         }
-        if seed.status == PollStatus::Closed || state.status.is_none() {
+        // A pause or a resume comes with a newer version; a close may not.
+        if seed.status == PollStatus::Closed
+            || (newer && !state.is_closed())
+            || state.status.is_none()
+        {
             state.status = Some(seed.status);
         }
         if !had_state {

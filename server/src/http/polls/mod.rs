@@ -1,7 +1,7 @@
 //! `/api/polls`: create, list, read, close and audit polls.
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -14,7 +14,6 @@ use votewire_proto::{
 use super::extract::{Json, PollPath, Query};
 use super::idempotency::{self, KeyHeader};
 use crate::abuse::{NewPoll, Within};
-use crate::credentials;
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
@@ -39,8 +38,10 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/polls", post(create_poll).get(list_polls))
         .route("/api/polls/{id}", get(get_poll))
-        .route("/api/polls/{id}/close", post(close_poll))
-        .route("/api/polls/{id}/reset", post(reset_poll))
+        .route("/api/polls/{id}/close", post(controls::close_poll))
+        .route("/api/polls/{id}/reset", post(controls::reset_poll))
+        .route("/api/polls/{id}/pause", post(controls::pause_poll))
+        .route("/api/polls/{id}/resume", post(controls::resume_poll))
         .route("/api/polls/{id}/audit", get(audit_poll))
 }
 
@@ -156,6 +157,7 @@ async fn create_poll(
         mode: valid.mode,
         join_code: Some(new_join_code()),
         listed: valid.listed,
+        paused: false,
     };
     let mut draws = 1;
     let created = loop {
@@ -254,7 +256,7 @@ pub(super) async fn poll_view(app: &AppState, id: &PollId) -> Result<PollView, R
 }
 
 /// A poll and its tally as the API shows them now.
-fn view(state: PollState) -> PollView {
+pub(super) fn view(state: PollState) -> PollView {
     PollView {
         poll: state.poll.to_poll(Utc::now()),
         tally: state.tally,
@@ -270,42 +272,6 @@ async fn get_poll(
     PollPath(id): PollPath,
 ) -> Result<axum::Json<PollView>, Refusal> {
     poll_view(&app, &id).await.map(axum::Json)
-}
-
-#[utoipa::path(post, path = "/api/polls/{id}/close", tag = "polls", params(("id" = PollId, Path, description = "poll id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Accepted and checked like a creation's; \
-        closing is idempotent by itself (a closed poll answers its final state), so nothing is stored")),
-    security(("owner_token" = [])),
-    responses((status = 200, description = "The closed poll and its final tally (closing a closed poll changes nothing)", body = PollView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
-async fn close_poll(
-    app: axum::extract::State<AppState>,
-    PollPath(id): PollPath,
-    _checked: KeyHeader,
-    headers: HeaderMap,
-) -> Result<axum::Json<PollView>, Refusal> {
-    credentials::owner(&headers, &app.keys, &id)?;
-    Ok(axum::Json(view(app.votes.close(id).await?)))
-}
-
-#[utoipa::path(post, path = "/api/polls/{id}/reset", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
-    security(("owner_token" = [])),
-    description = "Takes every vote out of an open poll: the counts go to zero and the version rises, so \
-        watchers and clients replace what they show. Voters may vote again; a retry of a vote cast \
-        before the reset does not come back (its `seq` is not above the stored one).",
-    responses((status = 200, description = "The poll and its emptied tally", body = PollView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn reset_poll(
-    app: axum::extract::State<AppState>,
-    PollPath(id): PollPath,
-    headers: HeaderMap,
-) -> Result<axum::Json<PollView>, Refusal> {
-    credentials::owner(&headers, &app.keys, &id)?;
-    Ok(axum::Json(view(app.votes.reset(id).await?)))
 }
 
 #[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
@@ -324,5 +290,6 @@ async fn audit_poll(
     }))
 }
 
+pub(super) mod controls;
 #[cfg(test)]
 mod tests;

@@ -110,6 +110,7 @@ fn cursors_round_trip_and_garbage_is_refused() {
         mode: VotingMode::Open,
         join_code: None,
         listed: true,
+        paused: false,
     };
     let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
     assert_eq!(

@@ -355,6 +355,19 @@ impl Store for ReplicatedStore {
         })
     }
 
+    fn pause<'a>(
+        &'a self,
+        id: &'a PollId,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(async move {
+            let state = self.primary.pause(id, paused, now).await?;
+            self.observe(id, &state.tally, false);
+            Ok(state)
+        })
+    }
+
     fn reset<'a>(
         &'a self,
         id: &'a PollId,

@@ -160,7 +160,7 @@ pub(crate) struct Statements {
     /// A page of open listed polls, newest first: `(now, before, before, before_id, limit)`.
     pub(crate) select_open_page: &'static str,
     /// The poll's gate and tally, one row per option: `(option_count, closed_at,
-    /// closes_at, version, total, count, mode)`, locking the poll's and its tally's rows for
+    /// closes_at, version, total, count, mode, paused)`, locking the poll's and its tally's rows for
     /// the rest of the transaction.
     pub(crate) lock_poll: &'static str,
     /// How the batch templates below write parameters.
@@ -188,6 +188,9 @@ pub(crate) struct Statements {
     pub(crate) reset_poll: &'static str,
     pub(crate) reset_counts: &'static str,
     pub(crate) reset_votes: &'static str,
+    /// Pauses (1) or resumes (0) an open poll and raises its version: `(paused, id,
+    /// paused, now)`; 0 rows when it is so already, closed or missing.
+    pub(crate) set_paused: &'static str,
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
     /// A page of a poll's votes after a voter id, by voter id (the primary key's order):

@@ -24,14 +24,16 @@
 //! declaration; these cannot be, nor named once as a trait alias (stable Rust has none,
 //! and a blanket-implemented stand-in would not carry them either). So they are written
 //! out, the same seven lines on each of the generic impl blocks: `Store` and
-//! `Heartbeat` here, `rows.rs`, `create.rs`, `admission.rs` and `vote.rs`. Rejected: an executor type on the dialect
-//! (it would lift one line, for a conversion at every query), and a trait that each
-//! backend implements with its own copy of the queries (the flow three times over).
+//! `Heartbeat` here, `rows.rs`, `create.rs`, `owner.rs`, `admission.rs` and `vote.rs`.
+//! Rejected: an executor type on the dialect (it would lift one line, for a conversion
+//! at every query), and a trait that each backend implements with its own copy of the
+//! queries (the flow three times over).
 
 mod admission;
 mod batch;
 mod create;
 mod dialect;
+mod owner;
 mod rows;
 mod vote;
 
@@ -53,7 +55,7 @@ use super::{
     PollVersion, Store, StoreError, StoredVote, VoteBatch, from_millis, to_millis,
 };
 use batch::BatchSql;
-use dialect::{RowsAffected, connect_error, is_read_only};
+use dialect::{connect_error, is_read_only};
 use rows::{PollRow, record};
 
 /// Connections per node on a database server: writes are short transactions, so a
@@ -257,21 +259,7 @@ where
         id: &'a PollId,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<(bool, PollState), StoreError>> {
-        Box::pin(async move {
-            let mut tx = self.begin_write().await?;
-            let now_ms = to_millis(now);
-            let closed = sqlx::query(DB::SQL.close_poll)
-                .bind(now_ms)
-                .bind(id.as_str())
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.write_error(e))?;
-            let closed = closed.rows_affected() == 1;
-            let state = Self::read_state(&mut tx, id).await?;
-            tx.commit().await.map_err(|e| self.write_error(e))?;
-            Ok((closed, state))
-        })
+        Box::pin(self.close_poll(id, now))
     }
 
     fn reset<'a>(
@@ -279,36 +267,16 @@ where
         id: &'a PollId,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<PollState, StoreError>> {
-        // In one transaction that takes the poll's row first, as a vote's does.
-        Box::pin(async move {
-            let mut tx = self.begin_write().await?;
-            let reset = sqlx::query(DB::SQL.reset_poll)
-                .bind(id.as_str())
-                .bind(to_millis(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.write_error(e))?;
-            if reset.rows_affected() == 0 {
-                // Missing (the read says so) or closed.
-                let state = Self::read_state(&mut tx, id).await?;
-                let closed = state.poll.closed_at(now).is_some();
-                return Err(if closed {
-                    StoreError::PollClosed
-                } else {
-                    StoreError::Other(format!("poll {id} was not reset"))
-                });
-            }
-            for statement in [DB::SQL.reset_counts, DB::SQL.reset_votes] {
-                sqlx::query(statement)
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| self.write_error(e))?;
-            }
-            let state = Self::read_state(&mut tx, id).await?;
-            tx.commit().await.map_err(|e| self.write_error(e))?;
-            Ok(state)
-        })
+        Box::pin(self.reset_poll(id, now))
+    }
+
+    fn pause<'a>(
+        &'a self,
+        id: &'a PollId,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(self.pause_poll(id, paused, now))
     }
 
     fn audit<'a>(

@@ -9,7 +9,7 @@ use super::{Dialect, SqlStore, store_error};
 use crate::store::{PollRecord, PollState, PollVersion, StoreError, StoredVote, from_millis};
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
-/// total, mode, join_code, listed.
+/// total, mode, join_code, listed, paused.
 pub(super) type PollRow = (
     String,
     String,
@@ -21,6 +21,7 @@ pub(super) type PollRow = (
     i64,
     String,
     Option<String>,
+    i64,
     i64,
 );
 
@@ -38,6 +39,7 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         mode,
         join_code,
         listed,
+        paused,
     ) = row;
     let id = PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
     let options: Vec<String> = serde_json::from_str(&options)
@@ -52,6 +54,7 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         mode: voting_mode(&mode)?,
         join_code,
         listed: listed != 0,
+        paused: paused != 0,
     };
     Ok((poll, version, total))
 }

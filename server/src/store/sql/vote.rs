@@ -33,8 +33,8 @@ use crate::store::{Ballot, BallotResult, BatchOutcome, StoreError, VoteBatch, to
 const NO_SEQ: i64 = -1;
 
 /// One row per option: `(option_count, closed_at, closes_at, version, total, count,
-/// mode)`.
-type GateRow = (i64, Option<i64>, Option<i64>, i64, i64, i64, String);
+/// mode, paused)`.
+type GateRow = (i64, Option<i64>, Option<i64>, i64, i64, i64, String, i64);
 
 /// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
 impl<DB: Dialect> SqlStore<DB>
@@ -58,7 +58,8 @@ where
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| self.write_error(e))?;
-        let Some((option_count, closed_at, closes_at, version, total, _, mode)) = gate.first()
+        let Some((option_count, closed_at, closes_at, version, total, _, mode, paused)) =
+            gate.first()
         else {
             return Err(StoreError::PollNotFound);
         };
@@ -66,6 +67,9 @@ where
         let now = to_millis(batch.now);
         if closed_at.is_some() || closes_at.is_some_and(|at| at <= now) {
             return Err(StoreError::PollClosed);
+        }
+        if *paused != 0 {
+            return Err(StoreError::PollPaused);
         }
         let before = Tally {
             version: version as u64,

@@ -5,6 +5,7 @@ mod batches;
 mod codes;
 mod export;
 mod modes;
+mod pause;
 mod reset;
 mod retries;
 
@@ -23,6 +24,7 @@ use batches::{
 use codes::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list;
 use export::a_polls_votes_read_in_pages_list_each_standing_vote_once;
 use modes::invite_and_per_address_polls_admit_whom_they_should;
+use pause::a_paused_poll_refuses_votes_until_it_resumes_each_at_a_new_version;
 use reset::a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
@@ -45,6 +47,7 @@ pub(crate) fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -
         mode: votewire_proto::VotingMode::Open,
         join_code: None,
         listed: true,
+        paused: false,
     }
 }
 
@@ -299,6 +302,12 @@ macro_rules! stories_for {
             #[tokio::test]
             async fn a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out() {
                 super::a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out($kind)
+                    .await
+            }
+
+            #[tokio::test]
+            async fn a_paused_poll_refuses_votes_until_it_resumes_each_at_a_new_version() {
+                super::a_paused_poll_refuses_votes_until_it_resumes_each_at_a_new_version($kind)
                     .await
             }
 
