@@ -38,6 +38,32 @@ pub struct NodeInfo {
     /// in milliseconds.
     #[serde(default)]
     pub ingest_lag_ms: Option<u64>,
+    /// Frames its fan-out has put in sockets' outboxes since it started: over two
+    /// announcements, its frames per second.
+    #[serde(default)]
+    pub frames_sent: u64,
+    /// The median and 99th percentile of its commits' durations over its last
+    /// announcement interval, in milliseconds; absent when it committed nothing.
+    #[serde(default)]
+    pub commit_ms: Option<CommitTimes>,
+    /// Whether its Redis bus is connected (always true on a single node).
+    #[serde(default = "connected")]
+    pub bus_connected: bool,
+}
+
+fn connected() -> bool {
+    true
+}
+
+/// How long a node's commits took over an interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct CommitTimes {
+    /// The median, in milliseconds.
+    pub p50: f64,
+    /// The 99th percentile, in milliseconds.
+    pub p99: f64,
+    /// How many commits it measured.
+    pub commits: u64,
 }
 
 /// What a process of the deployment does.

@@ -26,7 +26,7 @@ pub mod voter;
 pub mod ws;
 
 pub use bus::{PollEvent, PollEventKind, RefusedVote};
-pub use cluster::{ClusterView, HealthReport, NodeInfo, NodeRole};
+pub use cluster::{ClusterView, CommitTimes, HealthReport, NodeInfo, NodeRole};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{IdError, NodeId, PollId};
 pub use poll::{

@@ -47,6 +47,7 @@ pub fn render() -> String {
         decl::<WithdrawResponse>(&cfg),
         decl::<VoterIssued>(&cfg),
         decl::<NodeRole>(&cfg),
+        decl::<CommitTimes>(&cfg),
         decl::<NodeInfo>(&cfg),
         decl::<ClusterView>(&cfg),
         decl::<HealthReport>(&cfg),

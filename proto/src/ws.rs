@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{ErrorCode, NodeId, PollId, PollStatus, Tally};
+use crate::{ClusterView, ErrorCode, NodeId, PollId, PollStatus, Tally};
 
 /// A message from the client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
@@ -26,6 +26,11 @@ pub enum ClientMessage {
         /// The poll to stop watching.
         poll: PollId,
     },
+    /// Receive the cluster's telemetry (a `cluster` message every two seconds): the
+    /// control room's feed.
+    WatchCluster,
+    /// Stop the cluster's telemetry.
+    UnwatchCluster,
 }
 
 impl ClientMessage {
@@ -46,10 +51,16 @@ impl ClientMessage {
                     "a message is a JSON object with a string \"type\"".to_owned(),
                 )
             })?;
-        if !matches!(kind.as_str(), "subscribe" | "unsubscribe") {
+        if !matches!(
+            kind.as_str(),
+            "subscribe" | "unsubscribe" | "watch_cluster" | "unwatch_cluster"
+        ) {
             return Err((
                 ErrorCode::UnknownMessageType,
-                format!("unknown message type {kind:?}: expected \"subscribe\" or \"unsubscribe\""),
+                format!(
+                    "unknown message type {kind:?}: expected \"subscribe\", \"unsubscribe\", \
+                     \"watch_cluster\" or \"unwatch_cluster\""
+                ),
             ));
         }
         serde_json::from_value(value)
@@ -69,7 +80,7 @@ pub struct RecentVote {
 }
 
 /// A message from the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Sent once on connect.
@@ -132,6 +143,13 @@ pub enum ServerMessage {
         /// Why, in words.
         message: String,
     },
+    /// The cluster's telemetry, every two seconds to a socket that sent `watch_cluster`:
+    /// every live node as the answering node sees it, without their addresses (empty),
+    /// which stay on the internal `/api/cluster`.
+    Cluster {
+        /// The nodes, as `GET /api/cluster` lists them.
+        view: ClusterView,
+    },
     /// A message from the client was refused.
     Error {
         /// What went wrong, from the shared vocabulary.
@@ -148,7 +166,10 @@ impl ServerMessage {
             Self::Snapshot { tally, .. }
             | Self::Update { tally, .. }
             | Self::Closed { tally, .. } => Some(tally),
-            Self::Hello { .. } | Self::Rejected { .. } | Self::Error { .. } => None,
+            Self::Hello { .. }
+            | Self::Rejected { .. }
+            | Self::Cluster { .. }
+            | Self::Error { .. } => None,
         }
     }
 }

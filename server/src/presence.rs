@@ -6,6 +6,7 @@
 //! worker's lag from the ingest parts.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -94,7 +95,10 @@ impl Presence {
                 .ingest
                 .worker
                 .as_ref()
-                .map(|worker| worker.lag_ms.load(std::sync::atomic::Ordering::Relaxed)),
+                .map(|worker| worker.lag_ms.load(Relaxed)),
+            frames_sent: self.fanout.stats().updates_sent.load(Relaxed),
+            commit_ms: self.votes.timing().last(),
+            bus_connected: self.fanout.bus_connected(),
         }
     }
 
@@ -126,6 +130,7 @@ impl Presence {
             tokio::select! {
                 _ = shutdown.wait() => break,
                 _ = every.tick() => {
+                    self.votes.timing().roll();
                     if let Err(e) = self.fanout.announce(&self.node_info()).await {
                         tracing::debug!(error = %e, "presence announcement failed");
                     }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { describe, it } from "vitest";
 import { e2eOutputDir } from "./output";
+import { voteUntilCharted } from "./controlRoom";
 import { type Target, type Viewport, createPollByApi, openPage, voteAsStranger, voteButton } from "./pages";
 
 const SIZES: [string, Viewport][] = [
@@ -68,6 +69,8 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
 
         const cluster = await openPage(browser, target, "/cluster", view);
         await cluster.page.locator(`[data-testid="nodes"] li[data-node="${target.node}"]`).waitFor();
+        // Charts with something on them: votes while the page samples.
+        await voteUntilCharted(cluster.page, target, poll.id);
         await shoot(cluster.page, "cluster");
         await cluster.context.close();
       }

@@ -26,7 +26,8 @@ use crate::state::AppState;
         (skipped when `since` is the current version of an open poll), then `update` frames as votes \
         commit and `closed` when the poll closes; `{\"type\":\"unsubscribe\",\"poll\"}` stops one. A \
         socket with a voter's cookie gets `rejected` when a vote of that voter answered 202 (stream \
-        ingest) was refused when counted. Show a \
+        ingest) was refused when counted. `{\"type\":\"watch_cluster\"}` brings a `cluster` message \
+        (the nodes' telemetry) every two seconds until `unwatch_cluster`. Show a \
         tally only when its `version` is higher than the one shown. A refused message gets \
         `{\"type\":\"error\",\"code\",\"message\"}`. A page from another origin is refused with 403 \
         `forbidden_origin` before the upgrade. Close codes: 1001 the node shuts down, 1002 a protocol \

@@ -18,6 +18,7 @@
 //! waits for when it drains.
 
 mod queues;
+mod timing;
 mod writers;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::error::Refusal;
 use crate::fanout::{Fanout, RECENT_MAX};
 use crate::store::{Ballot, PollState, Store, StoreError, VoteBatch, VoteOutcome};
 use queues::{VoteQueues, Waiting};
+use timing::CommitTiming;
 use writers::Writers;
 
 /// How many votes this node handled, by what they did.
@@ -60,6 +62,7 @@ pub(crate) struct Votes {
     queues: VoteQueues,
     writers: Writers,
     counts: VoteCounts,
+    timing: CommitTiming,
 }
 
 impl Votes {
@@ -77,12 +80,18 @@ impl Votes {
             queues: VoteQueues::new(max_batch),
             writers: Writers::default(),
             counts: VoteCounts::default(),
+            timing: CommitTiming::default(),
         })
     }
 
     /// What this node's votes did so far.
     pub(crate) fn counts(&self) -> &VoteCounts {
         &self.counts
+    }
+
+    /// How long its commits take, for the telemetry.
+    pub(crate) fn timing(&self) -> &CommitTiming {
+        &self.timing
     }
 
     /// Sets (or withdraws, with `option: None`) a voter's choice: queues the ballot for
@@ -246,7 +255,10 @@ impl Votes {
             now: Utc::now(),
             ballots,
         };
-        let outcome = match self.store.vote_batch(batch).await {
+        let started = std::time::Instant::now();
+        let committed = self.store.vote_batch(batch).await;
+        self.timing.record(started.elapsed());
+        let outcome = match committed {
             Ok(outcome) => outcome,
             Err(e) => {
                 self.counts

@@ -16,6 +16,7 @@ use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, ServerM
 use super::limits::RateLimit;
 use super::watching::Watching;
 use crate::fanout::{Watcher, encode};
+use crate::presence::PRESENCE_INTERVAL;
 use crate::sessions::SessionGuard;
 use crate::state::AppState;
 
@@ -45,6 +46,8 @@ struct Session<S> {
     watching: Watching,
     rate: RateLimit,
     last_heard: Instant,
+    /// Set once the client sent `watch_cluster`: when the next telemetry goes out.
+    cluster_feed: Option<tokio::time::Interval>,
 }
 
 /// Runs a session until the client leaves, the connection breaks, or the node shuts
@@ -66,6 +69,7 @@ where
         watching: Watching::default(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
         last_heard: Instant::now(),
+        cluster_feed: None,
         app: app.clone(),
     };
     let end = session.serve().await;
@@ -104,6 +108,7 @@ where
                 // the database) would otherwise make every idle session's future as large.
                 message = self.socket.next() => Box::pin(self.receive(message)).await,
                 _ = self.watcher.outbox.ready() => self.flush_outbox().await,
+                () = next_telemetry(&mut self.cluster_feed) => Box::pin(self.send_cluster()).await,
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > idle_after {
                         Err(End::Idle)
@@ -239,6 +244,16 @@ where
         match ClientMessage::parse(&text) {
             Ok(ClientMessage::Subscribe { poll, since }) => self.subscribe(poll, since).await,
             Ok(ClientMessage::Unsubscribe { poll }) => self.unsubscribe(poll).await,
+            Ok(ClientMessage::WatchCluster) => {
+                // The first tick is at once: the feed starts with this answer.
+                self.cluster_feed
+                    .get_or_insert_with(|| tokio::time::interval(PRESENCE_INTERVAL));
+                Ok(())
+            }
+            Ok(ClientMessage::UnwatchCluster) => {
+                self.cluster_feed = None;
+                Ok(())
+            }
             Err((code, why)) => self.send_error(code, why).await,
         }
     }
@@ -275,11 +290,32 @@ where
         }
     }
 
+    /// The cluster's telemetry, as `/api/cluster` answers it but for the nodes'
+    /// addresses: the socket is public, `/api/cluster` is internal (`--admin-listen`).
+    async fn send_cluster(&mut self) -> Result<(), End> {
+        let mut view = self.app.presence.cluster_view().await;
+        for node in &mut view.nodes {
+            node.address.clear();
+        }
+        self.send_message(&ServerMessage::Cluster { view }).await
+    }
+
     async fn unsubscribe(&mut self, poll: PollId) -> Result<(), End> {
         if self.watching.remove(&poll) {
             self.app.watch.unsubscribe(&poll, &self.watcher).await;
         }
         Ok(())
+    }
+}
+
+/// Resolves at the next tick of the cluster feed; never when the client did not ask
+/// for it.
+async fn next_telemetry(feed: &mut Option<tokio::time::Interval>) {
+    match feed {
+        Some(every) => {
+            every.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -31,5 +31,6 @@ mod seed;
 mod slow_reader;
 mod starting;
 mod static_files;
+mod telemetry;
 mod tls;
 mod websocket;

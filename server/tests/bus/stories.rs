@@ -51,6 +51,9 @@ async fn every_announced_node_is_listed(network: Network) {
             role: votewire_proto::NodeRole::Node,
             ingest_backlog: None,
             ingest_lag_ms: None,
+            frames_sent: 7,
+            commit_ms: None,
+            bus_connected: true,
         };
         node.bus
             .announce(&info)

@@ -240,10 +240,12 @@ async fn run(url: String, poll: String, tx: watch::Sender<Seen>, mut stop: watch
                     Ok(ServerMessage::Hello { .. }) => {
                         tx.send_modify(|s| s.errors.push("a second hello".into()))
                     }
-                    // Watchers carry no voter cookie: a voter's notice must not reach them.
-                    Ok(ServerMessage::Rejected { .. }) => {
-                        tx.send_modify(|s| s.errors.push(format!("another voter's notice: {text}")))
-                    }
+                    // Watchers carry no voter cookie and ask for no telemetry.
+                    Ok(ServerMessage::Rejected { .. } | ServerMessage::Cluster { .. }) => tx
+                        .send_modify(|s| {
+                            s.errors
+                                .push(format!("a message not meant for a watcher: {text}"))
+                        }),
                     Err(e) => tx.send_modify(|s| s.errors.push(format!("bad message {text}: {e}"))),
                 },
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,

@@ -2,7 +2,7 @@
 // itself (jittered backoff), resubscribes with `since` = the version shown, and feeds
 // every tally, from the socket or from REST answers, through `mergeReport`.
 
-import type { ClientMessage, ErrorCode, ServerMessage } from "../proto";
+import type { ClientMessage, ClusterView, ErrorCode, ServerMessage } from "../proto";
 import { reconnectDelay } from "./backoff";
 import { type LivePoll, type PollReport, mergeReport, reportOf } from "./pollState";
 
@@ -36,6 +36,8 @@ export class LiveClient {
   private readonly listeners = new Set<() => void>();
   /** The latest refused vote per poll. */
   private readonly rejections = new Map<string, Rejection>();
+  /** Who reads the cluster's telemetry (the control room). */
+  private readonly clusterWatchers = new Set<(view: ClusterView) => void>();
   private connection: ConnectionState = { phase: "connecting", lastNode: null };
   private socket: SocketLike | null = null;
   private attempt = 0;
@@ -74,6 +76,17 @@ export class LiveClient {
       }
       this.watchers.delete(poll);
       if (this.connection.phase === "live") this.send({ type: "unsubscribe", poll });
+    };
+  }
+
+  /** Hands `listener` the cluster's telemetry (every two seconds) until the returned
+   * function is called. */
+  watchCluster(listener: (view: ClusterView) => void): () => void {
+    this.clusterWatchers.add(listener);
+    if (this.clusterWatchers.size === 1 && this.connection.phase === "live") this.send({ type: "watch_cluster" });
+    return () => {
+      if (!this.clusterWatchers.delete(listener) || this.clusterWatchers.size > 0) return;
+      if (this.connection.phase === "live") this.send({ type: "unwatch_cluster" });
     };
   }
 
@@ -152,10 +165,15 @@ export class LiveClient {
       this.attempt = 0;
       this.setConnection({ phase: "live", node: message.node });
       for (const poll of this.watchers.keys()) this.subscribe(poll);
+      if (this.clusterWatchers.size > 0) this.send({ type: "watch_cluster" });
       return;
     }
     if (message.type === "error") {
       this.options.onServerError?.(message.code, message.message);
+      return;
+    }
+    if (message.type === "cluster") {
+      for (const listener of this.clusterWatchers) listener(message.view);
       return;
     }
     if (message.type === "rejected") {

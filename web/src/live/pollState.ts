@@ -51,6 +51,7 @@ export function reportOf(message: ServerMessage): { poll: string; report: PollRe
     case "closed":
       return { poll: message.poll, report: { tally: message.tally, status: "closed" } };
     case "hello":
+    case "cluster":
     case "rejected":
     case "error":
       return null;

@@ -419,6 +419,24 @@ voter_token: string, };
 export type NodeRole = "node" | "worker";
 
 /**
+ * How long a node's commits took over an interval.
+ */
+
+export type CommitTimes = { 
+/**
+ * The median, in milliseconds.
+ */
+p50: number, 
+/**
+ * The 99th percentile, in milliseconds.
+ */
+p99: number, 
+/**
+ * How many commits it measured.
+ */
+commits: number, };
+
+/**
  * One live node.
  */
 
@@ -465,7 +483,21 @@ ingest_backlog: number | null,
  * On a worker: from the oldest vote of its last batch being recorded to its commit,
  * in milliseconds.
  */
-ingest_lag_ms: number | null, };
+ingest_lag_ms: number | null, 
+/**
+ * Frames its fan-out has put in sockets' outboxes since it started: over two
+ * announcements, its frames per second.
+ */
+frames_sent: number, 
+/**
+ * The median and 99th percentile of its commits' durations over its last
+ * announcement interval, in milliseconds; absent when it committed nothing.
+ */
+commit_ms: CommitTimes | null, 
+/**
+ * Whether its Redis bus is connected (always true on a single node).
+ */
+bus_connected: boolean, };
 
 /**
  * `GET /api/cluster`: the live nodes. A single node lists itself.
@@ -515,7 +547,7 @@ since?: number, } | { "type": "unsubscribe",
 /**
  * The poll to stop watching.
  */
-poll: PollId, };
+poll: PollId, } | { "type": "watch_cluster" } | { "type": "unwatch_cluster" };
 
 /**
  * A vote folded into an `update`.
@@ -612,7 +644,11 @@ code: ErrorCode,
 /**
  * Why, in words.
  */
-message: string, } | { "type": "error", 
+message: string, } | { "type": "cluster", 
+/**
+ * The nodes, as `GET /api/cluster` lists them.
+ */
+view: ClusterView, } | { "type": "error", 
 /**
  * What went wrong, from the shared vocabulary.
  */
