@@ -47,7 +47,8 @@ struct Session<S> {
     rate: RateLimit,
     last_heard: Instant,
     /// Set once the client sent `watch_cluster`: when the next telemetry goes out.
-    cluster_feed: Option<tokio::time::Interval>,
+    /// Boxed: nearly every socket never asks, and an interval would weigh on each.
+    cluster_feed: Option<Box<tokio::time::Interval>>,
 }
 
 /// Runs a session until the client leaves, the connection breaks, or the node shuts
@@ -247,7 +248,7 @@ where
             Ok(ClientMessage::WatchCluster) => {
                 // The first tick is at once: the feed starts with this answer.
                 self.cluster_feed
-                    .get_or_insert_with(|| tokio::time::interval(PRESENCE_INTERVAL));
+                    .get_or_insert_with(|| Box::new(tokio::time::interval(PRESENCE_INTERVAL)));
                 Ok(())
             }
             Ok(ClientMessage::UnwatchCluster) => {
@@ -310,7 +311,7 @@ where
 
 /// Resolves at the next tick of the cluster feed; never when the client did not ask
 /// for it.
-async fn next_telemetry(feed: &mut Option<tokio::time::Interval>) {
+async fn next_telemetry(feed: &mut Option<Box<tokio::time::Interval>>) {
     match feed {
         Some(every) => {
             every.tick().await;
