@@ -2,7 +2,6 @@
 // travels with every request.
 
 import type {
-  ClusterView,
   CreatePoll,
   CreatedPoll,
   InvitesMinted,
@@ -87,5 +86,4 @@ export const api = {
     request<PollView>("POST", `${poll(id)}/reset`, undefined, { auth: `Bearer ${ownerToken}` }),
   close: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),
-  cluster: () => request<ClusterView>("GET", "/api/cluster"),
 };
