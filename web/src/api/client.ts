@@ -16,22 +16,25 @@ import { ApiError, errorFromResponse } from "./errors";
 
 type Extra = { auth?: string; idempotencyKey?: string };
 
+/** The answer to `init` at `path`, same origin; a network failure as an `ApiError`. */
+async function reach(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, { ...init, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach votewire. Check your connection and try again.");
+  }
+}
+
 async function request<T>(method: string, path: string, body?: unknown, extra: Extra = {}): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (extra.auth) headers.authorization = extra.auth;
   if (extra.idempotencyKey) headers["idempotency-key"] = extra.idempotencyKey;
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "network", "Could not reach votewire. Check your connection and try again.");
-  }
+  const response = await reach(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   if (!response.ok) throw errorFromResponse(response.status, response.statusText, text);
   try {
@@ -43,12 +46,7 @@ async function request<T>(method: string, path: string, body?: unknown, extra: E
 
 /** A file the API streams (an export), as a Blob; refusals as for `request`. */
 async function download(path: string, auth: string): Promise<Blob> {
-  let response: Response;
-  try {
-    response = await fetch(path, { headers: { authorization: auth }, credentials: "same-origin" });
-  } catch {
-    throw new ApiError(0, "network", "Could not reach votewire. Check your connection and try again.");
-  }
+  const response = await reach(path, { headers: { authorization: auth } });
   if (!response.ok) throw errorFromResponse(response.status, response.statusText, await response.text());
   return response.blob();
 }
