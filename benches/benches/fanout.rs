@@ -10,7 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use votewire_proto::{
-    NodeId, PollEvent, PollEventKind, PollId, PollStatus, RecentVote, ServerMessage, Tally,
+    NodeId, PollEvent, PollEventKind, PollId, PollStatus, RecentVote, ResultsVisibility,
+    ServerMessage, Tally,
 };
 use votewire_server::fanout::{FanoutStats, Hub, Outbox, Pacer, encode};
 
@@ -28,6 +29,7 @@ fn encode_update(c: &mut Criterion) {
         poll: PollId::parse("abcdefghijkl").unwrap(),
         tally: tally(123_456),
         status: None,
+        results: None,
         watching: Some(5_000),
         recent: (0..8)
             .map(|i| RecentVote {
@@ -74,10 +76,12 @@ fn room_flush(c: &mut Criterion) {
                     at: Utc::now(),
                     status: PollStatus::Open,
                     tally: tally(version),
+                    results: ResultsVisibility::Live,
                     kind: PollEventKind::Votes {
                         options: vec![Some(1)],
                         more: 0,
                         recorded_by: Vec::new(),
+                        voters: Vec::new(),
                     },
                 });
                 assert!(room.flush());

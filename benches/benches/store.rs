@@ -39,6 +39,7 @@ fn vote_batch(c: &mut Criterion) {
         join_code: None,
         listed: true,
         paused: false,
+        results: Default::default(),
     };
     runtime.block_on(store.create_poll(&record, None)).unwrap();
     let node = NodeId::parse("node-1").unwrap();

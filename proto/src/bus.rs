@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorCode, NodeId, PollId, PollStatus, Tally};
+use crate::{ErrorCode, NodeId, PollId, PollStatus, ResultsVisibility, Tally};
 
 /// What happened to a poll. Carries the whole tally, so a node that missed earlier
 /// events still shows the right state (docs/architecture.md, invariant 3).
@@ -19,6 +19,9 @@ pub struct PollEvent {
     pub status: PollStatus,
     /// The whole tally after the change.
     pub tally: Tally,
+    /// Who sees the counts after the change; `live` when absent.
+    #[serde(default, skip_serializing_if = "ResultsVisibility::is_live")]
+    pub results: ResultsVisibility,
     /// What changed.
     pub kind: PollEventKind,
 }
@@ -38,12 +41,17 @@ pub enum PollEventKind {
         /// them all.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         recorded_by: Vec<NodeId>,
+        /// Every voter of the commit whose vote now stands, when the poll's results
+        /// show `after_vote`: their sockets start seeing the counts. Empty otherwise.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        voters: Vec<String>,
     },
     /// The poll closed.
     Closed,
     /// A fresh read of the poll (after a reconnect or a lag), not a vote.
     Resync,
-    /// Its owner paused, resumed or reset it: the status and the tally, at a new version.
+    /// Its owner paused, resumed or reset it, or changed who sees its results: the
+    /// status and the tally, at a new version.
     Changed,
     /// How many sockets on the event's node watch the poll: sent when it changes and as
     /// a beat; nodes add up the counts they heard lately. The tally is the node's.

@@ -31,12 +31,12 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{IdError, NodeId, PollId};
 pub use poll::{
     CreatePoll, CreatedPoll, InvitesMinted, MintInvites, NodeVotes, Poll, PollAudit, PollList,
-    PollListItem, PollStatus, PollView, VotingMode,
+    PollListItem, PollStatus, PollView, ResultsVisibility, SetResults, VotingMode,
 };
 pub use tally::Tally;
 pub use vote::{CastVote, VoteAccepted, VoteReceipt, VoteResponse, WithdrawResponse};
 pub use voter::VoterIssued;
-pub use ws::{ClientMessage, RecentVote, ServerMessage};
+pub use ws::{ClientMessage, RecentVote, Secret, ServerMessage};
 
 /// The version of the WebSocket protocol, sent in `hello`.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -55,6 +55,51 @@ impl VotingMode {
     }
 }
 
+/// Who sees a poll's counts, chosen at creation and changed by its owner
+/// (`POST /api/polls/{id}/results`). The total (how many voted) is always shown; a
+/// reader who may not see the counts gets a tally whose `counts` is empty and updates
+/// whose `recent` is empty. The owner (its token) always sees them.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultsVisibility {
+    /// Everyone, all along.
+    #[default]
+    Live,
+    /// A voter once they have voted (on every socket and request that carries their
+    /// voter token); everyone once the poll is closed.
+    AfterVote,
+    /// Everyone once the poll is closed; until then, the owner only.
+    AfterClose,
+    /// The owner only, until they reveal them (switch to another visibility).
+    Hidden,
+}
+
+impl ResultsVisibility {
+    /// The visibility as stored and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::AfterVote => "after_vote",
+            Self::AfterClose => "after_close",
+            Self::Hidden => "hidden",
+        }
+    }
+
+    /// The visibility of a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Live, Self::AfterVote, Self::AfterClose, Self::Hidden]
+            .into_iter()
+            .find(|results| results.as_str() == name)
+    }
+
+    /// True for `live`, which messages leave out.
+    pub fn is_live(&self) -> bool {
+        *self == Self::Live
+    }
+}
+
 /// A poll as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Poll {
@@ -82,6 +127,8 @@ pub struct Poll {
     pub join_code: Option<String>,
     /// Shown in `GET /api/polls` while open; false: reached by its link or code alone.
     pub listed: bool,
+    /// Who sees the counts.
+    pub results: ResultsVisibility,
 }
 
 /// `POST /api/polls`: the body that creates a poll.
@@ -104,6 +151,19 @@ pub struct CreatePoll {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub listed: Option<bool>,
+    /// Who sees the counts; `live` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub results: Option<ResultsVisibility>,
+}
+
+/// `POST /api/polls/{id}/results`: the owner changes who sees the counts (revealing
+/// them is switching to `live`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetResults {
+    /// The new visibility.
+    pub results: ResultsVisibility,
 }
 
 /// `POST /api/polls/{id}/invites`: how many invite codes to mint.

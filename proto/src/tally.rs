@@ -13,7 +13,8 @@ pub struct Tally {
     /// Rises by one with every committed vote that changed the counts, and with every
     /// pause, resume and reset of the poll.
     pub version: u64,
-    /// Votes per option, in the poll's option order.
+    /// Votes per option, in the poll's option order; empty when the poll's results
+    /// are hidden from the reader (see `ResultsVisibility`).
     pub counts: Vec<u64>,
     /// The sum of `counts`: the number of voters with a vote in this poll.
     pub total: u64,
@@ -26,6 +27,16 @@ impl Tally {
             version: 0,
             counts: vec![0; options],
             total: 0,
+        }
+    }
+
+    /// The tally as a reader who may not see the counts gets it: the version and the
+    /// total, no counts.
+    pub fn without_counts(&self) -> Self {
+        Self {
+            version: self.version,
+            counts: Vec::new(),
+            total: self.total,
         }
     }
 

@@ -5,7 +5,31 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{ClusterView, ErrorCode, NodeId, PollId, PollStatus, Tally};
+use crate::{ClusterView, ErrorCode, NodeId, PollId, PollStatus, ResultsVisibility, Tally};
+
+/// A secret a client sends (an owner token): kept out of `Debug`, so a message logged
+/// whole never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself, to check it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
 
 /// A message from the client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
@@ -20,6 +44,12 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         since: Option<u64>,
+        /// The poll's owner token, from its owner's page: the owner sees the counts
+        /// whatever the poll's `results`. A token that is not the poll's is refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string")]
+        #[schema(value_type = Option<String>)]
+        owner_token: Option<Secret>,
     },
     /// Stop watching a poll.
     Unsubscribe {
@@ -96,8 +126,12 @@ pub enum ServerMessage {
         poll: PollId,
         /// Open or closed.
         status: PollStatus,
-        /// Its tally now.
+        /// Its tally now; `counts` is empty when the results are hidden from this socket.
         tally: Tally,
+        /// Who sees the counts; absent: `live`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        results: Option<ResultsVisibility>,
         /// How many sockets watch the poll, over every node, as last counted (every
         /// two seconds or so).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,9 +146,15 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         status: Option<PollStatus>,
-        /// Its whole tally at the newest version.
+        /// Its whole tally at the newest version; `counts` is empty when the results are
+        /// hidden from this socket.
         tally: Tally,
-        /// The latest votes folded into this update, oldest first.
+        /// Who sees the counts; absent: `live`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        results: Option<ResultsVisibility>,
+        /// The latest votes folded into this update, oldest first; empty when the
+        /// results are hidden from this socket (they would tell the counts).
         recent: Vec<RecentVote>,
         /// How many more votes were folded in than `recent` lists.
         skipped: u64,
@@ -127,7 +167,8 @@ pub enum ServerMessage {
     Closed {
         /// The poll.
         poll: PollId,
-        /// The final tally.
+        /// The final tally; `counts` is empty when the results are hidden from this
+        /// socket (a `hidden` poll its owner did not reveal).
         tally: Tally,
     },
     /// A vote of this socket's voter that was accepted (202, stream ingest) was refused
@@ -186,7 +227,8 @@ mod tests {
             m,
             ClientMessage::Subscribe {
                 poll: PollId::parse("p1").unwrap(),
-                since: Some(4)
+                since: Some(4),
+                owner_token: None,
             }
         );
         let m: ClientMessage = serde_json::from_str(r#"{"type":"subscribe","poll":"p1"}"#).unwrap();

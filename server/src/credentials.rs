@@ -110,6 +110,22 @@ pub(crate) fn owner(headers: &HeaderMap, keys: &TokenKeys, poll: &PollId) -> Res
     }
 }
 
+/// Whether the request sends the owner token of `poll`: `Ok(false)` without
+/// `Authorization: Bearer`, a refusal when the token sent is not the poll's. For reads
+/// that show the owner more (the counts of a poll whose results are hidden).
+pub(crate) fn sends_owner_token(
+    headers: &HeaderMap,
+    keys: &TokenKeys,
+    poll: &PollId,
+) -> Result<bool, Refusal> {
+    match authorization(headers)? {
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("Bearer") => {
+            owner(headers, keys, poll).map(|()| true)
+        }
+        _ => Ok(false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;

@@ -25,6 +25,7 @@
 //!   polls and WebSocket connections; caps on sockets and on HTTP connections per
 //!   address), the client's
 //!   address behind trusted proxies, and the extractors the routes take them through.
+//! - `results`: who sees a poll's counts (its results visibility), one rule for every path.
 //! - `sessions`, `shutdown`, `token` (signed voter and owner tokens), `metrics`
 //!   (Prometheus primitives; each series is owned by the part that counts it), `redact`
 //!   (URLs without their passwords, for logs and errors).
@@ -59,6 +60,7 @@ mod presence;
 mod readiness;
 mod redact;
 mod redis_client;
+mod results;
 pub mod seed;
 pub mod server;
 mod sessions;

@@ -70,6 +70,7 @@ impl<S: Store + ?Sized> VoteOne for S {
             Ok(VoteOutcome {
                 ballot,
                 tally: outcome.tally,
+                visibility: outcome.visibility,
             })
         })
     }

@@ -29,6 +29,7 @@ export function describeAccessibility(setup: () => { browser: Browser; target: T
     it("finds no axe-core violation on any page, light or dark", async () => {
       const { browser, target } = setup();
       const poll = await createPollByApi(target, "Which talk next?", ["Streams", "Pacing", "Glass"]);
+      const secret = await createPollByApi(target, "Which talk was best?", ["Streams", "Pacing"], { results: "after_vote" });
       for (const option of [0, 2, 2]) await voteAsStranger(target, poll.id, option);
       const pages: [string, string, (page: Page) => Promise<void>][] = [
         ["home", "/", (page) => page.getByTestId("open-polls").waitFor()],
@@ -37,6 +38,7 @@ export function describeAccessibility(setup: () => { browser: Browser; target: T
           await voteButton(page, "Pacing").click();
           await page.locator('[data-testid="bars"] button[aria-pressed="true"]').waitFor();
         }],
+        ["poll with hidden results", `/p/${secret.id}`, (page) => page.getByTestId("results-notice").waitFor()],
         ["presenter", `/p/${poll.id}/present`, (page) => page.getByTestId("total").waitFor()],
         ["cluster", "/cluster", (page) => page.locator(`[data-testid="nodes"] li[data-node="${target.node}"]`).waitFor()],
         ["not found", "/p/no-such-poll", (page) => page.getByRole("heading").first().waitFor()],

@@ -7,6 +7,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe } from "vitest";
 import { launchBrowser } from "./browser";
 import { describeLiveVoting } from "./liveVoting";
+import { describeResultsVisibility } from "./results";
 import type { Target } from "./pages";
 
 function parseTargets(spec: string | undefined): Target[] {
@@ -29,4 +30,5 @@ describe.skipIf(targets.length === 0)("cluster", () => {
     await browser?.close();
   });
   describeLiveVoting("pages on different nodes", () => ({ browser, targets }));
+  describeResultsVisibility(() => ({ browser, targets }));
 });

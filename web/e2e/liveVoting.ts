@@ -2,9 +2,9 @@
 // of targets so the same steps run against one node or a cluster: page A uses the
 // first target, page B the second (or the first again when there is only one).
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Target, openPage, tabTo, voteButton, waitCount, waitLive } from "./pages";
+import { type Target, scenarioPages, tabTo, voteButton, waitCount, waitLive } from "./pages";
 
 export function describeLiveVoting(name: string, setup: () => { browser: Browser; targets: Target[] }) {
   describe(name, () => {
@@ -12,20 +12,11 @@ export function describeLiveVoting(name: string, setup: () => { browser: Browser
     let b: Page;
     let targetA: Target;
     let targetB: Target;
-    const contexts: BrowserContext[] = [];
-    const pageErrors: string[][] = [];
+    const pages = scenarioPages(() => setup().browser);
+    const open = pages.open;
     const question = `Tea, coffee or mate? ${Date.now()}`;
 
-    afterAll(async () => {
-      await Promise.all(contexts.map((c) => c.close()));
-    });
-
-    async function open(target: Target, path: string) {
-      const opened = await openPage(setup().browser, target, path);
-      contexts.push(opened.context);
-      pageErrors.push(opened.errors);
-      return opened.page;
-    }
+    afterAll(pages.closeAll);
 
     it("creates a poll in page A and lands on it as its owner", async () => {
       const { targets } = setup();
@@ -122,6 +113,17 @@ export function describeLiveVoting(name: string, setup: () => { browser: Browser
       await b.getByTestId("total").filter({ hasText: "Final: 1 vote." }).waitFor();
     });
 
+    it("the owner reopens it; B shows it open and votes again, then it closes for good", async () => {
+      await a.getByRole("button", { name: "Reopen poll" }).click();
+      await b.locator('[data-testid="poll-status"][data-status="open"]').waitFor();
+      await voteButton(b, "tea").click();
+      await Promise.all([waitCount(a, 0, 1), waitCount(a, 1, 0)]);
+      await a.getByRole("button", { name: "Close poll…" }).click();
+      await a.getByRole("button", { name: "Close poll", exact: true }).click();
+      await b.locator('[data-testid="poll-status"][data-status="closed"]').waitFor();
+      await b.getByTestId("total").filter({ hasText: "Final: 1 vote." }).waitFor();
+    });
+
     it("an unknown poll is explained in words, not a blank page", async () => {
       await b.goto("/p/no-such-poll-e2e");
       await b.getByRole("heading", { name: "That did not work" }).waitFor();
@@ -131,7 +133,7 @@ export function describeLiveVoting(name: string, setup: () => { browser: Browser
     });
 
     it("raised no script errors and no Content-Security-Policy violation in any page", () => {
-      expect(pageErrors.flat()).toEqual([]);
+      expect(pages.errors()).toEqual([]);
     });
   });
 }

@@ -37,6 +37,25 @@ export async function openPage(
   return { page, context, errors };
 }
 
+/**
+ * The pages one scenario opens: each in its own profile (its own voter), closed together
+ * at the end, with the errors every one of them raised.
+ */
+export function scenarioPages(browser: () => Browser) {
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[][] = [];
+  return {
+    async open(target: Target, path: string): Promise<Page> {
+      const opened = await openPage(browser(), target, path);
+      contexts.push(opened.context);
+      pageErrors.push(opened.errors);
+      return opened.page;
+    },
+    errors: () => pageErrors.flat(),
+    closeAll: () => Promise.all(contexts.map((c) => c.close())),
+  };
+}
+
 /** Waits until the page's WebSocket said hello from the expected node. */
 export async function waitLive(page: Page, node: string): Promise<void> {
   await page.locator('[data-testid="connection"][data-phase="live"]').waitFor();
@@ -74,11 +93,17 @@ export async function voteAsStranger(target: Target, poll: string, option: numbe
   if (!response.ok) throw new Error(`vote failed: ${response.status} ${await response.text()}`);
 }
 
-export async function createPollByApi(target: Target, question: string, options: string[]): Promise<{ id: string; owner: string }> {
+/** Creates a poll through the API; `extra` adds fields of the body (`results`, ...). */
+export async function createPollByApi(
+  target: Target,
+  question: string,
+  options: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; owner: string }> {
   const response = await fetch(`${target.url}/api/polls`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ question, options }),
+    body: JSON.stringify({ question, options, ...extra }),
   });
   if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
   const created = (await response.json()) as { poll: { id: string }; owner_token: string };

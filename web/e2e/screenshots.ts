@@ -20,13 +20,18 @@ const VOTES = [3, 1, 0, 2, 0, 3, 1, 0, 0, 3, 2, 0]; // option per stranger
 
 export function describeScreenshots(setup: () => { browser: Browser; target: Target }) {
   describe("screenshots", () => {
-    it("captures home, poll, presenter and cluster at phone and desktop widths", async () => {
+    it("captures home, poll (results shown and hidden), presenter and cluster at phone and desktop widths", async () => {
       const { browser, target } = setup();
       const out = e2eOutputDir().dir;
       mkdirSync(out, { recursive: true });
       const poll = await createPollByApi(target, "What should we build next?", OPTIONS);
       await createPollByApi(target, "Best time for the team offsite?", ["March", "May", "September"]);
       for (const option of VOTES) await voteAsStranger(target, poll.id, option);
+      const secret = await createPollByApi(target, "Who should host the next demo day?", ["Ana", "Bo", "Chidi"], {
+        results: "after_vote",
+        listed: false,
+      });
+      for (const option of [0, 2, 2]) await voteAsStranger(target, secret.id, option);
 
       for (const [size, viewport] of SIZES) {
         const shoot = async (page: Page, name: string) => {
@@ -61,6 +66,16 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
           await shoot(voter.page, "poll-dark");
         }
         await voter.context.close();
+
+        // Results that show once you vote, seen before voting: options and total only.
+        const undecided = await openPage(browser, target, `/p/${secret.id}`, view);
+        await undecided.page.getByTestId("results-notice").waitFor();
+        await shoot(undecided.page, "poll-hidden");
+        if (size === "desktop") {
+          await undecided.page.emulateMedia({ colorScheme: "dark" });
+          await shoot(undecided.page, "poll-hidden-dark");
+        }
+        await undecided.context.close();
 
         const presenter = await openPage(browser, target, `/p/${poll.id}/present`, view);
         await presenter.page.getByTestId("total").waitFor();

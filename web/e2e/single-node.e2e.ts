@@ -12,6 +12,7 @@ import { describeJoin } from "./join";
 import { describeLiveVoting } from "./liveVoting";
 import { type RunningNode, startNode } from "./node";
 import { describeReconnect } from "./reconnect";
+import { describeResultsVisibility } from "./results";
 import { describeScreenshots } from "./screenshots";
 
 let node: RunningNode;
@@ -32,6 +33,7 @@ describeLiveVoting("one node", () => ({ browser, targets: [target()] }));
 describeApiDocs(() => ({ browser, target: target() }));
 describeReconnect(() => ({ browser, node }));
 describeJoin(() => ({ browser, target: target() }));
+describeResultsVisibility(() => ({ browser, targets: [target()] }));
 describeControlRoom(() => ({ browser, target: target() }));
 describeExport(() => ({ browser, target: target() }));
 describeAccessibility(() => ({ browser, target: target() }));

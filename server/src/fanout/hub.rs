@@ -17,6 +17,7 @@ use super::pace::Pacer;
 use super::room::{Room, SocketId};
 use super::slot::Outbox;
 use super::stats::FanoutStats;
+use crate::results::Reader;
 
 struct RoomEntry {
     room: Arc<Room>,
@@ -55,12 +56,24 @@ impl Hub {
         }
     }
 
-    /// Adds a socket's outbox to the room of `poll`, creating the room when needed.
+    /// Adds a socket's outbox to the room of `poll`, creating the room when needed;
+    /// the socket is anyone to the poll's results (the benchmarks' watchers).
     pub fn join(&self, poll: &PollId, socket: SocketId, outbox: Arc<Outbox>) -> Joined {
+        self.join_as(poll, socket, outbox, Reader::Anyone)
+    }
+
+    /// [`Hub::join`] for a socket that is `reader` to the poll's results.
+    pub(crate) fn join_as(
+        &self,
+        poll: &PollId,
+        socket: SocketId,
+        outbox: Arc<Outbox>,
+        reader: Reader,
+    ) -> Joined {
         let joined = match self.rooms.entry(poll.clone()) {
             Entry::Occupied(entry) => {
                 let room = entry.get().room.clone();
-                let added = room.add_watcher(socket, outbox);
+                let added = room.add_watcher(socket, outbox, reader);
                 Joined {
                     room,
                     first: false,
@@ -69,7 +82,7 @@ impl Hub {
             }
             Entry::Vacant(entry) => {
                 let room = Room::new(poll.clone(), self.stats.clone(), self.pacer.clone());
-                room.add_watcher(socket, outbox);
+                room.add_watcher(socket, outbox, reader);
                 let stop = Arc::new(Notify::new());
                 let flusher = tokio::spawn(room.clone().run_flusher(stop.clone()));
                 entry.insert(RoomEntry {

@@ -28,17 +28,19 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch;
-use votewire_proto::{NodeId, NodeInfo, PollEvent, PollEventKind, PollId, PollStatus, Tally};
+use votewire_proto::{NodeId, NodeInfo, PollEvent, PollEventKind, PollId, PollStatus};
 
 pub use bus::{Bus, BusError};
 pub use hub::Hub;
 pub use local::{LocalBus, LocalNetwork};
 pub use pace::Pacer;
 pub use redis::RedisBus;
-pub(crate) use room::{RECENT_MAX, Seed};
+pub(crate) use room::{PollNow, RECENT_MAX, Seed};
 pub use room::{Room, SocketId, encode};
 pub use slot::Outbox;
 pub use stats::FanoutStats;
+
+use crate::results::Reader;
 
 /// A socket as the fan-out knows it: its number on this node and its outbox.
 #[derive(Clone)]
@@ -77,11 +79,13 @@ impl Fanout {
         }
     }
 
-    /// Makes `watcher` receive the updates of `poll`. Resolves once the bus carries the
-    /// poll's events, so a snapshot read afterwards misses nothing. False when the
-    /// socket was watching the poll already.
-    pub(crate) async fn watch(&self, poll: &PollId, watcher: &Watcher) -> bool {
-        let joined = self.hub.join(poll, watcher.id, watcher.outbox.clone());
+    /// Makes `watcher`, who is `reader` to the poll's results, receive the updates of
+    /// `poll`. Resolves once the bus carries the poll's events, so a snapshot read
+    /// afterwards misses nothing. False when the socket was watching the poll already.
+    pub(crate) async fn watch(&self, poll: &PollId, watcher: &Watcher, reader: Reader) -> bool {
+        let joined = self
+            .hub
+            .join_as(poll, watcher.id, watcher.outbox.clone(), reader);
         if joined.first {
             if let Err(e) = self.bus.subscribe(poll).await {
                 // Local updates still flow; the bus resubscribes when it reconnects.
@@ -92,6 +96,13 @@ impl Fanout {
             joined.room.bus_ready().await;
         }
         joined.added
+    }
+
+    /// Makes `watcher` `reader` to the results of `poll` (a voter found to have voted).
+    pub(crate) fn seat_as(&self, poll: &PollId, watcher: &Watcher, reader: Reader) {
+        if let Some(room) = self.hub.room(poll) {
+            room.seat_as(watcher.id, reader);
+        }
     }
 
     /// Stops sending the updates of `poll` to `watcher`, dropping its pending frame.
@@ -112,10 +123,10 @@ impl Fanout {
         }
     }
 
-    /// The poll's status and tally as its room holds them, when they are current: the
-    /// room was seeded and the bus is connected, so every committed event reaches it
-    /// (an event the bus may have lost makes the node refresh every room).
-    pub(crate) fn current(&self, poll: &PollId) -> Option<(PollStatus, Tally)> {
+    /// The poll as its room holds it, when that is current: the room was seeded and
+    /// the bus is connected, so every committed event reaches it (an event the bus may
+    /// have lost makes the node refresh every room).
+    pub(crate) fn current(&self, poll: &PollId) -> Option<PollNow> {
         if !self.bus.is_connected() {
             return None;
         }
@@ -125,8 +136,8 @@ impl Fanout {
     /// The status and version the room of `poll` holds, connected bus or not, once it
     /// was seeded: what the anti-entropy loop compares with the database.
     pub(crate) fn held(&self, poll: &PollId) -> Option<(PollStatus, u64)> {
-        let (status, tally) = self.hub.room(poll)?.state()?;
-        Some((status, tally.version))
+        let held = self.hub.room(poll)?.state()?;
+        Some((held.status, held.tally.version))
     }
 
     /// The version of the tally the room of `poll` holds, if it holds one: what a read
@@ -138,25 +149,23 @@ impl Fanout {
     /// Brings the room of `poll` up to a state a new watcher read from the database;
     /// returns what that watcher must be shown, the newer of the two. Other watchers get
     /// an update when the read is newer than what they were sent.
-    pub(crate) fn seed(&self, poll: &PollId, seed: Seed) -> (PollStatus, Tally) {
+    pub(crate) fn seed(&self, poll: &PollId, seed: Seed) -> PollNow {
         match self.hub.room(poll) {
             Some(room) => room.seed(seed),
             // The watcher left meanwhile: nobody else to bring up to date.
-            None => (seed.status, seed.tally),
+            None => PollNow {
+                status: seed.status,
+                results: seed.results,
+                tally: seed.tally,
+            },
         }
     }
 
     /// Delivers what this node committed to its own watchers at once, then to the
     /// other nodes. A failed publish is counted and logged, never returned: the vote is
     /// committed whatever the bus does.
-    pub(crate) async fn publish(
-        &self,
-        poll: PollId,
-        status: PollStatus,
-        tally: Tally,
-        kind: PollEventKind,
-    ) {
-        let event = self.event(poll, status, tally, kind);
+    pub(crate) async fn publish(&self, poll: PollId, state: PollNow, kind: PollEventKind) {
+        let event = self.event(poll, state, kind);
         self.hub.deliver(&event);
         // With the bus down, do not make the vote wait for a publish that must time out:
         // the resync after the reconnect brings every node's watchers up to date.
@@ -172,9 +181,9 @@ impl Fanout {
 
     /// Brings this node's watchers of `poll` up to a state read from the database
     /// (after a bus gap), without telling the other nodes.
-    pub(crate) fn refresh(&self, poll: PollId, status: PollStatus, tally: Tally) {
+    pub(crate) fn refresh(&self, poll: PollId, state: PollNow) {
         self.hub
-            .deliver(&self.event(poll, status, tally, PollEventKind::Resync));
+            .deliver(&self.event(poll, state, PollEventKind::Resync));
     }
 
     /// Subscribes the bus to `poll` again (after a reconnect), logging a failure.
@@ -192,13 +201,13 @@ impl Fanout {
             let Some(room) = self.hub.room(&poll) else {
                 continue;
             };
-            let Some((count, status, tally)) = room.audience_beat() else {
+            let Some((count, state)) = room.audience_beat() else {
                 continue;
             };
             if !self.bus.is_connected() {
                 continue;
             }
-            let event = self.event(poll, status, tally, PollEventKind::Watching { count });
+            let event = self.event(poll, state, PollEventKind::Watching { count });
             if let Err(e) = self.bus.publish(&event).await {
                 tracing::debug!(poll = %event.poll, error = %e, "cannot share the audience");
             }
@@ -261,19 +270,14 @@ impl Fanout {
         Outbox::of_voter(self.stats.clone(), voter)
     }
 
-    fn event(
-        &self,
-        poll: PollId,
-        status: PollStatus,
-        tally: Tally,
-        kind: PollEventKind,
-    ) -> PollEvent {
+    fn event(&self, poll: PollId, state: PollNow, kind: PollEventKind) -> PollEvent {
         PollEvent {
             poll,
             node: self.node.clone(),
             at: Utc::now(),
-            status,
-            tally,
+            status: state.status,
+            tally: state.tally,
+            results: state.results,
             kind,
         }
     }

@@ -59,6 +59,11 @@ impl Outbox {
         })
     }
 
+    /// The voter the socket speaks for, if its cookie named one.
+    pub(crate) fn voter(&self) -> Option<&str> {
+        self.voter.as_deref()
+    }
+
     /// True when the socket speaks for `voter`.
     pub(crate) fn is_of(&self, voter: &str) -> bool {
         self.voter.as_deref() == Some(voter)

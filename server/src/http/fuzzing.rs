@@ -24,6 +24,7 @@ pub fn create_poll(
         closes_at: valid.closes_at,
         mode: Some(valid.mode),
         listed: Some(valid.listed),
+        results: Some(valid.results),
     })
 }
 

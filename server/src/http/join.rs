@@ -2,6 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use votewire_proto::{ErrorBody, ErrorCode, PollView};
 
@@ -27,6 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
 async fn join(
     State(app): State<AppState>,
     Path(typed): Path<String>,
+    headers: HeaderMap,
 ) -> Result<axum::Json<PollView>, Refusal> {
     let code = parse_join_code(&typed).ok_or_else(|| {
         Refusal::new(
@@ -43,5 +45,5 @@ async fn join(
         }
         found => found?,
     };
-    poll_view(&app, &id).await.map(axum::Json)
+    poll_view(&app, &headers, &id).await.map(axum::Json)
 }

@@ -12,6 +12,7 @@ mod join;
 mod metrics;
 mod openapi;
 mod polls;
+mod readers;
 mod requests;
 mod security;
 mod voters;

@@ -35,8 +35,8 @@ use crate::state::AppState;
         A human-readable rendering of this document is served at `/api/docs`."),
     paths(
         super::polls::create_poll, super::polls::list_polls, super::polls::get_poll,
-        super::polls::controls::close_poll, super::polls::controls::reset_poll,
-        super::polls::controls::pause_poll, super::polls::controls::resume_poll, super::polls::audit_poll, super::join::join, super::export::export,
+        super::polls::controls::close_poll, super::polls::controls::reopen_poll, super::polls::controls::reset_poll,
+        super::polls::controls::pause_poll, super::polls::controls::resume_poll, super::polls::controls::set_results, super::polls::audit_poll, super::join::join, super::export::export,
         super::invites::mint_invites,
         super::votes::cast_vote, super::votes::withdraw_vote,
         super::voters::issue_voter,

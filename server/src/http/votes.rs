@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use votewire_proto::{
-    CastVote, ErrorBody, ErrorCode, PollId, VoteAccepted, VoteReceipt, VoteResponse,
+    CastVote, ErrorBody, ErrorCode, PollId, PollStatus, VoteAccepted, VoteReceipt, VoteResponse,
     WithdrawResponse,
 };
 
@@ -14,6 +14,7 @@ use super::extract::{Json, PollPath, Query};
 use crate::abuse::{ClientAddress, Vote, Within};
 use crate::credentials;
 use crate::error::Refusal;
+use crate::results::{Reader, shown};
 use crate::state::AppState;
 use crate::store::{Admission, Ballot};
 use crate::token::{Voter, invite_digest};
@@ -70,9 +71,16 @@ async fn cast_vote(
         version: outcome.tally.version,
         node: app.settings.node_id.clone(),
     };
+    // The voter voted: on an `after_vote` poll they see the counts from now on.
+    let tally = shown(
+        outcome.tally,
+        outcome.visibility,
+        Reader::Voted,
+        PollStatus::Open,
+    );
     Ok(axum::Json(VoteResponse {
         vote: receipt,
-        tally: outcome.tally,
+        tally,
     })
     .into_response())
 }
@@ -124,7 +132,12 @@ async fn withdraw_vote(
         superseded: outcome.ballot.superseded,
         choice: outcome.ballot.choice,
         node: app.settings.node_id.clone(),
-        tally: outcome.tally,
+        tally: shown(
+            outcome.tally,
+            outcome.visibility,
+            Reader::Anyone,
+            PollStatus::Open,
+        ),
     })
     .into_response())
 }

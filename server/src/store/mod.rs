@@ -29,7 +29,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::{MySql, Postgres};
-use votewire_proto::{NodeVotes, PollId, Tally};
+use votewire_proto::{NodeVotes, PollId, ResultsVisibility, Tally};
 
 pub use records::{
     Admission, Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor,
@@ -166,6 +166,15 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<(bool, PollState), StoreError>>;
 
+    /// Opens a poll its owner closed again, raising its version (a close keeps it, so
+    /// the reopen is newer than the close everywhere); an open poll is answered as it
+    /// is. A poll past its closing time refuses ([`StoreError::PollClosed`]).
+    fn reopen<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
     /// Takes every vote out of an open poll: the counts go to zero and the version
     /// rises, so no client keeps showing the votes. The voters' `seq`s stay, so a late
     /// retry of a vote cast before the reset does not come back. A closed poll refuses.
@@ -183,6 +192,22 @@ pub trait Store: Send + Sync + 'static {
         paused: bool,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
+    /// Sets who sees the poll's counts, raising its version when that changes (so the
+    /// change travels with the tally); the poll as it is after. A closed poll takes it
+    /// too: revealing a `hidden` poll's results after its close is what it is for.
+    fn set_results<'a>(
+        &'a self,
+        id: &'a PollId,
+        results: ResultsVisibility,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>>;
+
+    /// True when `voter` has a standing vote in the poll (for `after_vote` results).
+    fn has_vote<'a>(
+        &'a self,
+        id: &'a PollId,
+        voter: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// The poll's tally and its current votes counted per node that handled them.
     fn audit<'a>(

@@ -24,18 +24,18 @@ const RETRYABLE_ERRORS: [u16; 2] = [1213, 1205];
 
 impl Dialect for MySql {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed) \
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
             FROM polls WHERE id = ?",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = ?",
         select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
               AND (created_at < ? OR (created_at = ? AND id < ?)) \
             ORDER BY created_at DESC, id DESC LIMIT ?",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx FOR UPDATE",
         params: Params::Question,
         select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
@@ -54,11 +54,15 @@ impl Dialect for MySql {
             ON DUPLICATE KEY UPDATE seq = VALUES(seq), entry = VALUES(entry)",
         bump_version: "UPDATE polls SET version = version + ?, total = total + ? WHERE id = ?",
         close_poll: "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
+        reopen_poll: "UPDATE polls SET closed_at = NULL, version = version + 1 \
+            WHERE id = ? AND closed_at IS NOT NULL AND (closes_at IS NULL OR closes_at > ?)",
         reset_poll: "UPDATE polls SET total = 0, version = version + 1 \
             WHERE id = ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
         reset_counts: "UPDATE tallies SET count = 0 WHERE poll_id = ?",
         set_paused: "UPDATE polls SET paused = ?, version = version + 1 \
             WHERE id = ? AND paused <> ? AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?)",
+        set_results: "UPDATE polls SET results = ?, version = version + 1 WHERE id = ? AND results <> ?",
+        select_has_vote: "SELECT COUNT(*) FROM votes WHERE poll_id = ? AND voter_id = ?",
         reset_votes: "DELETE FROM votes WHERE poll_id = ?",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
         select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \

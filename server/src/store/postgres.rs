@@ -15,18 +15,18 @@ const READ_ONLY: &str = "25006";
 
 impl Dialect for Postgres {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES ($1, $2, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
             FROM polls WHERE id = $1",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = $1",
         select_counts: "SELECT count FROM tallies WHERE poll_id = $1 ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $1) \
               AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
             ORDER BY created_at DESC, id DESC LIMIT $5",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = $1 ORDER BY t.option_idx FOR UPDATE",
         params: Params::Numbered,
         select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = $1 AND voter_id IN ({voters})",
@@ -48,11 +48,15 @@ impl Dialect for Postgres {
             ON CONFLICT (poll_id, voter_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry",
         bump_version: "UPDATE polls SET version = version + $1, total = total + $2 WHERE id = $3",
         close_poll: "UPDATE polls SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $3)",
+        reopen_poll: "UPDATE polls SET closed_at = NULL, version = version + 1 \
+            WHERE id = $1 AND closed_at IS NOT NULL AND (closes_at IS NULL OR closes_at > $2)",
         reset_poll: "UPDATE polls SET total = 0, version = version + 1 \
             WHERE id = $1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $2)",
         reset_counts: "UPDATE tallies SET count = 0 WHERE poll_id = $1",
         set_paused: "UPDATE polls SET paused = $1, version = version + 1 \
             WHERE id = $2 AND paused <> $3 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $4)",
+        set_results: "UPDATE polls SET results = $1, version = version + 1 WHERE id = $2 AND results <> $3",
+        select_has_vote: "SELECT COUNT(*) FROM votes WHERE poll_id = $1 AND voter_id = $2",
         reset_votes: "DELETE FROM votes WHERE poll_id = $1",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
         select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \

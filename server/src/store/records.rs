@@ -2,7 +2,7 @@
 //! in backend-neutral Rust types (times are `chrono`, ids are `votewire_proto`'s).
 
 use chrono::{DateTime, Utc};
-use votewire_proto::{NodeId, Poll, PollId, PollStatus, Tally, VotingMode};
+use votewire_proto::{NodeId, Poll, PollId, PollStatus, ResultsVisibility, Tally, VotingMode};
 
 use super::StoreError;
 
@@ -29,6 +29,8 @@ pub struct PollRecord {
     pub listed: bool,
     /// Its owner paused voting.
     pub paused: bool,
+    /// Who sees its counts.
+    pub results: ResultsVisibility,
 }
 
 impl PollRecord {
@@ -62,6 +64,7 @@ impl PollRecord {
             mode: self.mode,
             join_code: self.join_code.clone(),
             listed: self.listed,
+            results: self.results,
         }
     }
 }
@@ -153,6 +156,9 @@ pub struct BatchOutcome {
     pub results: Vec<Result<BallotResult, StoreError>>,
     /// The tally after the commit.
     pub tally: Tally,
+    /// Who sees the poll's counts, as the commit read it: the published event carries
+    /// it, and for `after_vote` the voters whose votes now stand.
+    pub visibility: ResultsVisibility,
 }
 
 /// What a committed vote did.
@@ -163,6 +169,8 @@ pub struct VoteOutcome {
     pub ballot: BallotResult,
     /// The tally after the commit.
     pub tally: Tally,
+    /// Who sees the poll's counts, as the commit read it.
+    pub visibility: ResultsVisibility,
 }
 
 /// A page of the open-poll list starts after this poll (newest first).

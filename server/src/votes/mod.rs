@@ -17,6 +17,7 @@
 //! tasks belong to [`writers::Writers`], which logs how each ended and which the node
 //! waits for when it drains.
 
+mod owner;
 mod queues;
 mod timing;
 mod writers;
@@ -26,11 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use chrono::Utc;
 use tokio::sync::oneshot;
-use votewire_proto::{NodeId, PollEventKind, PollId, PollStatus, RefusedVote};
+use votewire_proto::{NodeId, PollEventKind, PollId, PollStatus, RefusedVote, ResultsVisibility};
 
 use crate::error::Refusal;
-use crate::fanout::{Fanout, RECENT_MAX};
-use crate::store::{Ballot, PollState, Store, StoreError, VoteBatch, VoteOutcome};
+use crate::fanout::{Fanout, PollNow, RECENT_MAX};
+use crate::store::{Ballot, BallotResult, PollState, Store, StoreError, VoteBatch, VoteOutcome};
 use queues::{VoteQueues, Waiting};
 use timing::CommitTiming;
 use writers::Writers;
@@ -120,78 +121,6 @@ impl Votes {
         })
     }
 
-    /// Closes a poll and tells its watchers.
-    pub(crate) async fn close(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
-        self.in_task("close", move |votes| async move {
-            let (closed, state) = votes.store.close(&poll, Utc::now()).await?;
-            if closed {
-                let tally = state.tally.clone();
-                votes
-                    .fanout
-                    .publish(poll, PollStatus::Closed, tally, PollEventKind::Closed)
-                    .await;
-            }
-            Ok(state)
-        })
-        .await
-    }
-
-    /// Takes every vote out of an open poll and tells its watchers.
-    pub(crate) async fn reset(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
-        self.in_task("reset", move |votes| async move {
-            let state = votes.store.reset(&poll, Utc::now()).await?;
-            votes.publish_change(poll, &state).await;
-            Ok(state)
-        })
-        .await
-    }
-
-    /// Pauses (`true`) or resumes voting and tells the watchers.
-    pub(crate) async fn pause(
-        self: &Arc<Self>,
-        poll: PollId,
-        paused: bool,
-    ) -> Result<PollState, StoreError> {
-        self.in_task("pause", move |votes| async move {
-            let state = votes.store.pause(&poll, paused, Utc::now()).await?;
-            votes.publish_change(poll, &state).await;
-            Ok(state)
-        })
-        .await
-    }
-
-    /// Runs an owner's change in a task of its own, as a vote's commit runs: a client
-    /// that hangs up cannot cut it between the store and the publish.
-    async fn in_task<F>(
-        self: &Arc<Self>,
-        what: &'static str,
-        change: impl FnOnce(Arc<Self>) -> F + Send + 'static,
-    ) -> Result<PollState, StoreError>
-    where
-        F: Future<Output = Result<PollState, StoreError>> + Send + 'static,
-    {
-        let (answer, answered) = oneshot::channel();
-        let votes = self.clone();
-        self.writers.spawn(async move {
-            let _ = answer.send(change(votes).await);
-        });
-        answered.await.unwrap_or_else(|_| {
-            Err(StoreError::Other(format!(
-                "the {what} task ended without an answer"
-            )))
-        })
-    }
-
-    /// Tells every node's watchers of an owner's change (pause, resume, reset): the
-    /// status and the tally at its new version.
-    async fn publish_change(&self, poll: PollId, state: &PollState) {
-        let status = state.poll.status(Utc::now());
-        let tally = state.tally.clone();
-        self.fanout
-            .publish(poll, status, tally, PollEventKind::Changed)
-            .await;
-    }
-
     /// Tells the voters of `refused` (each a voter, its vote's receipt and why), on
     /// every node whose sockets watch `poll`, that votes accepted into the ingest stream
     /// were refused when a worker came to count them. The event carries a fresh read of
@@ -220,9 +149,8 @@ impl Votes {
                 }
             })
             .collect();
-        let status = state.poll.status(Utc::now());
         let kind = PollEventKind::Rejected { votes };
-        self.fanout.publish(poll, status, state.tally, kind).await;
+        self.fanout.publish(poll, poll_now(&state), kind).await;
     }
 
     /// Resolves once every commit and close in flight has finished (and published).
@@ -249,6 +177,7 @@ impl Votes {
             takers.push(w.recorded_by);
         }
         let options: Vec<Option<u32>> = ballots.iter().map(|b| b.option).collect();
+        let voters: Vec<String> = ballots.iter().map(|b| b.voter.clone()).collect();
         let batch = VoteBatch {
             poll: poll.clone(),
             node: self.node.clone(),
@@ -277,6 +206,10 @@ impl Votes {
             .filter(|(_, result)| result.as_ref().is_ok_and(|r| r.changed))
             .map(|((option, taker), _)| (*option, taker))
             .unzip();
+        let voters = match outcome.visibility {
+            ResultsVisibility::AfterVote => standing_voters(&voters, &outcome.results),
+            _ => Vec::new(),
+        };
         let unchanged = outcome
             .results
             .iter()
@@ -286,7 +219,11 @@ impl Votes {
         self.counts.changed.fetch_add(changed.len() as u64, Relaxed);
         self.counts.unchanged.fetch_add(unchanged as u64, Relaxed);
         self.counts.rejected.fetch_add(rejected as u64, Relaxed);
-        let tally = outcome.tally.clone();
+        let state = PollNow {
+            status: PollStatus::Open,
+            results: outcome.visibility,
+            tally: outcome.tally.clone(),
+        };
         if !changed.is_empty() {
             let listed = changed.len().min(RECENT_MAX);
             let from = changed.len() - listed;
@@ -294,22 +231,22 @@ impl Votes {
                 more: from as u64,
                 options: changed[from..].to_vec(),
                 recorded_by: recorded_by(&self.node, &changed_by[from..]),
+                voters,
             };
-            self.fanout
-                .publish(poll.clone(), PollStatus::Open, tally, kind)
-                .await;
+            self.fanout.publish(poll.clone(), state, kind).await;
         } else if unchanged > 0 {
             // A repeat (or a superseded ballot) is often a retry (nginx, a client) of a vote whose node
             // committed it and died before publishing: publish the current tally,
             // which watchers that already have it ignore.
             self.fanout
-                .publish(poll.clone(), PollStatus::Open, tally, PollEventKind::Resync)
+                .publish(poll.clone(), state, PollEventKind::Resync)
                 .await;
         }
         for (answer, result) in answers.into_iter().zip(outcome.results) {
             let _ = answer.send(result.map(|ballot| VoteOutcome {
                 ballot,
                 tally: outcome.tally.clone(),
+                visibility: outcome.visibility,
             }));
         }
     }
@@ -328,4 +265,27 @@ fn recorded_by(node: &NodeId, votes: &[Option<NodeId>]) -> Vec<NodeId> {
         .iter()
         .map(|taker| taker.clone().unwrap_or_else(|| node.clone()))
         .collect()
+}
+
+/// The voters of a batch whose vote stands after it (each once): on an `after_vote`
+/// poll, their sockets start seeing the counts.
+fn standing_voters(voters: &[String], results: &[Result<BallotResult, StoreError>]) -> Vec<String> {
+    let mut standing: Vec<String> = voters
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| result.as_ref().is_ok_and(|r| r.choice.is_some()))
+        .map(|(voter, _)| voter.clone())
+        .collect();
+    standing.sort_unstable();
+    standing.dedup();
+    standing
+}
+
+/// The poll as an event carries it, from a read of the store.
+pub(crate) fn poll_now(state: &PollState) -> PollNow {
+    PollNow {
+        status: state.poll.status(Utc::now()),
+        results: state.poll.results,
+        tally: state.tally.clone(),
+    }
 }

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use chrono::Utc;
 use votewire_proto::PollStatus;
 
 use super::Watch;
 use crate::shutdown::Shutdown;
 use crate::store::PollVersion;
+use crate::votes::poll_now;
 
 impl Watch {
     /// Checks the rooms against the database every `every` until `shutdown`.
@@ -67,9 +67,8 @@ impl Watch {
             }
             match self.store.poll_at_least(&id, version).await {
                 Ok(state) => {
-                    let status = state.poll.status(Utc::now());
                     tracing::info!(poll = %id, shown, stored = version, "room behind the database: refreshed");
-                    self.fanout.refresh(id, status, state.tally);
+                    self.fanout.refresh(id, poll_now(&state));
                     self.repairs.fetch_add(1, Relaxed);
                     refreshed += 1;
                 }

@@ -20,22 +20,15 @@ use std::sync::atomic::AtomicU64;
 
 use chrono::Utc;
 use tokio::sync::watch;
-use votewire_proto::{PollId, PollStatus, Tally};
+use votewire_proto::{PollId, PollStatus};
 
 use crate::error::Refusal;
-use crate::fanout::{Fanout, Seed, Watcher};
+use crate::fanout::{Fanout, PollNow, Seed, Watcher};
+use crate::results::{Reader, asks_whether_voted, shown};
 use crate::shutdown::Shutdown;
 use crate::store::Store;
+use crate::votes::poll_now;
 use reads::SharedReads;
-
-/// What a subscriber is shown first: the poll's status and tally.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot {
-    /// Open or closed.
-    pub(crate) status: PollStatus,
-    /// The whole tally.
-    pub(crate) tally: Tally,
-}
 
 /// Subscriptions and resyncs.
 pub(crate) struct Watch {
@@ -63,13 +56,19 @@ impl Watch {
     /// poll already (a client that missed a close still learns of it). On a refusal
     /// (no such poll, the database down) a socket that was not watching the poll is
     /// not left in its room.
+    ///
+    /// `owner`: the socket sent the poll's owner token. Otherwise, on an `after_vote`
+    /// poll, the socket's voter is looked up: one who voted sees the counts. The
+    /// snapshot shows them only to a socket that may see them.
     pub(crate) async fn subscribe(
         &self,
         poll: &PollId,
         watcher: &Watcher,
         since: Option<u64>,
-    ) -> Result<Option<Snapshot>, Refusal> {
-        let added = self.fanout.watch(poll, watcher).await;
+        owner: bool,
+    ) -> Result<Option<PollNow>, Refusal> {
+        let mut reader = if owner { Reader::Owner } else { Reader::Anyone };
+        let added = self.fanout.watch(poll, watcher, reader).await;
         let snapshot = match self.snapshot(poll, since).await {
             Ok(snapshot) => snapshot,
             Err(refusal) => {
@@ -81,11 +80,29 @@ impl Watch {
         };
         // A client at the current version knows an open or paused status (both come with
         // a version of their own), not a close (which keeps the version of its last vote).
+        if reader == Reader::Anyone
+            && asks_whether_voted(snapshot.results, snapshot.status)
+            && let Some(voter) = watcher.outbox.voter()
+            && self.has_voted(poll, voter).await
+        {
+            reader = Reader::Voted;
+            self.fanout.seat_as(poll, watcher, reader);
+        }
         if since == Some(snapshot.tally.version) && snapshot.status != PollStatus::Closed {
             return Ok(None);
         }
         self.fanout.stats().sent(1);
-        Ok(Some(snapshot))
+        let tally = shown(snapshot.tally, snapshot.results, reader, snapshot.status);
+        Ok(Some(PollNow { tally, ..snapshot }))
+    }
+
+    /// Whether `voter` has a vote in `poll`; a failed read counts as no (the socket
+    /// then waits for its vote, or the close, to see the counts).
+    async fn has_voted(&self, poll: &PollId, voter: &str) -> bool {
+        self.store.has_vote(poll, voter).await.unwrap_or_else(|e| {
+            tracing::debug!(%poll, error = %e, "cannot tell whether a watcher voted");
+            false
+        })
     }
 
     /// Stops sending the updates of `poll` to `watcher`.
@@ -95,11 +112,11 @@ impl Watch {
 
     /// The room's state when it is current and not older than `since`; otherwise a read
     /// (shared with the other subscribers of the poll) folded into the room.
-    async fn snapshot(&self, poll: &PollId, since: Option<u64>) -> Result<Snapshot, Refusal> {
-        if let Some((status, tally)) = self.fanout.current(poll)
-            && since.is_none_or(|seen| seen <= tally.version)
+    async fn snapshot(&self, poll: &PollId, since: Option<u64>) -> Result<PollNow, Refusal> {
+        if let Some(held) = self.fanout.current(poll)
+            && since.is_none_or(|seen| seen <= held.tally.version)
         {
-            return Ok(Snapshot { status, tally });
+            return Ok(held);
         }
         // A replica must not answer with anything older than the client or the room saw.
         let known = since.max(self.fanout.shown_version(poll)).unwrap_or(0);
@@ -108,15 +125,15 @@ impl Watch {
             .read(&self.store, poll, known)
             .await
             .map_err(|e| Refusal::from(e).naming(poll))?;
-        let (status, tally) = self.fanout.seed(
+        Ok(self.fanout.seed(
             poll,
             Seed {
                 status: state.poll.status(Utc::now()),
+                results: state.poll.results,
                 tally: state.tally,
                 closes_at: state.poll.closes_at,
             },
-        );
-        Ok(Snapshot { status, tally })
+        ))
     }
 
     /// Whenever the bus may have missed events (a reconnect, a lag), resubscribes every
@@ -140,10 +157,7 @@ impl Watch {
             // Never older than what the room already showed, even from a replica.
             let shown = self.fanout.shown_version(&poll).unwrap_or(0);
             match self.store.poll_at_least(&poll, shown).await {
-                Ok(state) => {
-                    let status = state.poll.status(Utc::now());
-                    self.fanout.refresh(poll, status, state.tally);
-                }
+                Ok(state) => self.fanout.refresh(poll, poll_now(&state)),
                 Err(e) => tracing::warn!(%poll, error = ?e, "resync read failed"),
             }
         }

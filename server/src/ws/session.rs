@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, close_code};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, ServerMessage};
+use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, Secret, ServerMessage};
 
 use super::limits::RateLimit;
 use super::watching::Watching;
@@ -243,7 +243,11 @@ where
                 .await;
         }
         match ClientMessage::parse(&text) {
-            Ok(ClientMessage::Subscribe { poll, since }) => self.subscribe(poll, since).await,
+            Ok(ClientMessage::Subscribe {
+                poll,
+                since,
+                owner_token,
+            }) => self.subscribe(poll, since, owner_token).await,
             Ok(ClientMessage::Unsubscribe { poll }) => self.unsubscribe(poll).await,
             Ok(ClientMessage::WatchCluster) => {
                 // The first tick is at once: the feed starts with this answer.
@@ -259,7 +263,21 @@ where
         }
     }
 
-    async fn subscribe(&mut self, poll: PollId, since: Option<u64>) -> Result<(), End> {
+    async fn subscribe(
+        &mut self,
+        poll: PollId,
+        since: Option<u64>,
+        owner_token: Option<Secret>,
+    ) -> Result<(), End> {
+        let owner = owner_token.is_some();
+        if owner_token.is_some_and(|token| !self.app.keys.verify_owner(&poll, token.expose())) {
+            return self
+                .send_error(
+                    ErrorCode::InvalidOwnerToken,
+                    format!("this owner token does not belong to poll {poll}"),
+                )
+                .await;
+        }
         let max = self.app.settings.limits.ws_max_subscriptions;
         let new = !self.watching.contains(&poll);
         if new && self.watching.len() >= max {
@@ -270,7 +288,8 @@ where
                 )
                 .await;
         }
-        match self.app.watch.subscribe(&poll, &self.watcher, since).await {
+        let subscribed = self.app.watch.subscribe(&poll, &self.watcher, since, owner);
+        match subscribed.await {
             Ok(snapshot) => {
                 self.watching.add(&poll);
                 let shown = snapshot.as_ref().map(|s| s.tally.version).or(since);
@@ -283,6 +302,7 @@ where
                     poll,
                     status: snapshot.status,
                     tally: snapshot.tally,
+                    results: (!snapshot.results.is_live()).then_some(snapshot.results),
                     watching,
                 })
                 .await

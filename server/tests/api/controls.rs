@@ -112,3 +112,45 @@ async fn the_owner_pauses_and_resumes_and_watchers_are_told_each_time() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_owner_reopens_a_closed_poll_and_its_watchers_see_it_open_at_a_newer_version() {
+    let app = spawn_app().await;
+    let created = app.create_poll("Again?", &["yes", "no"]).await;
+    let (poll, owner) = (created.poll.id.to_string(), created.owner_token);
+    let voters = app.new_voters(2).await;
+    assert_eq!(app.vote(&poll, &voters[0], 0).await.status(), 200);
+    let mut socket = app.ws().await;
+    socket.subscribe(&poll, None).await;
+    socket.recv().await;
+    assert_eq!(app.close_poll(&poll, &owner).await.status(), 200);
+    assert!(matches!(socket.recv().await, ServerMessage::Closed { .. }));
+
+    expect_error(
+        control(&app, &poll, "not-the-owner", "reopen").await,
+        403,
+        ErrorCode::InvalidOwnerToken,
+    )
+    .await;
+    let reopened: PollView = control(&app, &poll, &owner, "reopen")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            reopened.poll.status,
+            reopened.poll.closed_at,
+            reopened.tally.version
+        ),
+        (PollStatus::Open, None, 2)
+    );
+    match socket.recv().await {
+        ServerMessage::Update { status, tally, .. } => {
+            assert_eq!((status, tally.version), (None, 2))
+        }
+        other => panic!("expected the reopened poll, got {other:?}"),
+    }
+    assert_eq!(app.vote(&poll, &voters[1], 1).await.status(), 200);
+    assert_eq!(app.get_poll(&poll).await.tally.counts, vec![1, 1]);
+}

@@ -24,6 +24,7 @@ mod modes;
 mod openapi;
 mod polls;
 mod replicas;
+mod results;
 mod retries;
 mod rfc6455;
 mod secrets;

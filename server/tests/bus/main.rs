@@ -162,10 +162,12 @@ pub fn event(node: &NodeId, poll: &PollId, version: u64) -> PollEvent {
             counts: vec![version, 0],
             total: version,
         },
+        results: Default::default(),
         kind: PollEventKind::Votes {
             options: vec![Some(0)],
             more: 0,
             recorded_by: Vec::new(),
+            voters: Vec::new(),
         },
     }
 }

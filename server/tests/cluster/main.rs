@@ -30,6 +30,7 @@ mod audience;
 mod healing;
 mod ingest;
 mod redis_cluster;
+mod results;
 
 /// The shipped anti-entropy interval, for tests not about it.
 const ANTI_ENTROPY: Duration = Duration::from_secs(2);

@@ -149,6 +149,9 @@ async fn a_replica_behind_the_wanted_version_sends_the_read_to_the_primary(kind:
         "the replica answers"
     );
     assert_eq!(store.poll_by_code("FRESH2").await.unwrap(), fresh.id);
+    // A vote the replica has not seen yet: its "no" is checked on the primary.
+    assert!(store.has_vote(&p.id, "v1").await.unwrap());
+    assert!(!store.has_vote(&p.id, "v3").await.unwrap());
     let state = store.poll_at_least(&p.id, 2).await.unwrap();
     assert_eq!((state.tally.version, state.tally.counts), (2, vec![1, 1]));
     // Having seen version 2, the node never shows less.

@@ -7,6 +7,7 @@ import type {
   InvitesMinted,
   PollList,
   PollView,
+  ResultsVisibility,
   VoteAccepted,
   VoteResponse,
   VoterIssued,
@@ -61,7 +62,9 @@ export const api = {
   /** Creates a poll; sent again with the same key (a retry), it answers the same poll. */
   createPoll: (body: CreatePoll, idempotencyKey: string) =>
     request<CreatedPoll>("POST", "/api/polls", body, { idempotencyKey }),
-  getPoll: (id: string) => request<PollView>("GET", poll(id)),
+  /** The poll and its tally; with the owner token, the counts even while hidden. */
+  getPoll: (id: string, ownerToken?: string | null) =>
+    request<PollView>("GET", poll(id), undefined, ownerToken ? { auth: `Bearer ${ownerToken}` } : {}),
   /** The poll a join code names, however it was typed. */
   join: (code: string) => request<PollView>("GET", `/api/join/${encodeURIComponent(code)}`),
   /** Issues this browser a voter, in its HttpOnly cookie. */
@@ -79,9 +82,15 @@ export const api = {
   /** Pauses or resumes voting, as the poll's owner. */
   pause: (id: string, paused: boolean, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/${paused ? "pause" : "resume"}`, undefined, { auth: `Bearer ${ownerToken}` }),
+  /** Changes who sees the counts, as the poll's owner (`live` reveals them). */
+  setResults: (id: string, results: ResultsVisibility, ownerToken: string) =>
+    request<PollView>("POST", `${poll(id)}/results`, { results }, { auth: `Bearer ${ownerToken}` }),
   /** Takes every vote out of an open poll, as its owner. */
   reset: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/reset`, undefined, { auth: `Bearer ${ownerToken}` }),
+  /** Opens a poll its owner closed again, before its closing time, as its owner. */
+  reopen: (id: string, ownerToken: string) =>
+    request<PollView>("POST", `${poll(id)}/reopen`, undefined, { auth: `Bearer ${ownerToken}` }),
   close: (id: string, ownerToken: string) =>
     request<PollView>("POST", `${poll(id)}/close`, undefined, { auth: `Bearer ${ownerToken}` }),
 };

@@ -11,6 +11,7 @@ import {
   draftToRequest,
 } from "../lib/pollDraft";
 import { remembered } from "../lib/remembered";
+import { RESULTS_CHOICES } from "../lib/resultsVisibility";
 import { navigate, pollPath } from "../lib/router";
 import "./CreatePollForm.css";
 
@@ -20,7 +21,7 @@ function randomKey(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open", listed: true };
+const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open", listed: true, results: "live" };
 
 export function CreatePollForm() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -159,6 +160,17 @@ export function CreatePollForm() {
         onChange={(e) => update({ mode: e.target.value as Draft["mode"] })}
       >
         {MODE_CHOICES.map(([value, label]) => (
+          <option key={value} value={value}>{label}</option>
+        ))}
+      </select>
+      <label className="field-label" htmlFor="create-results">Who sees the results</label>
+      <select
+        id="create-results"
+        className="input"
+        value={draft.results}
+        onChange={(e) => update({ results: e.target.value as Draft["results"] })}
+      >
+        {RESULTS_CHOICES.map(([value, label]) => (
           <option key={value} value={value}>{label}</option>
         ))}
       </select>

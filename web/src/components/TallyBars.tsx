@@ -1,5 +1,6 @@
 import type { CSSProperties } from "react";
 import type { Tally } from "../proto";
+import { hidesCounts } from "../live/pollState";
 import { formatCount, percent } from "../lib/format";
 import "./TallyBars.css";
 
@@ -14,11 +15,16 @@ type Props = {
   size?: "normal" | "large";
 };
 
-/** One bar per option, sized by its share; each is the button that votes for it. */
+/**
+ * One bar per option, sized by its share; each is the button that votes for it. A tally
+ * without counts (the poll's results are hidden from this browser) shows the options
+ * alone: no share, no number.
+ */
 export function TallyBars({ options, tally, myVote, onVote, pending = null, size = "normal" }: Props) {
+  const hidden = hidesCounts(tally);
   const leader = Math.max(0, ...tally.counts);
   return (
-    <ol className={`bars bars-${size}`} data-testid="bars">
+    <ol className={`bars bars-${size}`} data-testid="bars" data-hidden={hidden || undefined}>
       {options.map((label, option) => {
         const count = tally.counts[option] ?? 0;
         const share = percent(count, tally.total);
@@ -35,21 +41,23 @@ export function TallyBars({ options, tally, myVote, onVote, pending = null, size
               <span className="visually-hidden">{mine ? ", your vote, " : ", "}</span>
               {mine && <span className="mine-tag" aria-hidden="true">Your vote</span>}
             </span>
-            <span className="bar-numbers">
-              <span className="bar-percent">{share}%</span>
-              <span className="visually-hidden">, </span>
-              <span className="bar-count">
-                {formatCount(count)}
-                <span className="visually-hidden">{count === 1 ? " vote" : " votes"}</span>
+            {!hidden && (
+              <span className="bar-numbers">
+                <span className="bar-percent">{share}%</span>
+                <span className="visually-hidden">, </span>
+                <span className="bar-count">
+                  {formatCount(count)}
+                  <span className="visually-hidden">{count === 1 ? " vote" : " votes"}</span>
+                </span>
               </span>
-            </span>
+            )}
           </>
         );
         const classes = ["bar", mine ? "bar-mine" : "", count > 0 && count === leader ? "bar-leading" : "", pending === option ? "bar-pending" : ""]
           .filter(Boolean)
           .join(" ");
         return (
-          <li key={option} data-testid="option" data-count={count}>
+          <li key={option} data-testid="option" data-count={hidden ? undefined : count}>
             {onVote ? (
               <button
                 type="button"

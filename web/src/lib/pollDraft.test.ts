@@ -9,6 +9,7 @@ const draft = (over: Partial<Draft>): Draft => ({
   customClose: "",
   mode: "open",
   listed: true,
+  results: "live",
   ...over,
 });
 
@@ -28,6 +29,12 @@ describe("draftToRequest", () => {
   it("sends listed only to keep a poll off the list", () => {
     expect(draftToRequest(draft({ listed: false }), now)).toEqual({
       body: { question: "Tea or coffee?", options: ["tea", "coffee"], listed: false },
+    });
+  });
+
+  it("sends who sees the results only when they are not live", () => {
+    expect(draftToRequest(draft({ results: "after_vote" }), now)).toEqual({
+      body: { question: "Tea or coffee?", options: ["tea", "coffee"], results: "after_vote" },
     });
   });
 

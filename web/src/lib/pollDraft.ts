@@ -1,7 +1,7 @@
 // The create-poll form's rules, mirrored from the API's defaults so mistakes show while
 // typing; the server still decides, and its refusals are shown as they come.
 
-import type { CreatePoll, VotingMode } from "../proto";
+import type { CreatePoll, ResultsVisibility, VotingMode } from "../proto";
 
 export const MIN_OPTIONS = 2;
 export const MAX_OPTIONS = 32;
@@ -27,6 +27,8 @@ export type Draft = {
   mode: VotingMode;
   /** Shown under open polls; unlisted polls are reached by link or join code alone. */
   listed: boolean;
+  /** Who sees the counts. */
+  results: ResultsVisibility;
 };
 
 /** Who may vote, as the create form offers it. */
@@ -55,6 +57,7 @@ export function draftToRequest(draft: Draft, now: number): { body: CreatePoll } 
   const body: CreatePoll = { question, options };
   if (draft.mode !== "open") body.mode = draft.mode;
   if (!draft.listed) body.listed = false;
+  if (draft.results !== "live") body.results = draft.results;
   if (draft.closing === "custom") {
     const at = Date.parse(draft.customClose); // datetime-local: the browser's time zone.
     if (Number.isNaN(at)) return { problem: "Choose when the poll closes.", field: "closes" };

@@ -10,4 +10,10 @@ describe("tallySummary", () => {
     expect(tallySummary(["tea", "coffee"], t([2, 2]), false)).toBe("4 votes. tea and coffee are tied.");
     expect(tallySummary(["tea", "coffee"], t([1, 0]), true)).toBe("Final: 1 vote. tea won with 100%.");
   });
+
+  it("says only the total of a tally whose counts are hidden", () => {
+    const hidden = { version: 4, counts: [], total: 3 };
+    expect(tallySummary(["tea", "coffee"], hidden, false)).toBe("3 votes. The results are hidden.");
+    expect(tallySummary(["tea", "coffee"], { ...hidden, total: 0 }, false)).toBe("No votes yet.");
+  });
 });

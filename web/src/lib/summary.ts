@@ -5,6 +5,7 @@ import { percent, votes } from "./format";
 export function tallySummary(options: string[], tally: Tally, closed: boolean): string {
   const total = votes(tally.total);
   if (tally.total === 0) return closed ? "Closed with no votes." : "No votes yet.";
+  if (tally.counts.length === 0) return `${closed ? "Final: " : ""}${total}. The results are hidden.`;
   const top = Math.max(...tally.counts);
   const leaders = options.filter((_, i) => tally.counts[i] === top);
   const standing =

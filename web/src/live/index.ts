@@ -18,6 +18,7 @@ export const live = new LiveClient({
     // A missing poll is already explained by the page that asked for it (REST says so too).
     if (code !== "poll_not_found") showToast("error", `Live updates: ${describeError(new ApiError(0, code, message))}`);
   },
+  ownerToken: (poll) => remembered.ownerToken(poll),
 });
 
 /** Vote, withdraw and close, each offering its answer's tally (and status) to `live`. */

@@ -25,6 +25,8 @@ export type LiveOptions = {
   random?: () => number;
   /** A refusal the server sent over the socket. */
   onServerError?: (code: ErrorCode, message: string) => void;
+  /** The owner token this browser holds for a poll, sent with its `subscribe`. */
+  ownerToken?: (poll: string) => string | null;
 };
 
 /** A vote of this browser's voter, accepted (202) and then refused when it was counted. */
@@ -188,7 +190,12 @@ export class LiveClient {
   private subscribe(poll: string): void {
     if (this.connection.phase !== "live") return; // `hello` subscribes every watched poll.
     const since = this.polls.get(poll)?.tally.version;
-    this.send(since === undefined ? { type: "subscribe", poll } : { type: "subscribe", poll, since });
+    const message: ClientMessage = { type: "subscribe", poll };
+    if (since !== undefined) message.since = since;
+    // The owner sees the counts whatever the poll's results say.
+    const ownerToken = this.options.ownerToken?.(poll);
+    if (ownerToken) message.owner_token = ownerToken;
+    this.send(message);
   }
 
   private send(message: ClientMessage): void {

@@ -22,6 +22,7 @@ const view = (status: PollStatus, t: Tally): PollView => {
     mode: "open",
     join_code: "K7P2QX",
     listed: true,
+    results: "live",
   };
   return { poll, tally: t };
 };
@@ -38,8 +39,10 @@ function fakeApi(answers: Partial<PollApi> = {}) {
     vote: vi.fn(answers.vote ?? unexpected("vote")),
     withdraw: vi.fn(answers.withdraw ?? unexpected("withdraw")),
     close: vi.fn(answers.close ?? unexpected("close")),
+    reopen: vi.fn(answers.reopen ?? unexpected("reopen")),
     reset: vi.fn(answers.reset ?? unexpected("reset")),
     pause: vi.fn(answers.pause ?? unexpected("pause")),
+    setResults: vi.fn(answers.setResults ?? unexpected("setResults")),
   };
   return client;
 }
@@ -103,6 +106,15 @@ describe("poll actions", () => {
     expect(store.offers).toEqual([["p1", { tally: tally(9, [0, 0]) }]]);
   });
 
+  it("reopening offers the tally with its open status", async () => {
+    const answer = view("open", tally(12, [2, 1]));
+    const client = fakeApi({ reopen: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await createPollActions(client, store, fakeVoter(), clockOf(1000)).reopen("p1", "owner-token");
+    expect(client.reopen).toHaveBeenCalledWith("p1", "owner-token");
+    expect(store.offers).toEqual([["p1", { tally: tally(12, [2, 1]), status: "open" }]]);
+  });
+
   it("pausing offers the tally with its paused status", async () => {
     const answer = view("paused", tally(10, [1, 0]));
     const client = fakeApi({ pause: () => Promise.resolve(answer) });
@@ -110,6 +122,15 @@ describe("poll actions", () => {
     await createPollActions(client, store, fakeVoter(), clockOf(1000)).pause("p1", true, "owner-token");
     expect(client.pause).toHaveBeenCalledWith("p1", true, "owner-token");
     expect(store.offers).toEqual([["p1", { tally: tally(10, [1, 0]), status: "paused" }]]);
+  });
+
+  it("revealing the results offers the tally with its counts and the new visibility", async () => {
+    const answer = view("open", tally(11, [2, 1]));
+    const client = fakeApi({ setResults: () => Promise.resolve(answer) });
+    const store = fakeStore();
+    await createPollActions(client, store, fakeVoter(), clockOf(1000)).setResults("p1", "live", "owner-token");
+    expect(client.setResults).toHaveBeenCalledWith("p1", "live", "owner-token");
+    expect(store.offers).toEqual([["p1", { tally: tally(11, [2, 1]), status: "open", results: "live" }]]);
   });
 
   describe("a vote or withdrawal refused because the poll closed", () => {

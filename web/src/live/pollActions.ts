@@ -1,6 +1,6 @@
-// What a voter and a poll's owner do to a poll: vote, withdraw, close, reset. Each action calls
-// the API and offers its answer's tally (and status) to the live state here, in one
-// place, so a page shows its own action at once, whatever the WebSocket brings after it
+// What a voter and a poll's owner do to a poll: vote, withdraw, close, reopen, reset,
+// pause, who sees the results. Each action calls the API and offers its answer's tally (and status)
+// to the live state here, in one place, so a page shows its own action at once, whatever the WebSocket brings after it
 // (the newest version still wins: see pollState.ts). The page only says what happened.
 //
 // A server that takes votes through its ingest stream answers 202 with a receipt and no
@@ -12,11 +12,14 @@
 
 import type { api } from "../api/client";
 import { ApiError } from "../api/errors";
-import type { PollView, VoteAccepted, VoteResponse, WithdrawResponse } from "../proto";
+import type { PollView, ResultsVisibility, VoteAccepted, VoteResponse, WithdrawResponse } from "../proto";
 import type { PollReport } from "./pollState";
 
 /** The API calls the actions make: the REST client, or a fake in tests. */
-export type PollApi = Pick<typeof api, "getPoll" | "issueVoter" | "vote" | "withdraw" | "close" | "reset" | "pause">;
+export type PollApi = Pick<
+  typeof api,
+  "getPoll" | "issueVoter" | "vote" | "withdraw" | "close" | "reopen" | "reset" | "pause" | "setResults"
+>;
 
 /** Whether this browser holds a voter: `remembered`, or a fake in tests. */
 export type VoterMemory = { hasVoter(): boolean; setHasVoter(has: boolean): void };
@@ -32,10 +35,14 @@ export type PollActions = {
   withdraw(poll: string): Promise<WithdrawResponse | VoteAccepted>;
   /** Closes the poll as its owner; rejects with the API's refusal. */
   close(poll: string, ownerToken: string): Promise<PollView>;
+  /** Opens a poll its owner closed again (a higher version); rejects with the refusal. */
+  reopen(poll: string, ownerToken: string): Promise<PollView>;
   /** Empties the poll's tally as its owner (a higher version); rejects with the refusal. */
   reset(poll: string, ownerToken: string): Promise<PollView>;
   /** Pauses (true) or resumes voting as its owner; rejects with the refusal. */
   pause(poll: string, paused: boolean, ownerToken: string): Promise<PollView>;
+  /** Changes who sees the counts as its owner (a higher version); rejects with the refusal. */
+  setResults(poll: string, results: ResultsVisibility, ownerToken: string): Promise<PollView>;
 };
 
 /** Refusals that mean the browser's voter cookie is missing or no longer valid. */
@@ -115,6 +122,12 @@ export function createPollActions(
       return view;
     },
 
+    async reopen(poll, ownerToken) {
+      const view = await client.reopen(poll, ownerToken);
+      store.offer(poll, { tally: view.tally, status: view.poll.status });
+      return view;
+    },
+
     async reset(poll, ownerToken) {
       const view = await client.reset(poll, ownerToken);
       store.offer(poll, { tally: view.tally });
@@ -124,6 +137,12 @@ export function createPollActions(
     async pause(poll, paused, ownerToken) {
       const view = await client.pause(poll, paused, ownerToken);
       store.offer(poll, { tally: view.tally, status: view.poll.status });
+      return view;
+    },
+
+    async setResults(poll, results, ownerToken) {
+      const view = await client.setResults(poll, results, ownerToken);
+      store.offer(poll, { tally: view.tally, status: view.poll.status, results: view.poll.results });
       return view;
     },
   };

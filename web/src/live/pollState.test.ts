@@ -64,10 +64,13 @@ describe("mergeReport", () => {
     expect(mergeReport(current, { tally: tally(4, [2, 2]), status: "closed" })).toBe(current);
   });
 
-  it("keeps a closed poll closed whatever a later report says", () => {
+  it("reopens a closed poll only with a newer version, which only a reopen brings", () => {
     const closed: LivePoll = { ...open(5, [3, 2]), status: "closed" };
     expect(mergeReport(closed, { tally: tally(5, [3, 2]), status: "open" })).toBe(closed);
-    expect(mergeReport(closed, { tally: tally(6, [3, 3]), status: "open" }).status).toBe("closed");
+    expect(mergeReport(closed, { tally: tally(4, [3, 1]), status: "open" })).toBe(closed);
+    expect(mergeReport(closed, { tally: tally(6, [3, 2]), status: "open" }).status).toBe("open");
+    // A vote's answer says no status: the poll stays as shown.
+    expect(mergeReport(closed, { tally: tally(6, [3, 3]) }).status).toBe("closed");
   });
 
   it("puts recent votes of applied updates in the feed, newest first, with skipped counts", () => {
@@ -83,6 +86,19 @@ describe("mergeReport", () => {
       ["a", 0],
     ]);
     expect(new Set(second.feed.map((v) => v.key)).size).toBe(3);
+  });
+
+  it("takes counts at the version shown without them, never the reverse", () => {
+    const hidden: LivePoll = { status: "open", tally: { version: 6, counts: [], total: 3 }, results: "after_vote", feed: [] };
+    const revealed = mergeReport(hidden, { tally: tally(6, [1, 2]), results: "after_vote" });
+    expect(revealed.tally).toEqual(tally(6, [1, 2]));
+    expect(mergeReport(revealed, { tally: { version: 6, counts: [], total: 3 } })).toBe(revealed);
+  });
+
+  it("takes who sees the results from the newest report", () => {
+    const hidden: LivePoll = { ...open(6, [1, 2]), results: "hidden" };
+    expect(mergeReport(hidden, { tally: tally(7, [1, 2]), results: "live" }).results).toBe("live");
+    expect(mergeReport(hidden, { tally: tally(5, [1, 1]), results: "live" }).results).toBe("hidden");
   });
 
   it("keeps at most FEED_LIMIT feed entries", () => {

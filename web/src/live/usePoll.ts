@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
+import { remembered } from "../lib/remembered";
 import type { Poll } from "../proto";
 import { live, useLivePoll } from ".";
 
@@ -14,9 +15,9 @@ export function usePoll(id: string) {
     let current = true;
     setLoad({ poll: null, loadError: null });
     api
-      .getPoll(id)
+      .getPoll(id, remembered.ownerToken(id))
       .then((view) => {
-        live.offer(id, { tally: view.tally, status: view.poll.status });
+        live.offer(id, { tally: view.tally, status: view.poll.status, results: view.poll.results });
         if (current) setLoad({ poll: view.poll, loadError: null });
       })
       .catch((error: unknown) => {

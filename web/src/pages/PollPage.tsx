@@ -5,6 +5,7 @@ import { ConfirmAction } from "../components/ConfirmAction";
 import { ExportButtons } from "../components/ExportButtons";
 import { Link } from "../components/Link";
 import { PauseButton } from "../components/PauseButton";
+import { ResultsControl } from "../components/ResultsControl";
 import { SharePanel } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
 import { TallyBars } from "../components/TallyBars";
@@ -12,9 +13,11 @@ import { VoteFeed } from "../components/VoteFeed";
 import { WatchingCount } from "../components/WatchingCount";
 import { pollActions, useRejection } from "../live";
 import { isAccepted } from "../live/pollActions";
+import { hidesCounts } from "../live/pollState";
 import { usePoll } from "../live/usePoll";
 import { type Choice, ChoiceQueue } from "../lib/choiceQueue";
 import { remembered } from "../lib/remembered";
+import { resultsNotice } from "../lib/resultsVisibility";
 import { tallySummary } from "../lib/summary";
 import { showToast } from "../lib/toasts";
 import { useTitle } from "../lib/useTitle";
@@ -52,6 +55,8 @@ export function PollPage({ id }: { id: string }) {
   const closed = state.status === "closed";
   const paused = state.status === "paused";
   const ownerToken = remembered.ownerToken(id);
+  const results = state.results ?? poll.results;
+  const notice = resultsNotice(results, hidesCounts(state.tally), ownerToken !== null);
 
   const remember = (option: number | null) => {
     setMyVote(option);
@@ -108,6 +113,15 @@ export function PollPage({ id }: { id: string }) {
     }
   };
 
+  const reopen = async (token: string) => {
+    try {
+      await pollActions.reopen(id, token);
+      showToast("info", "The poll is open again.");
+    } catch (error) {
+      showToast("error", describeError(error));
+    }
+  };
+
   send.current = (choice) => (choice === null ? withdraw() : vote(choice));
 
   return (
@@ -126,6 +140,9 @@ export function PollPage({ id }: { id: string }) {
               ? "Voting is paused by the presenter. It takes votes again when it resumes."
               : "Choose an option to vote. You can change your mind until the poll closes."}
         </p>
+        {notice && (
+          <p className="results-notice" data-testid="results-notice">{notice}</p>
+        )}
         <TallyBars
           options={poll.options}
           tally={state.tally}
@@ -164,6 +181,12 @@ export function PollPage({ id }: { id: string }) {
               done="The poll is closed. The results are final."
             />
           )}
+          {ownerToken && closed && reopenable(poll.closes_at) && (
+            <button type="button" className="button ghost" onClick={() => void reopen(ownerToken)}>
+              Reopen poll
+            </button>
+          )}
+          {ownerToken && <ResultsControl id={id} ownerToken={ownerToken} results={results} />}
           {ownerToken && <ExportButtons id={id} ownerToken={ownerToken} />}
         </div>
         <p className="receipt muted" role="status" data-testid="receipt">
@@ -179,6 +202,11 @@ export function PollPage({ id }: { id: string }) {
       </aside>
     </div>
   );
+}
+
+/** A closed poll can be reopened by its owner until its closing time, if it has one. */
+function reopenable(closesAt: string | null): boolean {
+  return closesAt === null || Date.parse(closesAt) > Date.now();
 }
 
 /** The invite code of the link this page was opened with (`?invite=CODE`), if any. */

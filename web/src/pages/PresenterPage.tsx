@@ -1,5 +1,6 @@
 import { Link } from "../components/Link";
 import { PauseButton } from "../components/PauseButton";
+import { RevealButton } from "../components/ResultsControl";
 import { QrCode } from "../components/QrCode";
 import { spacedCode } from "../components/SharePanel";
 import { StatusPill } from "../components/StatusPill";
@@ -35,6 +36,7 @@ export function PresenterPage({ id }: { id: string }) {
           <StatusPill poll={poll} status={state.status} />
           <WatchingCount count={state.watching} />
           <span className="presenter-tools">
+            {ownerToken && (state.results ?? poll.results) !== "live" && <RevealButton id={id} ownerToken={ownerToken} />}
             {ownerToken && !closed && <PauseButton id={id} ownerToken={ownerToken} paused={paused} />}
             <button type="button" className="link-button" onClick={fullscreen}>Full screen</button>
             <Link className="link-button" href={pollPath(id)} aria-label="Exit presenter view">Exit</Link>

@@ -60,7 +60,8 @@ export type Tally = {
  */
 version: number, 
 /**
- * Votes per option, in the poll's option order.
+ * Votes per option, in the poll's option order; empty when the poll's results
+ * are hidden from the reader (see `ResultsVisibility`).
  */
 counts: Array<number>, 
 /**
@@ -79,6 +80,15 @@ export type PollStatus = "open" | "paused" | "closed";
  */
 
 export type VotingMode = "open" | "per_address" | "invite";
+
+/**
+ * Who sees a poll's counts, chosen at creation and changed by its owner
+ * (`POST /api/polls/{id}/results`). The total (how many voted) is always shown; a
+ * reader who may not see the counts gets a tally whose `counts` is empty and updates
+ * whose `recent` is empty. The owner (its token) always sees them.
+ */
+
+export type ResultsVisibility = "live" | "after_vote" | "after_close" | "hidden";
 
 /**
  * A poll as the API shows it.
@@ -126,7 +136,11 @@ join_code?: string,
 /**
  * Shown in `GET /api/polls` while open; false: reached by its link or code alone.
  */
-listed: boolean, };
+listed: boolean, 
+/**
+ * Who sees the counts.
+ */
+results: ResultsVisibility, };
 
 /**
  * `POST /api/polls`: the body that creates a poll.
@@ -152,7 +166,22 @@ mode?: VotingMode,
 /**
  * False keeps the poll off `GET /api/polls` (unlisted); listed when absent.
  */
-listed?: boolean, };
+listed?: boolean, 
+/**
+ * Who sees the counts; `live` when absent.
+ */
+results?: ResultsVisibility, };
+
+/**
+ * `POST /api/polls/{id}/results`: the owner changes who sees the counts (revealing
+ * them is switching to `live`).
+ */
+
+export type SetResults = { 
+/**
+ * The new visibility.
+ */
+results: ResultsVisibility, };
 
 /**
  * `POST /api/polls/{id}/invites`: how many invite codes to mint.
@@ -543,7 +572,12 @@ poll: PollId,
 /**
  * The version the client already shows, if any.
  */
-since?: number, } | { "type": "unsubscribe", 
+since?: number, 
+/**
+ * The poll's owner token, from its owner's page: the owner sees the counts
+ * whatever the poll's `results`. A token that is not the poll's is refused.
+ */
+owner_token?: string, } | { "type": "unsubscribe", 
 /**
  * The poll to stop watching.
  */
@@ -589,9 +623,13 @@ poll: PollId,
  */
 status: PollStatus, 
 /**
- * Its tally now.
+ * Its tally now; `counts` is empty when the results are hidden from this socket.
  */
 tally: Tally, 
+/**
+ * Who sees the counts; absent: `live`.
+ */
+results?: ResultsVisibility, 
 /**
  * How many sockets watch the poll, over every node, as last counted (every
  * two seconds or so).
@@ -606,11 +644,17 @@ poll: PollId,
  */
 status?: PollStatus, 
 /**
- * Its whole tally at the newest version.
+ * Its whole tally at the newest version; `counts` is empty when the results are
+ * hidden from this socket.
  */
 tally: Tally, 
 /**
- * The latest votes folded into this update, oldest first.
+ * Who sees the counts; absent: `live`.
+ */
+results?: ResultsVisibility, 
+/**
+ * The latest votes folded into this update, oldest first; empty when the
+ * results are hidden from this socket (they would tell the counts).
  */
 recent: Array<RecentVote>, 
 /**
@@ -626,7 +670,8 @@ watching?: number, } | { "type": "closed",
  */
 poll: PollId, 
 /**
- * The final tally.
+ * The final tally; `counts` is empty when the results are hidden from this
+ * socket (a `hidden` poll its owner did not reveal).
  */
 tally: Tally, } | { "type": "rejected", 
 /**

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use votewire_proto::{NodeId, PollStatus, Tally};
+use votewire_proto::NodeId;
 
-use super::Room;
+use super::{PollNow, Room};
 
 /// How often a node repeats an unchanged count.
 const REFRESH: Duration = Duration::from_secs(10);
@@ -66,7 +66,7 @@ impl Room {
     /// their next frame) and says what this node should tell the others, with the
     /// room's status and tally for the event. Nothing to tell before the room has a
     /// tally.
-    pub(in crate::fanout) fn audience_beat(&self) -> Option<(u64, PollStatus, Tally)> {
+    pub(in crate::fanout) fn audience_beat(&self) -> Option<(u64, PollNow)> {
         let now = Instant::now();
         let told = {
             let mut state = self.lock();
@@ -74,12 +74,11 @@ impl Room {
             if state.audience.recount(local, now) {
                 state.mark_pending();
             }
-            let tally = state.tally.clone()?;
-            let status = state.status.unwrap_or(PollStatus::Open);
+            let held = state.now()?;
             state
                 .audience
                 .count_to_tell(local, now)
-                .map(|count| (count, status, tally))
+                .map(|count| (count, held))
         };
         self.wake.notify_one();
         told

@@ -1,7 +1,8 @@
 //! Sending a room's state to its watchers: frames, slices and the flusher's timing.
 //!
 //! A flush serializes one frame per distinct "what was sent last" among the slices it
-//! covers (nearly always one) and puts it in every watcher's outbox. The flusher sends
+//! covers (nearly always one), and a second one without the counts when some watchers
+//! may not see them ([`super::seats`]), and puts it in every watcher's outbox. The flusher sends
 //! on the leading edge to every slice at once; while changes keep coming, a small room
 //! then flushes every slice once per tick, and a large one (at least
 //! [`STAGGER_FROM`] watchers) flushes one slice every tick / [`SLICES`], so each watcher
@@ -33,8 +34,15 @@ pub fn encode(message: &ServerMessage) -> Utf8Bytes {
 
 /// The frame `slice` is owed: `closed` once the poll is, else an update whose `recent`
 /// lists the votes since the slice's last frame (none when only the audience moved).
-fn message_for(state: &RoomState, poll: &PollId, slice: usize) -> ServerMessage {
-    let tally = state.tally.clone().expect("a due slice has a tally");
+/// Without `sees` (the counts), the tally has none and `recent` is empty: each vote's
+/// option would tell them.
+fn message_for(state: &RoomState, poll: &PollId, slice: usize, sees: bool) -> ServerMessage {
+    let tally = state.tally.as_ref().expect("a due slice has a tally");
+    let tally = if sees {
+        tally.clone()
+    } else {
+        tally.without_counts()
+    };
     if state.is_closed() {
         return ServerMessage::Closed {
             poll: poll.clone(),
@@ -45,7 +53,7 @@ fn message_for(state: &RoomState, poll: &PollId, slice: usize) -> ServerMessage 
     let recent: Vec<_> = state
         .recent
         .iter()
-        .filter(|(seq, _)| *seq > sent_votes)
+        .filter(|(seq, _)| sees && *seq > sent_votes)
         .map(|(_, vote)| vote.clone())
         .collect();
     let skipped = (state.votes_seen - sent_votes).saturating_sub(recent.len() as u64);
@@ -54,6 +62,7 @@ fn message_for(state: &RoomState, poll: &PollId, slice: usize) -> ServerMessage 
         poll: poll.clone(),
         status: paused.then_some(PollStatus::Paused),
         tally,
+        results: (!state.results.is_live()).then_some(state.results),
         recent,
         skipped,
         watching: Some(state.audience.shown),
@@ -87,8 +96,9 @@ impl Room {
         // Every frame of one flush carries the room's latest tally.
         let (watchers, version) = {
             let mut state = self.lock();
-            // Slices that were sent the same votes last get the same frame.
-            let mut encoded: Vec<(u64, Utf8Bytes)> = Vec::new();
+            // Slices that were sent the same votes last get the same frame (one with the
+            // counts, one without).
+            let mut encoded: Vec<((u64, bool), Utf8Bytes)> = Vec::new();
             for index in slices {
                 if !state.is_due(index) {
                     continue;
@@ -97,18 +107,24 @@ impl Room {
                 if let Some(since) = slice.pending_since.take() {
                     oldest = Some(oldest.map_or(since, |o: Instant| o.min(since)));
                 }
-                let key = slice.sent_votes;
-                let outboxes: Vec<Arc<Outbox>> = slice.watchers.values().cloned().collect();
-                let frame = match encoded.iter().find(|(k, _)| *k == key) {
-                    Some((_, frame)) => frame.clone(),
-                    None => {
-                        let frame = encode(&message_for(&state, &self.poll, index));
-                        encoded.push((key, frame.clone()));
-                        frame
+                let sent_votes = slice.sent_votes;
+                let audiences = state.audiences(index);
+                for (sees, outboxes) in [(true, audiences.seeing), (false, audiences.not_seeing)] {
+                    if outboxes.is_empty() {
+                        continue;
                     }
-                };
+                    let key = (sent_votes, sees);
+                    let frame = match encoded.iter().find(|(k, _)| *k == key) {
+                        Some((_, frame)) => frame.clone(),
+                        None => {
+                            let frame = encode(&message_for(&state, &self.poll, index, sees));
+                            encoded.push((key, frame.clone()));
+                            frame
+                        }
+                    };
+                    deliveries.push((frame, outboxes));
+                }
                 mark_sent(&mut state, index);
-                deliveries.push((frame, outboxes));
             }
             let version = state.tally.as_ref().map_or(0, |t| t.version);
             (state.watchers, version)

@@ -9,10 +9,12 @@
 //! sends more frames per second than its budget.
 //!
 //! Watchers are kept in slices, each with what it was last sent: a large room sends
-//! its slices in turn across the tick instead of all at once (see [`flush`]).
+//! its slices in turn across the tick instead of all at once (see [`flush`]). Each
+//! watcher has a seat that says whether it sees the poll's counts ([`seats`]).
 
 mod audience;
 mod flush;
+mod seats;
 #[cfg(test)]
 mod tests;
 
@@ -23,15 +25,18 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use votewire_proto::{
-    PollEvent, PollEventKind, PollId, PollStatus, RecentVote, RefusedVote, ServerMessage, Tally,
+    PollEvent, PollEventKind, PollId, PollStatus, RecentVote, RefusedVote, ResultsVisibility,
+    ServerMessage, Tally,
 };
 
 use audience::Audience;
 pub use flush::encode;
+use seats::Seat;
 
 use super::pace::Pacer;
 use super::slot::Outbox;
 use super::stats::FanoutStats;
+use crate::results::Reader;
 
 /// Votes listed in one update's `recent`; more are counted in `skipped`.
 pub(crate) const RECENT_MAX: usize = 8;
@@ -56,6 +61,8 @@ pub struct Room {
 struct RoomState {
     tally: Option<Tally>,
     status: Option<PollStatus>,
+    /// Who sees the counts, as of `tally`'s version.
+    results: ResultsVisibility,
     closes_at: Option<DateTime<Utc>>,
     /// Votes folded into the room so far: the sequence numbers of `recent`.
     votes_seen: u64,
@@ -70,7 +77,7 @@ struct RoomState {
 /// Some of a room's watchers, and what they were last sent.
 #[derive(Default)]
 struct Slice {
-    watchers: HashMap<SocketId, Arc<Outbox>>,
+    watchers: HashMap<SocketId, Seat>,
     /// The version of the last frame, `None` before the first.
     sent_version: Option<u64>,
     /// `votes_seen` when the last frame was made: later votes go in the next `recent`.
@@ -84,8 +91,25 @@ struct Slice {
 }
 
 impl RoomState {
+    /// The poll as the room holds it, once it holds a tally.
+    fn now(&self) -> Option<PollNow> {
+        Some(PollNow {
+            status: self.status.unwrap_or(PollStatus::Open),
+            results: self.results,
+            tally: self.tally.clone()?,
+        })
+    }
+
     fn is_closed(&self) -> bool {
         self.status == Some(PollStatus::Closed)
+    }
+
+    /// Whether a newer state that says open may reopen the closed poll: its owner
+    /// reopened it, which a close never outversions (a close keeps the version of the
+    /// last vote). Not past its closing time: a vote committed just before that time
+    /// may arrive after the room closed by it, newer and saying open.
+    fn may_reopen(&self) -> bool {
+        self.closes_at.is_none_or(|at| at > Utc::now())
     }
 
     /// True when `slice` was not sent the room's state yet.
@@ -119,10 +143,24 @@ pub(super) struct Removed {
     pub(super) empty: bool,
 }
 
+/// A poll at one version: what a room holds of it, what an event carries, what a
+/// subscriber's snapshot shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PollNow {
+    /// Open, paused or closed.
+    pub(crate) status: PollStatus,
+    /// Who sees the counts.
+    pub(crate) results: ResultsVisibility,
+    /// The whole tally.
+    pub(crate) tally: Tally,
+}
+
 /// What a subscriber read from the database, to bring the room up to date.
 pub(crate) struct Seed {
     /// The poll's status.
     pub(crate) status: PollStatus,
+    /// Who sees its counts.
+    pub(crate) results: ResultsVisibility,
     /// Its tally.
     pub(crate) tally: Tally,
     /// When it closes by itself.
@@ -145,11 +183,23 @@ impl Room {
         self.state.lock().expect("room lock is never poisoned")
     }
 
-    /// Adds a watcher; false when it was watching already.
-    pub(super) fn add_watcher(&self, socket: SocketId, outbox: Arc<Outbox>) -> bool {
+    /// Adds a watcher, who is `reader` to the poll's results; false when it was
+    /// watching already (its seat is then as it was).
+    pub(super) fn add_watcher(
+        &self,
+        socket: SocketId,
+        outbox: Arc<Outbox>,
+        reader: Reader,
+    ) -> bool {
         let mut state = self.lock();
         let slice = &mut state.slices[socket as usize % SLICES];
-        let added = slice.watchers.insert(socket, outbox).is_none();
+        let added = match slice.watchers.entry(socket) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(seat) => {
+                seat.insert(Seat { outbox, reader });
+                true
+            }
+        };
         if added {
             state.watchers += 1;
         }
@@ -170,11 +220,9 @@ impl Room {
         }
     }
 
-    /// The poll's status and latest tally as the room holds them, once it was seeded.
-    pub(super) fn state(&self) -> Option<(PollStatus, Tally)> {
-        let state = self.lock();
-        let tally = state.tally.clone()?;
-        Some((state.status.unwrap_or(PollStatus::Open), tally))
+    /// The poll as the room holds it, once it was seeded.
+    pub(super) fn state(&self) -> Option<PollNow> {
+        self.lock().now()
     }
 
     /// The version of the latest tally the room holds, if it holds one yet.
@@ -215,20 +263,23 @@ impl Room {
                 .is_none_or(|t| event.tally.supersedes(t));
             if newer {
                 state.tally = Some(event.tally.clone());
+                state.results = event.results;
             }
             let closing = event.status == PollStatus::Closed || event.kind == PollEventKind::Closed;
             if closing && !state.is_closed() {
                 state.status = Some(PollStatus::Closed);
             } else if !newer {
                 return;
-            } else if !state.is_closed() {
+            } else if !state.is_closed() || state.may_reopen() {
                 state.status = Some(event.status);
                 if let PollEventKind::Votes {
                     options,
                     more,
                     recorded_by,
+                    voters,
                 } = &event.kind
                 {
+                    state.seat_voters(voters);
                     state.votes_seen += more;
                     for (i, option) in options.iter().enumerate() {
                         if state.recent.len() == RECENT_MAX {
@@ -245,9 +296,9 @@ impl Room {
                     }
                 }
             }
-            // (Newer but the poll already closed: a vote committed just before the close
-            // that arrived after it. Its tally goes out as a new `closed`, which clients
-            // order by version.)
+            // (Newer but the poll already closed by its time: a vote committed just before
+            // that time that arrived after it. Its tally goes out as a new `closed`, which
+            // clients order by version.)
             state.mark_pending();
         }
         self.wake.notify_one();
@@ -268,7 +319,7 @@ impl Room {
             let outboxes = state
                 .slices
                 .iter()
-                .flat_map(|slice| slice.watchers.values());
+                .flat_map(|slice| slice.watchers.values().map(|seat| &seat.outbox));
             for outbox in outboxes.filter(|outbox| outbox.is_of(&vote.voter)) {
                 outbox.notify(&self.poll, notice.clone());
             }
@@ -279,7 +330,7 @@ impl Room {
     /// watchers get an update when the seed is newer than what the room had sent.
     /// Returns the room's state after the seed, the newer of the two: what the new
     /// watcher's snapshot must show.
-    pub(super) fn seed(&self, seed: Seed) -> (PollStatus, Tally) {
+    pub(super) fn seed(&self, seed: Seed) -> PollNow {
         let mut state = self.lock();
         state.closes_at = seed.closes_at;
         let had_state = state.tally.is_some();
@@ -289,10 +340,11 @@ impl Room {
             .is_none_or(|t| seed.tally.supersedes(t));
         if newer {
             state.tally = Some(seed.tally);
+            state.results = seed.results;
         }
-        // A pause or a resume comes with a newer version; a close may not.
+        // A pause, a resume or a reopen comes with a newer version; a close may not.
         if seed.status == PollStatus::Closed
-            || (newer && !state.is_closed())
+            || (newer && (!state.is_closed() || state.may_reopen()))
             || state.status.is_none()
         {
             state.status = Some(seed.status);
@@ -311,10 +363,7 @@ impl Room {
         } else {
             state.mark_pending();
         }
-        let shown = (
-            state.status.unwrap_or(PollStatus::Open),
-            state.tally.clone().expect("seeded above"),
-        );
+        let shown = state.now().expect("seeded above");
         drop(state);
         // Wake the flusher also to re-arm its closing timer.
         self.wake.notify_one();

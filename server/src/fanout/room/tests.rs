@@ -4,12 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use votewire_proto::{NodeId, PollEvent, PollEventKind, PollId, PollStatus, ServerMessage, Tally};
+use votewire_proto::{
+    NodeId, PollEvent, PollEventKind, PollId, PollStatus, ResultsVisibility, ServerMessage, Tally,
+};
 
 use super::{Room, SLICES, Seed};
 use crate::fanout::pace::Pacer;
 use crate::fanout::slot::Outbox;
 use crate::fanout::stats::FanoutStats;
+use crate::results::Reader;
 
 fn room() -> (Arc<Room>, Arc<FanoutStats>) {
     let stats = Arc::new(FanoutStats::default());
@@ -34,10 +37,12 @@ fn vote(version: u64, option: u32) -> PollEvent {
         at: Utc::now(),
         status: PollStatus::Open,
         tally: tally(version),
+        results: ResultsVisibility::Live,
         kind: PollEventKind::Votes {
             options: vec![Some(option)],
             more: 0,
             recorded_by: Vec::new(),
+            voters: Vec::new(),
         },
     }
 }
@@ -45,6 +50,7 @@ fn vote(version: u64, option: u32) -> PollEvent {
 fn seeded(room: &Room, version: u64) {
     room.seed(Seed {
         status: PollStatus::Open,
+        results: ResultsVisibility::Live,
         tally: tally(version),
         closes_at: None,
     });
@@ -55,7 +61,7 @@ fn watch_every_slice(room: &Room, stats: &Arc<FanoutStats>) -> Vec<Arc<Outbox>> 
     (0..SLICES as u64)
         .map(|socket| {
             let outbox = Outbox::new(stats.clone());
-            room.add_watcher(socket, outbox.clone());
+            room.add_watcher(socket, outbox.clone(), Reader::Anyone);
             outbox
         })
         .collect()
@@ -108,7 +114,13 @@ fn each_slice_gets_the_votes_since_its_own_last_frame() {
 fn a_poll_closed_without_a_vote_still_sends_closed() {
     let (room, stats) = room();
     let outboxes = watch_every_slice(&room, &stats);
-    seeded(&room, 0);
+    // Its closing time has passed: a late vote cannot reopen it.
+    room.seed(Seed {
+        status: PollStatus::Open,
+        results: ResultsVisibility::Live,
+        tally: tally(0),
+        closes_at: Some(Utc::now() - chrono::Duration::seconds(1)),
+    });
     room.deliver(&PollEvent {
         status: PollStatus::Closed,
         kind: PollEventKind::Closed,
@@ -122,7 +134,7 @@ fn a_poll_closed_without_a_vote_still_sends_closed() {
             "{messages:?}"
         );
     }
-    // A vote committed just before the close goes out as a newer `closed`.
+    // A vote committed just before the closing time goes out as a newer `closed`.
     room.deliver(&vote(1, 0));
     assert!(room.flush());
     assert!(matches!(
@@ -140,4 +152,123 @@ fn older_and_repeated_events_change_nothing() {
     room.deliver(&vote(5, 0));
     assert!(!room.flush());
     assert!(outboxes.iter().all(|o| o.is_empty()));
+}
+
+/// What an update or close shows: its counts (empty: hidden) and its recent options.
+fn shown_of(outbox: &Outbox) -> (Vec<u64>, usize) {
+    match received(outbox).pop() {
+        Some(ServerMessage::Update { tally, recent, .. }) => (tally.counts, recent.len()),
+        Some(ServerMessage::Closed { tally, .. }) => (tally.counts, 0),
+        other => panic!("expected an update or a close, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_after_vote_room_shows_the_counts_to_its_owner_and_to_voters_once_they_voted() {
+    let (room, stats) = room();
+    let owner = Outbox::new(stats.clone());
+    let voter = Outbox::of_voter(stats.clone(), Some("v1".into()));
+    let stranger = Outbox::of_voter(stats.clone(), Some("v2".into()));
+    room.add_watcher(0, owner.clone(), Reader::Owner);
+    room.add_watcher(1, voter.clone(), Reader::Anyone);
+    room.add_watcher(2, stranger.clone(), Reader::Anyone);
+    room.seed(Seed {
+        status: PollStatus::Open,
+        results: ResultsVisibility::AfterVote,
+        tally: tally(0),
+        closes_at: None,
+    });
+    let after_vote = |version, voters: &[&str]| PollEvent {
+        results: ResultsVisibility::AfterVote,
+        kind: PollEventKind::Votes {
+            options: vec![Some(0)],
+            more: 0,
+            recorded_by: Vec::new(),
+            voters: voters.iter().map(|v| v.to_string()).collect(),
+        },
+        ..vote(version, 0)
+    };
+    room.deliver(&after_vote(1, &["v9"]));
+    assert!(room.flush());
+    assert_eq!(shown_of(&owner), (vec![1, 0], 1));
+    assert_eq!(
+        shown_of(&voter),
+        (vec![], 0),
+        "no counts, no recent options"
+    );
+    assert_eq!(shown_of(&stranger), (vec![], 0));
+    room.deliver(&after_vote(2, &["v1"]));
+    assert!(room.flush());
+    assert_eq!(shown_of(&voter).0, vec![2, 0], "v1 voted: it sees them now");
+    assert_eq!(shown_of(&stranger).0, Vec::<u64>::new());
+    // The close shows them to everyone.
+    room.deliver(&PollEvent {
+        status: PollStatus::Closed,
+        kind: PollEventKind::Closed,
+        ..after_vote(2, &[])
+    });
+    assert!(room.flush());
+    assert_eq!(shown_of(&stranger).0, vec![2, 0]);
+}
+
+#[test]
+fn revealing_hidden_results_sends_every_watcher_the_counts() {
+    let (room, stats) = room();
+    let outboxes = watch_every_slice(&room, &stats);
+    room.seed(Seed {
+        status: PollStatus::Open,
+        results: ResultsVisibility::Hidden,
+        tally: tally(3),
+        closes_at: None,
+    });
+    room.deliver(&PollEvent {
+        results: ResultsVisibility::Hidden,
+        ..vote(4, 0)
+    });
+    assert!(room.flush());
+    assert!(outboxes.iter().all(|o| shown_of(o).0.is_empty()));
+    // An older event cannot bring the visibility back: the newest version decides.
+    room.deliver(&PollEvent {
+        kind: PollEventKind::Changed,
+        ..vote(5, 0)
+    });
+    room.deliver(&PollEvent {
+        results: ResultsVisibility::Hidden,
+        ..vote(4, 0)
+    });
+    assert!(room.flush());
+    assert!(outboxes.iter().all(|o| shown_of(o).0 == vec![5, 0]));
+}
+
+#[test]
+fn only_a_newer_state_reopens_a_closed_poll() {
+    let (room, stats) = room();
+    let outboxes = watch_every_slice(&room, &stats);
+    seeded(&room, 4);
+    let closed = PollEvent {
+        status: PollStatus::Closed,
+        kind: PollEventKind::Closed,
+        ..vote(4, 0)
+    };
+    room.deliver(&closed);
+    assert!(room.flush());
+    outboxes.iter().for_each(|o| drop(received(o)));
+    // News of the open poll from before the close changes nothing.
+    room.deliver(&PollEvent {
+        kind: PollEventKind::Resync,
+        ..vote(4, 0)
+    });
+    assert!(!room.flush());
+    // The owner reopened it: a newer version that says open.
+    room.deliver(&PollEvent {
+        kind: PollEventKind::Changed,
+        ..vote(5, 0)
+    });
+    assert!(room.flush());
+    for outbox in &outboxes {
+        assert!(
+            matches!(received(outbox)[..], [ServerMessage::Update { ref tally, .. }] if tally.version == 5)
+        );
+    }
+    assert_eq!(room.state().unwrap().status, PollStatus::Open);
 }

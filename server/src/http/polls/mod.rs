@@ -1,18 +1,19 @@
 //! `/api/polls`: create, list, read, close and audit polls.
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use votewire_proto::{
     CreatePoll, CreatedPoll, ErrorBody, ErrorCode, PollAudit, PollId, PollList, PollListItem,
-    PollView, VotingMode,
+    PollView, ResultsVisibility, VotingMode,
 };
 
 use super::extract::{Json, PollPath, Query};
 use super::idempotency::{self, KeyHeader};
+use super::readers::{tally_for, view_for};
 use crate::abuse::{NewPoll, Within};
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
@@ -39,9 +40,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/polls", post(create_poll).get(list_polls))
         .route("/api/polls/{id}", get(get_poll))
         .route("/api/polls/{id}/close", post(controls::close_poll))
+        .route("/api/polls/{id}/reopen", post(controls::reopen_poll))
         .route("/api/polls/{id}/reset", post(controls::reset_poll))
         .route("/api/polls/{id}/pause", post(controls::pause_poll))
         .route("/api/polls/{id}/resume", post(controls::resume_poll))
+        .route("/api/polls/{id}/results", post(controls::set_results))
         .route("/api/polls/{id}/audit", get(audit_poll))
 }
 
@@ -54,6 +57,7 @@ pub(super) struct ValidPoll {
     pub(super) closes_at: Option<DateTime<Utc>>,
     pub(super) mode: VotingMode,
     pub(super) listed: bool,
+    pub(super) results: ResultsVisibility,
 }
 
 /// Checks a new poll against the limits, at the server's `now`.
@@ -124,6 +128,7 @@ pub(super) fn validate(
         closes_at,
         mode: body.mode.unwrap_or_default(),
         listed: body.listed.unwrap_or(true),
+        results: body.results.unwrap_or_default(),
     })
 }
 
@@ -158,6 +163,7 @@ async fn create_poll(
         join_code: Some(new_join_code()),
         listed: valid.listed,
         paused: false,
+        results: valid.results,
     };
     let mut draws = 1;
     let created = loop {
@@ -250,12 +256,17 @@ async fn list_polls(
     Ok(axum::Json(PollList { polls, next }))
 }
 
-/// The poll `id` with its tally, as `GET /api/polls/{id}` answers it.
-pub(super) async fn poll_view(app: &AppState, id: &PollId) -> Result<PollView, Refusal> {
-    Ok(view(app.store.poll(id).await?))
+/// The poll `id` with its tally as the request may see it, as `GET /api/polls/{id}`
+/// answers it.
+pub(super) async fn poll_view(
+    app: &AppState,
+    headers: &HeaderMap,
+    id: &PollId,
+) -> Result<PollView, Refusal> {
+    view_for(app, headers, app.store.poll(id).await?).await
 }
 
-/// A poll and its tally as the API shows them now.
+/// A poll and its whole tally as the API shows them now to its owner.
 pub(super) fn view(state: PollState) -> PollView {
     PollView {
         poll: state.poll.to_poll(Utc::now()),
@@ -264,25 +275,36 @@ pub(super) fn view(state: PollState) -> PollView {
 }
 
 #[utoipa::path(get, path = "/api/polls/{id}", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
+    description = "The tally's `counts` are empty when the poll's `results` hide them from the reader: \
+        its owner (`Authorization: Bearer <owner_token>`) always sees them, a voter who voted \
+        (`Authorization: Voter <token>` or the cookie) on an `after_vote` poll does too.",
     responses((status = 200, description = "The poll and its tally", body = PollView),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 async fn get_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
+    headers: HeaderMap,
 ) -> Result<axum::Json<PollView>, Refusal> {
-    poll_view(&app, &id).await.map(axum::Json)
+    poll_view(&app, &headers, &id).await.map(axum::Json)
 }
 
 #[utoipa::path(get, path = "/api/polls/{id}/audit", tag = "polls", params(("id" = PollId, Path, description = "poll id")),
+    description = "The tally's `counts` are hidden as `GET /api/polls/{id}` hides them; the votes per node \
+        tell nothing of the options.",
     responses((status = 200, description = "The votes that count now, per node that handled them", body = PollAudit),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 async fn audit_poll(
     app: axum::extract::State<AppState>,
     PollPath(id): PollPath,
+    headers: HeaderMap,
 ) -> Result<axum::Json<PollAudit>, Refusal> {
+    let poll = app.store.poll(&id).await?.poll;
     let (tally, nodes) = app.store.audit(&id).await?;
+    let tally = tally_for(&app, &headers, &poll, tally).await?;
     Ok(axum::Json(PollAudit {
         poll: id,
         tally,

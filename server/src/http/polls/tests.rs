@@ -13,6 +13,7 @@ fn body(question: &str, options: &[&str]) -> CreatePoll {
         closes_at: None,
         mode: None,
         listed: None,
+        results: None,
     }
 }
 
@@ -111,6 +112,7 @@ fn cursors_round_trip_and_garbage_is_refused() {
         join_code: None,
         listed: true,
         paused: false,
+        results: Default::default(),
     };
     let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
     assert_eq!(

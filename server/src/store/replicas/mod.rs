@@ -63,8 +63,10 @@ struct Seen {
 }
 
 impl Seen {
+    /// A newer version is news whatever it says (a reopen raises the version past a
+    /// close); at the same version, a close is not undone.
     fn shown_by(&self, tally: &Tally, closed: bool) -> bool {
-        tally.version >= self.version && (closed || !self.closed)
+        tally.version > self.version || (tally.version == self.version && (closed || !self.closed))
     }
 }
 
@@ -224,9 +226,12 @@ impl ReplicatedStore {
     /// Remembers what this node committed or read of `id`.
     fn observe(&self, id: &PollId, tally: &Tally, closed: bool) {
         if let Some(mut seen) = self.seen.get_mut(id) {
-            if tally.version > seen.version || (closed && !seen.closed) {
-                seen.version = seen.version.max(tally.version);
-                seen.closed |= closed;
+            // A close keeps the version; only a reopen raises it past a closed one.
+            if tally.version > seen.version {
+                (seen.version, seen.closed) = (tally.version, closed);
+                seen.at = Instant::now();
+            } else if tally.version == seen.version && closed && !seen.closed {
+                seen.closed = true;
                 seen.at = Instant::now();
             }
             return;
@@ -239,5 +244,42 @@ impl ReplicatedStore {
                 at: Instant::now(),
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(version: u64, closed: bool) -> Seen {
+        Seen {
+            version,
+            closed,
+            at: Instant::now(),
+        }
+    }
+
+    fn tally(version: u64) -> Tally {
+        Tally {
+            version,
+            counts: vec![version],
+            total: version,
+        }
+    }
+
+    #[test]
+    fn a_read_shows_what_was_seen_unless_older_or_open_where_a_close_was_seen() {
+        let closed = seen(5, true);
+        assert!(closed.shown_by(&tally(5), true));
+        assert!(
+            !closed.shown_by(&tally(5), false),
+            "the close is not undone"
+        );
+        assert!(!closed.shown_by(&tally(4), true));
+        assert!(
+            closed.shown_by(&tally(6), false),
+            "a newer version is a reopen"
+        );
+        assert!(seen(5, false).shown_by(&tally(5), false));
     }
 }

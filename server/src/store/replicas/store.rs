@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
-use votewire_proto::{NodeVotes, PollId, Tally};
+use votewire_proto::{NodeVotes, PollId, ResultsVisibility, Tally};
 
 use super::ReplicatedStore;
 use crate::store::{
@@ -124,6 +124,18 @@ impl Store for ReplicatedStore {
         })
     }
 
+    fn reopen<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(async move {
+            let state = self.primary.reopen(id, now).await?;
+            self.observe(id, &state.tally, state.poll.closed_at(now).is_some());
+            Ok(state)
+        })
+    }
+
     fn pause<'a>(
         &'a self,
         id: &'a PollId,
@@ -134,6 +146,35 @@ impl Store for ReplicatedStore {
             let state = self.primary.pause(id, paused, now).await?;
             self.observe(id, &state.tally, false);
             Ok(state)
+        })
+    }
+
+    fn set_results<'a>(
+        &'a self,
+        id: &'a PollId,
+        results: ResultsVisibility,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(async move {
+            let state = self.primary.set_results(id, results).await?;
+            self.observe(id, &state.tally, false);
+            Ok(state)
+        })
+    }
+
+    fn has_vote<'a>(
+        &'a self,
+        id: &'a PollId,
+        voter: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        // A replica may not have a vote of a moment ago yet: only its "yes" is taken.
+        Box::pin(async move {
+            let on_replica = self
+                .replica_or_primary(move |store| async move { store.has_vote(id, voter).await })
+                .await;
+            match on_replica {
+                Ok(true) => Ok(true),
+                _ => self.primary.has_vote(id, voter).await,
+            }
         })
     }
 

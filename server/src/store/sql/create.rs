@@ -73,6 +73,7 @@ where
             .bind(poll.mode.as_str())
             .bind(poll.join_code.as_deref())
             .bind(i64::from(poll.listed))
+            .bind(poll.results.as_str())
             .execute(&mut **tx)
             .await
             .map_err(|e| match e {

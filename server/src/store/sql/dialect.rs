@@ -147,7 +147,7 @@ pub(crate) fn is_read_only<DB: Dialect>(e: &sqlx::Error) -> bool {
 /// everywhere, so one set of Rust types decodes them all.
 pub(crate) struct Statements {
     /// Inserts a poll: `(id, question, options, option_count, created_at, closes_at, mode,
-    /// join_code, listed)`.
+    /// join_code, listed, results)`.
     pub(crate) insert_poll: &'static str,
     /// Inserts one option's tally row at 0: `(poll, option)`.
     pub(crate) insert_tally_row: &'static str,
@@ -160,8 +160,8 @@ pub(crate) struct Statements {
     /// A page of open listed polls, newest first: `(now, before, before, before_id, limit)`.
     pub(crate) select_open_page: &'static str,
     /// The poll's gate and tally, one row per option: `(option_count, closed_at,
-    /// closes_at, version, total, count, mode, paused)`, locking the poll's and its tally's rows for
-    /// the rest of the transaction.
+    /// closes_at, version, total, count, mode, paused, results)`, locking the poll's and
+    /// its tally's rows for the rest of the transaction.
     pub(crate) lock_poll: &'static str,
     /// How the batch templates below write parameters.
     pub(crate) params: Params,
@@ -183,6 +183,9 @@ pub(crate) struct Statements {
     pub(crate) bump_version: &'static str,
     /// Closes a poll still open at `now`: `(now, poll, now)`.
     pub(crate) close_poll: &'static str,
+    /// Opens a poll its owner closed again, before its closing time, raising its
+    /// version: `(poll, now)`; 0 rows when it is open, past its closing time or missing.
+    pub(crate) reopen_poll: &'static str,
     /// Empties an open poll's tally and raises its version: `(id, now)`; 0 rows when it
     /// is closed or missing. Then its counts and its votes: `(id)` each.
     pub(crate) reset_poll: &'static str,
@@ -191,6 +194,11 @@ pub(crate) struct Statements {
     /// Pauses (1) or resumes (0) an open poll and raises its version: `(paused, id,
     /// paused, now)`; 0 rows when it is so already, closed or missing.
     pub(crate) set_paused: &'static str,
+    /// Sets who sees a poll's counts and raises its version: `(results, id, results)`;
+    /// 0 rows when it is so already or missing.
+    pub(crate) set_results: &'static str,
+    /// Whether a voter has a standing vote in a poll: `(poll, voter)` -> a count.
+    pub(crate) select_has_vote: &'static str,
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
     /// A page of a poll's votes after a voter id, by voter id (the primary key's order):

@@ -44,7 +44,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::pool::PoolOptions;
 use sqlx::{ColumnIndex, Connection, Decode, Encode, Executor, Pool, Transaction, Type};
-use votewire_proto::{NodeId, NodeVotes, PollId, Tally};
+use votewire_proto::{NodeId, NodeVotes, PollId, ResultsVisibility, Tally};
 
 pub(crate) use batch::Params;
 pub(crate) use dialect::{Dialect, ErrorClass, Statements, store_error};
@@ -262,6 +262,14 @@ where
         Box::pin(self.close_poll(id, now))
     }
 
+    fn reopen<'a>(
+        &'a self,
+        id: &'a PollId,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(self.reopen_poll(id, now))
+    }
+
     fn reset<'a>(
         &'a self,
         id: &'a PollId,
@@ -277,6 +285,22 @@ where
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<PollState, StoreError>> {
         Box::pin(self.pause_poll(id, paused, now))
+    }
+
+    fn set_results<'a>(
+        &'a self,
+        id: &'a PollId,
+        results: ResultsVisibility,
+    ) -> BoxFuture<'a, Result<PollState, StoreError>> {
+        Box::pin(self.set_poll_results(id, results))
+    }
+
+    fn has_vote<'a>(
+        &'a self,
+        id: &'a PollId,
+        voter: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.read_has_vote(id, voter))
     }
 
     fn audit<'a>(

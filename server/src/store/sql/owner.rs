@@ -1,10 +1,11 @@
-//! The owner's changes to a poll: close, reset, pause and resume. Each is one write
-//! transaction that takes the poll's row first, as a vote's does; reset and pause raise
-//! the version, so the change travels with the tally (docs/architecture.md).
+//! The owner's changes to a poll: close, reopen, reset, pause and resume, and who sees
+//! its results. Each is one write transaction that takes the poll's row first, as a vote's
+//! does; all but close raise the version, so the change travels with the tally
+//! (docs/architecture.md).
 
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
-use votewire_proto::PollId;
+use votewire_proto::{PollId, ResultsVisibility};
 
 use super::dialect::RowsAffected;
 use super::{Dialect, SqlStore};
@@ -40,6 +41,28 @@ where
         let state = Self::read_state(&mut tx, id).await?;
         tx.commit().await.map_err(|e| self.write_error(e))?;
         Ok((closed, state))
+    }
+
+    /// See [`crate::store::Store::reopen`].
+    pub(super) async fn reopen_poll(
+        &self,
+        id: &PollId,
+        now: DateTime<Utc>,
+    ) -> Result<PollState, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(DB::SQL.reopen_poll)
+            .bind(id.as_str())
+            .bind(to_millis(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.write_error(e))?;
+        // Reopened or open already (answered as it is); still closed: past its time.
+        let state = Self::read_state(&mut tx, id).await?;
+        tx.commit().await.map_err(|e| self.write_error(e))?;
+        match state.poll.closed_at(now) {
+            Some(_) => Err(StoreError::PollClosed),
+            None => Ok(state),
+        }
     }
 
     /// See [`crate::store::Store::reset`].
@@ -100,5 +123,25 @@ where
             Some(_) => Err(StoreError::PollClosed),
             None => Ok(state),
         }
+    }
+
+    /// See [`crate::store::Store::set_results`].
+    pub(super) async fn set_poll_results(
+        &self,
+        id: &PollId,
+        results: ResultsVisibility,
+    ) -> Result<PollState, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(DB::SQL.set_results)
+            .bind(results.as_str())
+            .bind(id.as_str())
+            .bind(results.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.write_error(e))?;
+        // Changed or not (it was so already), the poll as it is now.
+        let state = Self::read_state(&mut tx, id).await?;
+        tx.commit().await.map_err(|e| self.write_error(e))?;
+        Ok(state)
     }
 }

@@ -2,14 +2,14 @@
 //! read that [`SqlStore`]'s reads and `close` share, and the versions of many polls.
 
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
-use votewire_proto::{PollId, Tally, VotingMode};
+use votewire_proto::{PollId, ResultsVisibility, Tally, VotingMode};
 
 use super::batch::{Batched, padded_chunks};
 use super::{Dialect, SqlStore, store_error};
 use crate::store::{PollRecord, PollState, PollVersion, StoreError, StoredVote, from_millis};
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
-/// total, mode, join_code, listed, paused.
+/// total, mode, join_code, listed, paused, results.
 pub(super) type PollRow = (
     String,
     String,
@@ -23,6 +23,7 @@ pub(super) type PollRow = (
     Option<String>,
     i64,
     i64,
+    String,
 );
 
 /// Turns a stored row into a record, its version and its total.
@@ -40,6 +41,7 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         join_code,
         listed,
         paused,
+        results,
     ) = row;
     let id = PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
     let options: Vec<String> = serde_json::from_str(&options)
@@ -55,6 +57,7 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         join_code,
         listed: listed != 0,
         paused: paused != 0,
+        results: results_visibility(&results)?,
     };
     Ok((poll, version, total))
 }
@@ -62,6 +65,12 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
 /// The mode of a stored name.
 pub(super) fn voting_mode(name: &str) -> Result<VotingMode, StoreError> {
     VotingMode::parse(name).ok_or_else(|| StoreError::Other(format!("stored voting mode {name:?}")))
+}
+
+/// The results visibility of a stored name.
+pub(super) fn results_visibility(name: &str) -> Result<ResultsVisibility, StoreError> {
+    ResultsVisibility::parse(name)
+        .ok_or_else(|| StoreError::Other(format!("stored results visibility {name:?}")))
 }
 
 /// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
@@ -109,6 +118,17 @@ where
             .map_err(store_error::<DB>)?;
         let (id,) = row.ok_or(StoreError::PollNotFound)?;
         PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))
+    }
+
+    /// See [`crate::store::Store::has_vote`].
+    pub(super) async fn read_has_vote(&self, id: &PollId, voter: &str) -> Result<bool, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(DB::SQL.select_has_vote)
+            .bind(id.as_str())
+            .bind(voter)
+            .fetch_one(self.readers())
+            .await
+            .map_err(store_error::<DB>)?;
+        Ok(count > 0)
     }
 
     /// A poll and its tally, read on `conn` (inside the caller's transaction, so the

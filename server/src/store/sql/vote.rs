@@ -24,7 +24,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use votewire_proto::Tally;
 
 use super::batch::{Batched, Previous, Sequence, padded_chunks, plan};
-use super::rows::voting_mode;
+use super::rows::{results_visibility, voting_mode};
 use super::{Dialect, SqlStore};
 use crate::store::{Ballot, BallotResult, BatchOutcome, StoreError, VoteBatch, to_millis};
 
@@ -33,8 +33,18 @@ use crate::store::{Ballot, BallotResult, BatchOutcome, StoreError, VoteBatch, to
 const NO_SEQ: i64 = -1;
 
 /// One row per option: `(option_count, closed_at, closes_at, version, total, count,
-/// mode, paused)`.
-type GateRow = (i64, Option<i64>, Option<i64>, i64, i64, i64, String, i64);
+/// mode, paused, results)`.
+type GateRow = (
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+);
 
 /// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
 impl<DB: Dialect> SqlStore<DB>
@@ -58,11 +68,12 @@ where
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| self.write_error(e))?;
-        let Some((option_count, closed_at, closes_at, version, total, _, mode, paused)) =
+        let Some((option_count, closed_at, closes_at, version, total, _, mode, paused, results)) =
             gate.first()
         else {
             return Err(StoreError::PollNotFound);
         };
+        let visibility = results_visibility(results)?;
         let (option_count, version, total) = (*option_count, *version, *total);
         let now = to_millis(batch.now);
         if closed_at.is_some() || closes_at.is_some_and(|at| at <= now) {
@@ -124,6 +135,7 @@ where
             return Ok(BatchOutcome {
                 results: plan.results,
                 tally: before,
+                visibility,
             });
         }
         for chunk in padded_chunks(&plan.seqs) {
@@ -195,6 +207,7 @@ where
         Ok(BatchOutcome {
             tally: plan.tally_after(&before),
             results: plan.results,
+            visibility,
         })
     }
 

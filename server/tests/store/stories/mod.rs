@@ -6,7 +6,9 @@ mod codes;
 mod export;
 mod modes;
 mod pause;
+mod reopen;
 mod reset;
+mod results;
 mod retries;
 
 use chrono::{DateTime, Duration, Utc};
@@ -25,7 +27,9 @@ use codes::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list;
 use export::a_polls_votes_read_in_pages_list_each_standing_vote_once;
 use modes::invite_and_per_address_polls_admit_whom_they_should;
 use pause::a_paused_poll_refuses_votes_until_it_resumes_each_at_a_new_version;
+use reopen::a_closed_poll_reopens_at_a_new_version_until_its_closing_time;
 use reset::a_reset_empties_the_tally_raises_the_version_and_keeps_old_retries_out;
+use results::a_polls_results_visibility_is_kept_told_by_each_commit_and_changed_at_a_new_version;
 use retries::{
     a_late_ballot_with_a_lower_seq_never_undoes_a_newer_choice,
     an_idempotency_key_makes_one_poll_whoever_retries_it,
@@ -48,6 +52,7 @@ pub(crate) fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -
         join_code: None,
         listed: true,
         paused: false,
+        results: Default::default(),
     }
 }
 
@@ -309,6 +314,17 @@ macro_rules! stories_for {
             async fn a_paused_poll_refuses_votes_until_it_resumes_each_at_a_new_version() {
                 super::a_paused_poll_refuses_votes_until_it_resumes_each_at_a_new_version($kind)
                     .await
+            }
+
+            #[tokio::test]
+            async fn a_polls_results_visibility_is_kept_told_by_each_commit_and_changed_at_a_new_version() {
+                super::a_polls_results_visibility_is_kept_told_by_each_commit_and_changed_at_a_new_version($kind)
+                    .await
+            }
+
+            #[tokio::test]
+            async fn a_closed_poll_reopens_at_a_new_version_until_its_closing_time() {
+                super::a_closed_poll_reopens_at_a_new_version_until_its_closing_time($kind).await
             }
 
             #[tokio::test]
