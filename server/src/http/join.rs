@@ -20,10 +20,11 @@ pub(super) fn routes() -> Router<AppState> {
 #[utoipa::path(get, path = "/api/join/{code}", tag = "polls",
     params(("code" = String, Path, description = "the poll's join code, as people type it: \
         any case, spaces and dashes ignored")),
-    description = "The poll a join code names, with its tally (as `GET /api/polls/{id}`), \
-        listed or not.",
+    description = "The poll a join code names, with its tally (as `GET /api/polls/{id}`, \
+        its counts hidden as there), listed or not.",
     responses((status = 200, description = "The poll and its tally", body = PollView),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 async fn join(
     State(app): State<AppState>,

@@ -4,11 +4,21 @@ import { nodeStyle } from "../lib/nodeColor";
 import { useNow } from "../lib/useNow";
 import "./VoteFeed.css";
 
+type Props = {
+  feed: FeedEntry[];
+  options: string[];
+  /** The results are hidden from this browser: the server sends no votes to list. */
+  hidden?: boolean;
+};
+
 /** The latest votes as they arrive, each with the node that handled it. */
-export function VoteFeed({ feed, options }: { feed: FeedEntry[]; options: string[] }) {
+export function VoteFeed({ feed, options, hidden = false }: Props) {
   const now = useNow(1_000);
   if (feed.length === 0) {
-    return <p className="muted feed-empty">Votes appear here the moment they are counted, on any node.</p>;
+    const empty = hidden
+      ? "Votes appear here once you can see the results."
+      : "Votes appear here the moment they are counted, on any node.";
+    return <p className="muted feed-empty">{empty}</p>;
   }
   return (
     <ol className="feed" data-testid="feed">

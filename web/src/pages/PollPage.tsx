@@ -197,7 +197,7 @@ export function PollPage({ id }: { id: string }) {
         <SharePanel id={id} joinCode={poll.join_code} />
         <section className="glass side-card" aria-labelledby="feed-title">
           <h2 id="feed-title">Live votes</h2>
-          <VoteFeed feed={state.feed} options={poll.options} />
+          <VoteFeed feed={state.feed} options={poll.options} hidden={hidesCounts(state.tally)} />
         </section>
       </aside>
     </div>
