@@ -1,4 +1,5 @@
-// Screenshots of every page at phone and desktop sizes, from a poll with real votes,
+// Screenshots of every page at phone and desktop sizes, light and dark, from a poll with
+// real votes (as a voter, as its owner, and one whose results show once you vote),
 // into the run's output folder (e2e/output.ts: a temp folder unless $VOTEWIRE_E2E_OUT
 // says otherwise; `npm run screenshots` sets it to web/screenshots/). Motion is reduced
 // so no bar is caught mid-animation.
@@ -20,7 +21,7 @@ const VOTES = [3, 1, 0, 2, 0, 3, 1, 0, 0, 3, 2, 0]; // option per stranger
 
 export function describeScreenshots(setup: () => { browser: Browser; target: Target }) {
   describe("screenshots", () => {
-    it("captures home, poll (results shown and hidden), presenter and cluster at phone and desktop widths", async () => {
+    it("captures every page, light and dark, at phone and desktop widths", async () => {
       const { browser, target } = setup();
       const out = e2eOutputDir().dir;
       mkdirSync(out, { recursive: true });
@@ -34,11 +35,16 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
       for (const option of [0, 2, 2]) await voteAsStranger(target, secret.id, option);
 
       for (const [size, viewport] of SIZES) {
+        // Each view in the light scheme, then the dark one, as `<view>[-dark]-<size>.png`.
         const shoot = async (page: Page, name: string) => {
-          // Images (the brand's logo) load on their own: a shot taken before one is
-          // decoded misses it.
-          await page.evaluate(() => Promise.all([...document.images].map((image) => image.decode().catch(() => {}))));
-          await page.screenshot({ path: join(out, `${name}-${size}.png`), animations: "disabled" });
+          for (const colorScheme of ["light", "dark"] as const) {
+            await page.emulateMedia({ colorScheme });
+            // Images (the brand's logo) load on their own: a shot taken before one is
+            // decoded misses it.
+            await page.evaluate(() => Promise.all([...document.images].map((image) => image.decode().catch(() => {}))));
+            const scheme = colorScheme === "dark" ? "-dark" : "";
+            await page.screenshot({ path: join(out, `${name}${scheme}-${size}.png`), animations: "disabled" });
+          }
         };
         const view = { viewport, reducedMotion: "reduce" as const };
 
@@ -61,20 +67,21 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
           await feed.nth(shown).waitFor({ timeout: 2_000 }).catch(() => undefined);
         }
         await shoot(voter.page, "poll");
-        if (size === "desktop") {
-          await voter.page.emulateMedia({ colorScheme: "dark" });
-          await shoot(voter.page, "poll-dark");
-        }
         await voter.context.close();
+
+        // The owner's page: the same poll with its controls (the browser holds the token).
+        const owner = await openPage(browser, target, `/p/${poll.id}`, view);
+        await owner.page.evaluate(([id, token]) => localStorage.setItem(`votewire:owner:${id}`, token!), [poll.id, poll.owner]);
+        await owner.page.reload();
+        await owner.page.getByLabel("Results shown to").waitFor();
+        await owner.page.locator('[data-testid="watching"][data-count="1"]').waitFor();
+        await shoot(owner.page, "poll-owner");
+        await owner.context.close();
 
         // Results that show once you vote, seen before voting: options and total only.
         const undecided = await openPage(browser, target, `/p/${secret.id}`, view);
         await undecided.page.getByTestId("results-notice").waitFor();
         await shoot(undecided.page, "poll-hidden");
-        if (size === "desktop") {
-          await undecided.page.emulateMedia({ colorScheme: "dark" });
-          await shoot(undecided.page, "poll-hidden-dark");
-        }
         await undecided.context.close();
 
         const presenter = await openPage(browser, target, `/p/${poll.id}/present`, view);
