@@ -34,6 +34,7 @@ fn encode_update(c: &mut Criterion) {
         recent: (0..8)
             .map(|i| RecentVote {
                 option: Some(i % 4),
+                options: Vec::new(),
                 node: node.clone(),
                 at: Utc::now(),
             })
@@ -80,6 +81,7 @@ fn room_flush(c: &mut Criterion) {
                     kind: PollEventKind::Votes {
                         options: vec![Some(1)],
                         more: 0,
+                        sets: Vec::new(),
                         recorded_by: Vec::new(),
                         voters: Vec::new(),
                     },

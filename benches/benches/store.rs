@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use votewire_proto::{NodeId, PollId};
-use votewire_server::store::{self, Ballot, PollRecord, Store, VoteBatch};
+use votewire_server::store::{self, Ballot, Choice, PollRecord, Store, VoteBatch};
 
 const OPTIONS: usize = 4;
 
@@ -40,6 +40,7 @@ fn vote_batch(c: &mut Criterion) {
         listed: true,
         paused: false,
         results: Default::default(),
+        max_choices: 1,
     };
     runtime.block_on(store.create_poll(&record, None)).unwrap();
     let node = NodeId::parse("node-1").unwrap();
@@ -54,7 +55,7 @@ fn vote_batch(c: &mut Criterion) {
                 let ballots = (0..size)
                     .map(|i| Ballot {
                         voter: format!("voter{}", next_voter.fetch_add(1, Relaxed)),
-                        option: Some((i % OPTIONS) as u32),
+                        choice: Choice::One((i % OPTIONS) as u32),
                         seq: None,
                         entry: None,
                         admission: Default::default(),

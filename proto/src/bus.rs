@@ -32,8 +32,13 @@ pub struct PollEvent {
 pub enum PollEventKind {
     /// Votes committed together (one transaction of the node's group commit), in order.
     Votes {
-        /// The latest votes' options, oldest first; `None` for a withdrawal.
+        /// The latest votes' options, oldest first; `None` for a withdrawal. The first
+        /// option of a vote that chose several.
         options: Vec<Option<u32>>,
+        /// Every option of each vote of `options`, in the same order, when one of them
+        /// chose several (a multiple-choice poll); empty otherwise.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sets: Vec<Vec<u32>>,
         /// How many earlier votes of the same commit `options` leaves out.
         more: u64,
         /// The node that took each vote of `options`, in the same order, when a worker

@@ -25,6 +25,9 @@ pub enum ErrorCode {
     InvalidOptions,
     /// `closes_at` is not in the future.
     InvalidClosesAt,
+    /// `max_choices` is 0, above the number of options, or set on a poll of more
+    /// options than a multiple-choice poll may have.
+    InvalidMaxChoices,
     /// The poll id in the path is not a valid id.
     InvalidPollId,
     /// The join code in the path is not six characters of the code alphabet.
@@ -41,6 +44,8 @@ pub enum ErrorCode {
     PollPaused,
     /// The option index is not one of the poll's options.
     OptionOutOfRange,
+    /// The vote chose more options than the poll's `max_choices`.
+    TooManyChoices,
     /// The request needs a voter (cookie or `Authorization: Voter`) and has none.
     VoterRequired,
     /// The voter token is malformed or its signature does not match.
@@ -123,8 +128,8 @@ impl ErrorCode {
             PollClosed | PollPaused | NotInviteOnly => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
-            InvalidBody | InvalidQuestion | InvalidOptions | InvalidClosesAt | OptionOutOfRange
-            | IdempotencyKeyReused => 422,
+            InvalidBody | InvalidQuestion | InvalidOptions | InvalidClosesAt
+            | InvalidMaxChoices | OptionOutOfRange | TooManyChoices | IdempotencyKeyReused => 422,
             TooManySubscriptions | RateLimited => 429,
             Internal => 500,
             TooManyConnections | DatabaseUnavailable | Draining | IngestBacklogFull
@@ -144,6 +149,7 @@ impl ErrorCode {
             InvalidQuestion => "invalid_question",
             InvalidOptions => "invalid_options",
             InvalidClosesAt => "invalid_closes_at",
+            InvalidMaxChoices => "invalid_max_choices",
             InvalidPollId => "invalid_poll_id",
             InvalidJoinCode => "invalid_join_code",
             InvalidIdempotencyKey => "invalid_idempotency_key",
@@ -152,6 +158,7 @@ impl ErrorCode {
             PollClosed => "poll_closed",
             PollPaused => "poll_paused",
             OptionOutOfRange => "option_out_of_range",
+            TooManyChoices => "too_many_choices",
             VoterRequired => "voter_required",
             InvalidVoterToken => "invalid_voter_token",
             MalformedAuthorization => "malformed_authorization",

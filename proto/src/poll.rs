@@ -129,6 +129,9 @@ pub struct Poll {
     pub listed: bool,
     /// Who sees the counts.
     pub results: ResultsVisibility,
+    /// How many options a voter may choose: 1 (single choice), or more for a
+    /// multiple-choice poll, whose ballots are sets (`options` in a vote).
+    pub max_choices: u32,
 }
 
 /// `POST /api/polls`: the body that creates a poll.
@@ -155,6 +158,11 @@ pub struct CreatePoll {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub results: Option<ResultsVisibility>,
+    /// How many options a voter may choose, 1 to the number of options (1 when absent).
+    /// A multiple-choice poll (more than 1) has at most 63 options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_choices: Option<u32>,
 }
 
 /// `POST /api/polls/{id}/results`: the owner changes who sees the counts (revealing

@@ -16,7 +16,8 @@ pub struct Tally {
     /// Votes per option, in the poll's option order; empty when the poll's results
     /// are hidden from the reader (see `ResultsVisibility`).
     pub counts: Vec<u64>,
-    /// The sum of `counts`: the number of voters with a vote in this poll.
+    /// The number of voters with a vote in this poll: the sum of `counts`, except on a
+    /// multiple-choice poll, where a vote counts for each option of its set.
     pub total: u64,
 }
 

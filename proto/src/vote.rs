@@ -1,4 +1,5 @@
-//! Votes: "set my choice to X", and withdrawing it.
+//! Votes: "set my choice to X" (one option, or a set of them on a multiple-choice
+//! poll), and withdrawing it.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -6,12 +7,20 @@ use utoipa::ToSchema;
 
 use crate::{NodeId, PollId, Tally};
 
-/// `POST /api/polls/{id}/votes`: the option chosen, by index.
+/// `POST /api/polls/{id}/votes`: the option chosen, by index, or the options chosen on
+/// a multiple-choice poll. Exactly one of `option` and `options`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CastVote {
     /// The index of the chosen option in `poll.options`.
-    pub option: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub option: Option<u32>,
+    /// The indexes of the chosen options, at most the poll's `max_choices`, none twice:
+    /// the voter's whole choice, which replaces the one before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub options: Option<Vec<u32>>,
     /// The voter's sequence number for this choice, higher for every later choice (a
     /// client may use its clock in milliseconds). The vote applies only if it is
     /// higher than the last one applied for this voter and poll, so a retry of an
@@ -32,16 +41,20 @@ pub struct CastVote {
 pub struct VoteReceipt {
     /// The poll voted in.
     pub poll: PollId,
-    /// The option this vote asked for.
+    /// The option this vote asked for (the first of them, for a set).
     pub option: u32,
+    /// Every option this vote asked for, in index order.
+    pub options: Vec<u32>,
     /// The `seq` this vote carried.
     pub seq: Option<u64>,
     /// True when a choice of this voter with an equal or higher `seq` was already
     /// applied: this vote changed nothing, and `choice` is the newer choice that stands.
     pub superseded: bool,
     /// The voter's choice that stands after this vote (`null`: none, withdrawn by a
-    /// newer request).
+    /// newer request); the first of `choices`.
     pub choice: Option<u32>,
+    /// Every option of the voter's choice that stands, in index order.
+    pub choices: Vec<u32>,
     /// The poll's version once this vote is counted. A repeated vote changes nothing
     /// and answers the current version.
     pub version: u64,
@@ -70,8 +83,10 @@ pub struct VoteAccepted {
     pub stream_id: String,
     /// The poll voted in.
     pub poll: PollId,
-    /// The option asked for; `null` for a withdrawal.
+    /// The option asked for (the first, for a set); `null` for a withdrawal.
     pub option: Option<u32>,
+    /// Every option asked for, in index order; empty for a withdrawal.
+    pub options: Vec<u32>,
     /// The `seq` the request carried.
     pub seq: Option<u64>,
     /// The node that recorded the vote.
@@ -89,8 +104,11 @@ pub struct WithdrawResponse {
     /// True when a choice of this voter with an equal or higher `seq` was already
     /// applied: this withdrawal changed nothing.
     pub superseded: bool,
-    /// The voter's choice that stands after this request (`null`: no vote).
+    /// The voter's choice that stands after this request (`null`: no vote); the first
+    /// of `choices`.
     pub choice: Option<u32>,
+    /// Every option of the voter's choice that stands, in index order.
+    pub choices: Vec<u32>,
     /// The node that handled the request.
     pub node: NodeId,
     /// The tally right after the commit.

@@ -101,8 +101,12 @@ impl ClientMessage {
 /// A vote folded into an `update`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct RecentVote {
-    /// The option voted for; absent when the vote was withdrawn.
+    /// The option voted for (the first, for a set); absent when the vote was withdrawn.
     pub option: Option<u32>,
+    /// Every option voted for, when the vote chose more than one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<u32>>", optional)]
+    pub options: Vec<u32>,
     /// The node that handled the vote.
     pub node: NodeId,
     /// When the vote was committed.

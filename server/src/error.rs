@@ -85,6 +85,10 @@ impl From<StoreError> for Refusal {
                     options.saturating_sub(1)
                 ),
             ),
+            StoreError::TooManyChoices { max } => Self::new(
+                ErrorCode::TooManyChoices,
+                format!("this poll takes at most {max} options per vote"),
+            ),
             StoreError::InviteRequired => Self::new(
                 ErrorCode::InviteRequired,
                 "this poll takes invited voters only: vote with your invite code (\"invite\")",

@@ -105,11 +105,17 @@ impl Client {
 
     /// Votes for `option` as the voter of `voter` (a token).
     pub async fn vote(&self, poll: &str, voter: &str, option: u32) -> reqwest::Response {
+        self.vote_with(poll, voter, &json!({ "option": option }))
+            .await
+    }
+
+    /// Sends `body` as a vote of the voter of `voter` (a token), whatever it holds.
+    pub async fn vote_with(&self, poll: &str, voter: &str, body: &Value) -> reqwest::Response {
         let request = self
             .http
             .post(self.url(&format!("/api/polls/{poll}/votes")))
             .header("authorization", format!("Voter {voter}"))
-            .json(&json!({ "option": option }));
+            .json(body);
         self.send(request).await
     }
 

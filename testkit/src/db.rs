@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
-use votewire_server::store::{self, Backend};
+use votewire_server::store::{self, Backend, Choice};
 
 use crate::dirs::unique_name;
 use crate::external::external_enabled;
@@ -97,10 +97,11 @@ impl TestDatabase {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
         let sql = format!(
-            "SELECT option_idx, COUNT(*) FROM votes WHERE poll_id = '{poll}' GROUP BY option_idx"
+            "SELECT option_idx, choices, COUNT(*) FROM votes WHERE poll_id = '{poll}' \
+             GROUP BY option_idx, choices"
         );
         let sql = sqlx::AssertSqlSafe(sql);
-        let rows: Vec<(i64, i64)> = match self.kind {
+        let rows: Vec<(i64, Option<i64>, i64)> = match self.kind {
             Kind::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
                 sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
@@ -178,8 +179,9 @@ pub async fn recount_sqlite(db: &Path, poll: &str, options: usize) -> Vec<u64> {
         .connect()
         .await
         .expect("the node's SQLite file opens");
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT option_idx, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY option_idx",
+    let rows: Vec<(i64, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT option_idx, choices, COUNT(*) FROM votes WHERE poll_id = ? \
+         GROUP BY option_idx, choices",
     )
     .bind(poll)
     .fetch_all(&mut conn)
@@ -189,10 +191,14 @@ pub async fn recount_sqlite(db: &Path, poll: &str, options: usize) -> Vec<u64> {
     counts_by_option(rows, options)
 }
 
-fn counts_by_option(rows: Vec<(i64, i64)>, options: usize) -> Vec<u64> {
+/// Votes per option from `(option_idx, choices, votes)` rows: a multiple-choice vote
+/// counts once for each option of its set.
+fn counts_by_option(rows: Vec<(i64, Option<i64>, i64)>, options: usize) -> Vec<u64> {
     let mut counts = vec![0; options];
-    for (option, count) in rows {
-        counts[option as usize] = count as u64;
+    for (option, bits, votes) in rows {
+        for chosen in Choice::from_row(option, bits).options() {
+            counts[chosen as usize] += votes as u64;
+        }
     }
     counts
 }

@@ -4,17 +4,19 @@
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use votewire_proto::{NodeId, PollId};
-use votewire_server::store::{Admission, Ballot, Store, StoreError, VoteBatch, VoteOutcome};
+use votewire_server::store::{
+    Admission, Ballot, Choice, Store, StoreError, VoteBatch, VoteOutcome,
+};
 
-/// "Set this voter's choice in this poll to `option`" (`None` withdraws it).
+/// "Set this voter's choice in this poll to `choice`" ([`Choice::None`] withdraws it).
 #[derive(Debug, Clone)]
 pub struct VoteCommand {
     /// The poll.
     pub poll: PollId,
     /// The voter.
     pub voter: String,
-    /// The option, or `None` to withdraw.
-    pub option: Option<u32>,
+    /// The option or options, or none to withdraw.
+    pub choice: Choice,
     /// The voter's sequence number, when the story sends one.
     pub seq: Option<u64>,
     /// The ballot's ingest stream entry, when the story sends one.
@@ -34,7 +36,7 @@ impl VoteCommand {
         VoteCommand {
             poll: PollId::parse(poll).expect("a poll id"),
             voter: voter.to_owned(),
-            option: Some(option),
+            choice: Choice::One(option),
             seq: None,
             entry: None,
             admission: Admission::default(),
@@ -59,7 +61,7 @@ impl<S: Store + ?Sized> VoteOne for S {
                 now: vote.now,
                 ballots: vec![Ballot {
                     voter: vote.voter,
-                    option: vote.option,
+                    choice: vote.choice,
                     seq: vote.seq,
                     entry: vote.entry,
                     admission: vote.admission,

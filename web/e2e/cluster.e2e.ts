@@ -6,6 +6,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe } from "vitest";
 import { launchBrowser } from "./browser";
+import { describeMultipleChoice } from "./choices";
 import { describeLiveVoting } from "./liveVoting";
 import { describeResultsVisibility } from "./results";
 import type { Target } from "./pages";
@@ -31,4 +32,5 @@ describe.skipIf(targets.length === 0)("cluster", () => {
   });
   describeLiveVoting("pages on different nodes", () => ({ browser, targets }));
   describeResultsVisibility(() => ({ browser, targets }));
+  describeMultipleChoice(() => ({ browser, targets }));
 });

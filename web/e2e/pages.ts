@@ -80,15 +80,18 @@ export async function tabTo(page: Page, label: string, key: "Tab" | "Shift+Tab" 
   throw new Error(`Tab never reached "${label}"`);
 }
 
-/** Casts a vote as a new voter (issued first: a vote never mints one), as another person would. */
-export async function voteAsStranger(target: Target, poll: string, option: number): Promise<void> {
+/**
+ * Casts a vote as a new voter (issued first: a vote never mints one), as another person
+ * would: one option, or a set of them on a multiple-choice poll.
+ */
+export async function voteAsStranger(target: Target, poll: string, choice: number | number[]): Promise<void> {
   const issued = await fetch(`${target.url}/api/voters`, { method: "POST" });
   if (!issued.ok) throw new Error(`issuing a voter failed: ${issued.status} ${await issued.text()}`);
   const { voter_token } = (await issued.json()) as { voter_token: string };
   const response = await fetch(`${target.url}/api/polls/${poll}/votes`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Voter ${voter_token}` },
-    body: JSON.stringify({ option }),
+    body: JSON.stringify(typeof choice === "number" ? { option: choice } : { options: choice }),
   });
   if (!response.ok) throw new Error(`vote failed: ${response.status} ${await response.text()}`);
 }

@@ -33,6 +33,8 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
         listed: false,
       });
       for (const option of [0, 2, 2]) await voteAsStranger(target, secret.id, option);
+      const several = await createPollByApi(target, "Which two talks should run again?", OPTIONS, { max_choices: 2 });
+      for (const set of [[0, 1], [0, 3], [1, 3], [0, 2], [3]]) await voteAsStranger(target, several.id, set);
 
       for (const [size, viewport] of SIZES) {
         // Each view in the light scheme, then the dark one, as `<view>[-dark]-<size>.png`.
@@ -83,6 +85,15 @@ export function describeScreenshots(setup: () => { browser: Browser; target: Tar
         await undecided.page.getByTestId("results-notice").waitFor();
         await shoot(undecided.page, "poll-hidden");
         await undecided.context.close();
+
+        // A multiple-choice poll, as a voter who picked two.
+        const picker = await openPage(browser, target, `/p/${several.id}`, view);
+        for (const option of [OPTIONS[0]!, OPTIONS[3]!]) {
+          await voteButton(picker.page, option).click();
+          await picker.page.locator('[data-testid="bars"] button[aria-pressed="true"]', { hasText: option }).waitFor();
+        }
+        await shoot(picker.page, "poll-choices");
+        await picker.context.close();
 
         const presenter = await openPage(browser, target, `/p/${poll.id}/present`, view);
         await presenter.page.getByTestId("total").waitFor();

@@ -92,7 +92,7 @@ struct VoteRow<'a> {
     security(("owner_token" = [])),
     description = "For the poll's owner. `results`: `option,text,votes,percent` (JSON: \
         `{\"poll\",\"version\",\"total\",\"options\":[..]}`). `votes`: one line per voter's standing \
-        vote, `voted_at,option,text,node,voter` (JSON: an array of those objects), in no particular \
+        vote (one per option chosen, on a multiple-choice poll), `voted_at,option,text,node,voter` (JSON: an array of those objects), in no particular \
         order, streamed page by page; `voter` is a pseudonym, the same for a voter within a poll \
         and unlinkable across polls. Text cells that a spreadsheet would take for a formula start \
         with `'`.",
@@ -246,11 +246,18 @@ fn encode_votes(
     first: bool,
 ) -> String {
     let mut out = String::new();
-    for (i, vote) in page.iter().enumerate() {
+    // A multiple-choice vote is a line per option chosen, each with the same voter.
+    let lines = page.iter().flat_map(|vote| {
+        vote.choice
+            .options()
+            .into_iter()
+            .map(move |option| (vote, option))
+    });
+    for (i, (vote, option)) in lines.enumerate() {
         let row = VoteRow {
             voted_at: vote.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            option: vote.option,
-            text: options.get(vote.option as usize).map_or("", String::as_str),
+            option,
+            text: options.get(option as usize).map_or("", String::as_str),
             node: &vote.node,
             voter: app.keys.voter_pseudonym(id, &vote.voter),
         };

@@ -25,6 +25,7 @@ pub fn create_poll(
         mode: Some(valid.mode),
         listed: Some(valid.listed),
         results: Some(valid.results),
+        max_choices: Some(valid.max_choices),
     })
 }
 

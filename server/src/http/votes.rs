@@ -16,7 +16,7 @@ use crate::credentials;
 use crate::error::Refusal;
 use crate::results::{Reader, shown};
 use crate::state::AppState;
-use crate::store::{Admission, Ballot};
+use crate::store::{Admission, Ballot, Choice, MAX_SET_OPTIONS};
 use crate::token::{Voter, invite_digest};
 
 /// The vote routes.
@@ -48,9 +48,10 @@ async fn cast_vote(
     Json(body): Json<CastVote>,
 ) -> Result<Response, Refusal> {
     let voter = required_voter(&headers, &app, "voting")?;
+    let asked = choice_of(&body)?;
     let ballot = Ballot {
         voter: voter.id.clone(),
-        option: Some(body.option),
+        choice: asked,
         seq: body.seq,
         entry: None,
         admission: Admission {
@@ -64,10 +65,12 @@ async fn cast_vote(
     let outcome = app.votes.cast(poll.clone(), ballot, None).await?;
     let receipt = VoteReceipt {
         poll,
-        option: body.option,
+        option: asked.lowest().expect("a vote chooses"),
+        options: asked.options(),
         seq: body.seq,
         superseded: outcome.ballot.superseded,
-        choice: outcome.ballot.choice,
+        choice: outcome.ballot.choice.lowest(),
+        choices: outcome.ballot.choice.options(),
         version: outcome.tally.version,
         node: app.settings.node_id.clone(),
     };
@@ -117,7 +120,7 @@ async fn withdraw_vote(
     let voter = required_voter(&headers, &app, "withdrawing")?;
     let ballot = Ballot {
         voter: voter.id,
-        option: None,
+        choice: Choice::None,
         seq: params.seq,
         entry: None,
         admission: Admission::default(),
@@ -130,7 +133,8 @@ async fn withdraw_vote(
         poll,
         withdrawn: outcome.ballot.changed,
         superseded: outcome.ballot.superseded,
-        choice: outcome.ballot.choice,
+        choice: outcome.ballot.choice.lowest(),
+        choices: outcome.ballot.choice.options(),
         node: app.settings.node_id.clone(),
         tally: shown(
             outcome.tally,
@@ -140,6 +144,23 @@ async fn withdraw_vote(
         ),
     })
     .into_response())
+}
+
+/// What a vote's body chose: `option`, or the set `options`, exactly one of them.
+fn choice_of(body: &CastVote) -> Result<Choice, Refusal> {
+    let invalid = |why: &str| Refusal::new(ErrorCode::InvalidBody, why.to_owned());
+    match (body.option, &body.options) {
+        (Some(option), None) => Ok(Choice::One(option)),
+        (None, Some(options)) => Choice::of(options).ok_or_else(|| {
+            invalid(&format!(
+                "options must be a set: at least one index, none twice, each below {MAX_SET_OPTIONS}"
+            ))
+        }),
+        _ => Err(invalid(
+            "send the option chosen (\"option\": index) or, on a multiple-choice poll, the \
+             options chosen (\"options\": [index, ..]), not both",
+        )),
+    }
 }
 
 /// The voter of the request. A vote never mints one: a script looping on a vote with

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use votewire_proto::{NodeId, PollId};
 
-use crate::store::{Admission, Ballot};
+use crate::store::{Admission, Ballot, Choice};
 
 /// A vote on its way through the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,8 @@ impl IngestEntry {
             ("node", self.node.to_string()),
         ];
         let optional = [
-            ("option", ballot.option.map(|o| o.to_string())),
+            ("option", ballot.choice.lowest().map(|o| o.to_string())),
+            ("options", set_of(ballot.choice)),
             ("seq", ballot.seq.map(|s| s.to_string())),
             ("address", ballot.admission.address.clone()),
             ("invite", ballot.admission.invite.clone()),
@@ -66,6 +67,17 @@ impl IngestEntry {
             .map(u32::try_from)
             .transpose()
             .map_err(|e| format!("entry {id}: option: {e}"))?;
+        let choice = match take("options") {
+            Some(set) => {
+                let options: Vec<u32> = set
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("entry {id}: options: {e}"))?;
+                Choice::of(&options).ok_or_else(|| format!("entry {id}: options: not a set"))?
+            }
+            None => option.map_or(Choice::None, Choice::One),
+        };
         let seq = number(take("seq"), "seq")?;
         let admission = Admission {
             address: take("address"),
@@ -73,13 +85,23 @@ impl IngestEntry {
         };
         let ballot = Ballot {
             voter,
-            option,
+            choice,
             seq,
             entry: Some(entry),
             admission,
         };
         Ok(Self { poll, node, ballot })
     }
+}
+
+/// The `options` field of a ballot that chose several: `"0,2"`; none otherwise, so a
+/// single choice's entry is as it always was.
+fn set_of(choice: Choice) -> Option<String> {
+    let options = choice.options();
+    (options.len() > 1).then(|| {
+        let texts: Vec<String> = options.iter().map(u32::to_string).collect();
+        texts.join(",")
+    })
 }
 
 /// A stream id `ms-n` as one number that orders as the ids do: `ms * 2^20 + n`. A
@@ -106,7 +128,7 @@ mod tests {
             node: NodeId::parse("node-1").unwrap(),
             ballot: Ballot {
                 voter: "v".into(),
-                option,
+                choice: option.map_or(Choice::None, Choice::One),
                 seq,
                 entry: Some(position("1700000000000-3").unwrap()),
                 admission: Admission {
@@ -135,6 +157,21 @@ mod tests {
         ] {
             assert_eq!(read_back(&e), Ok(e));
         }
+    }
+
+    #[test]
+    fn a_set_of_options_reads_back_as_a_set() {
+        let mut set = entry(None, Some(3), None);
+        set.ballot.choice = Choice::Set(0b101);
+        let fields = set.fields();
+        assert!(fields.contains(&("options", "0,2".to_owned())));
+        assert!(fields.contains(&("option", "0".to_owned())));
+        let read = IngestEntry::parse(
+            "1700000000000-3",
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        )
+        .unwrap();
+        assert_eq!(read.ballot.choice, Choice::Set(0b101));
     }
 
     #[test]

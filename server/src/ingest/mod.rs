@@ -125,8 +125,8 @@ impl Ingest {
                 format!("{max} votes are waiting to be counted; retry in a few seconds"),
             ));
         }
-        self.rules.check(&poll, ballot.option).await?;
-        let (option, seq) = (ballot.option, ballot.seq);
+        self.rules.check(&poll, ballot.choice).await?;
+        let (choice, seq) = (ballot.choice, ballot.seq);
         let entry = IngestEntry {
             poll: poll.clone(),
             node: self.node.clone(),
@@ -148,7 +148,8 @@ impl Ingest {
         Ok(VoteAccepted {
             stream_id: id,
             poll,
-            option,
+            option: choice.lowest(),
+            options: choice.options(),
             seq,
             node: self.node.clone(),
         })

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use votewire_proto::PollId;
 
-use crate::store::{Store, StoreError};
+use crate::store::{Choice, Store, StoreError};
 
 /// How long the rules of a poll are used before they are read again.
 const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -25,6 +25,7 @@ const MOST_POLLS: usize = 100_000;
 #[derive(Debug, Clone, Copy)]
 struct Rules {
     options: u32,
+    max_choices: u32,
     closes_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
     paused: bool,
@@ -44,8 +45,8 @@ impl PollRules {
         }
     }
 
-    /// Whether a ballot for `option` (`None`: a withdrawal) may be recorded now.
-    pub(super) async fn check(&self, poll: &PollId, option: Option<u32>) -> Result<(), StoreError> {
+    /// Whether a ballot for `choice` (none: a withdrawal) may be recorded now.
+    pub(super) async fn check(&self, poll: &PollId, choice: Choice) -> Result<(), StoreError> {
         let cached = self.cached.get(poll).map(|entry| *entry.value());
         let rules = match cached {
             Some((read_at, rules)) if read_at.elapsed() < FRESH_FOR => Some(rules),
@@ -69,12 +70,9 @@ impl PollRules {
         if rules.paused {
             return Err(StoreError::PollPaused);
         }
-        match option {
-            Some(option) if option >= rules.options => Err(StoreError::OptionOutOfRange {
-                options: rules.options,
-            }),
-            _ => Ok(()),
-        }
+        choice
+            .for_poll(rules.options, rules.max_choices)
+            .map(|_| ())
     }
 
     async fn read(&self, poll: &PollId) -> Result<Rules, StoreError> {
@@ -82,6 +80,7 @@ impl PollRules {
         let record = &state.poll;
         let rules = Rules {
             options: record.options.len() as u32,
+            max_choices: record.max_choices,
             closes_at: record.closes_at,
             closed_at: record.closed_at,
             paused: record.paused,

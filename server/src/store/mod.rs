@@ -6,7 +6,8 @@
 //! always equals a recount (docs/architecture.md, invariant 1), and returns the whole tally with
 //! the poll's new version, ready to publish (invariant 2).
 //!
-//! - `records`: the polls, ballots and outcomes the store speaks in.
+//! - `records`: the polls, ballots and outcomes the store speaks in; `choice`: what a
+//!   ballot chose (one option, or a set on a multiple-choice poll).
 //! - `sql`: the flow, written once as `SqlStore` over a `Dialect`; `sqlite`, `postgres`
 //!   and `mysql` are the dialects, the only files with SQL.
 //! - `failover`: the server backends' writer pool after a failover.
@@ -16,6 +17,7 @@
 //!   with the [`Heartbeat`], which is why a single database is a [`Backend`]: a
 //!   `Store` and a `Heartbeat`. The rest of the node sees only `Store`.
 
+mod choice;
 mod failover;
 mod mysql;
 mod postgres;
@@ -31,6 +33,7 @@ use futures_util::future::BoxFuture;
 use sqlx::{MySql, Postgres};
 use votewire_proto::{NodeVotes, PollId, ResultsVisibility, Tally};
 
+pub use choice::{Choice, MAX_SET_OPTIONS};
 pub use records::{
     Admission, Ballot, BallotResult, BatchOutcome, Creation, IdempotencyKey, ListCursor,
     PollRecord, PollState, PollVersion, StoredVote, VoteBatch, VoteOutcome,
@@ -51,6 +54,11 @@ pub enum StoreError {
     OptionOutOfRange {
         /// How many options the poll has.
         options: u32,
+    },
+    /// More options than the poll lets a voter choose.
+    TooManyChoices {
+        /// How many it lets a voter choose.
+        max: u32,
     },
     /// An `invite` poll: the voter holds no invite and brought no code.
     InviteRequired,
@@ -77,6 +85,7 @@ impl std::fmt::Display for StoreError {
             Self::OptionOutOfRange { options } => {
                 write!(f, "the option is not one of the poll's {options}")
             }
+            Self::TooManyChoices { max } => write!(f, "the poll takes at most {max} choices"),
             Self::InviteRequired => f.write_str("the poll needs an invite"),
             Self::InviteInvalid => f.write_str("the invite code is not valid"),
             Self::AddressAlreadyVoted => f.write_str("another voter of this address voted"),

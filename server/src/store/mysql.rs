@@ -24,26 +24,26 @@ const RETRYABLE_ERRORS: [u16; 2] = [1213, 1205];
 
 impl Dialect for MySql {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results) \
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results, max_choices) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results, max_choices \
             FROM polls WHERE id = ?",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = ?",
         select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results, max_choices \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
               AND (created_at < ? OR (created_at = ? AND id < ?)) \
             ORDER BY created_at DESC, id DESC LIMIT ?",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results, p.max_choices \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx FOR UPDATE",
         params: Params::Question,
-        select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+        select_previous: "SELECT voter_id, option_idx, choices FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
         delete_votes: "DELETE FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
         // VALUES(col) rather than MySQL 8's row alias, which MariaDB does not know.
-        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES {rows} \
+        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, choices, node, voted_at) VALUES {rows} \
             ON DUPLICATE KEY UPDATE \
-            option_idx = VALUES(option_idx), node = VALUES(node), voted_at = VALUES(voted_at)",
+            option_idx = VALUES(option_idx), choices = VALUES(choices), node = VALUES(node), voted_at = VALUES(voted_at)",
         // The rows exist (created with the poll, locked by `lock_poll`): the insert always
         // takes the update path, `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
@@ -65,7 +65,7 @@ impl Dialect for MySql {
         select_has_vote: "SELECT COUNT(*) FROM votes WHERE poll_id = ? AND voter_id = ?",
         reset_votes: "DELETE FROM votes WHERE poll_id = ?",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
-        select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
+        select_vote_page: "SELECT voter_id, option_idx, choices, node, voted_at FROM votes \
             WHERE poll_id = ? AND voter_id > ? ORDER BY voter_id LIMIT ?",
         select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = ? AND address = ?",
         insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES (?, ?, ?)",

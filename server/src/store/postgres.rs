@@ -15,28 +15,28 @@ const READ_ONLY: &str = "25006";
 
 impl Dialect for Postgres {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results, max_choices) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES ($1, $2, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results, max_choices \
             FROM polls WHERE id = $1",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = $1",
         select_counts: "SELECT count FROM tallies WHERE poll_id = $1 ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results, max_choices \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > $1) \
               AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
             ORDER BY created_at DESC, id DESC LIMIT $5",
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results, p.max_choices \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = $1 ORDER BY t.option_idx FOR UPDATE",
         params: Params::Numbered,
-        select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = $1 AND voter_id IN ({voters})",
+        select_previous: "SELECT voter_id, option_idx, choices FROM votes WHERE poll_id = $1 AND voter_id IN ({voters})",
         delete_votes: "DELETE FROM votes WHERE poll_id = $1 AND voter_id IN ({voters})",
         // DISTINCT ON drops the repeated rows that pad a list: PostgreSQL refuses an
         // upsert that touches a row twice.
-        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) \
-            SELECT DISTINCT ON (voter_id) * FROM (VALUES {rows}) AS v (poll_id, voter_id, option_idx, node, voted_at) \
+        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, choices, node, voted_at) \
+            SELECT DISTINCT ON (voter_id) * FROM (VALUES {rows}) AS v (poll_id, voter_id, option_idx, choices, node, voted_at) \
             ON CONFLICT (poll_id, voter_id) DO UPDATE \
-            SET option_idx = excluded.option_idx, node = excluded.node, voted_at = excluded.voted_at",
+            SET option_idx = excluded.option_idx, choices = excluded.choices, node = excluded.node, voted_at = excluded.voted_at",
         // The rows exist (created with the poll, locked by `lock_poll`): the insert always
         // takes the update path, `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
@@ -59,7 +59,7 @@ impl Dialect for Postgres {
         select_has_vote: "SELECT COUNT(*) FROM votes WHERE poll_id = $1 AND voter_id = $2",
         reset_votes: "DELETE FROM votes WHERE poll_id = $1",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY node ORDER BY COUNT(*) DESC, node",
-        select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
+        select_vote_page: "SELECT voter_id, option_idx, choices, node, voted_at FROM votes \
             WHERE poll_id = $1 AND voter_id > $2 ORDER BY voter_id LIMIT $3",
         select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = $1 AND address = $2",
         insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES ($1, $2, $3)",

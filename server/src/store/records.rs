@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use votewire_proto::{NodeId, Poll, PollId, PollStatus, ResultsVisibility, Tally, VotingMode};
 
-use super::StoreError;
+use super::{Choice, StoreError};
 
 /// A poll as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub struct PollRecord {
     pub listed: bool,
     /// Its owner paused voting.
     pub paused: bool,
+    /// How many options a voter may choose: 1, or more for a multiple-choice poll.
+    pub max_choices: u32,
     /// Who sees its counts.
     pub results: ResultsVisibility,
 }
@@ -64,6 +66,7 @@ impl PollRecord {
             mode: self.mode,
             join_code: self.join_code.clone(),
             listed: self.listed,
+            max_choices: self.max_choices,
             results: self.results,
         }
     }
@@ -90,13 +93,14 @@ pub struct PollVersion {
     pub closed: bool,
 }
 
-/// One voter's "set my choice to `option`" (`None` withdraws it) in a [`VoteBatch`].
+/// One voter's "set my choice to this" ([`Choice::None`] withdraws it) in a
+/// [`VoteBatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ballot {
     /// The voter, from a verified token.
     pub voter: String,
-    /// The option, or `None` to withdraw.
-    pub option: Option<u32>,
+    /// The option or options chosen, or none to withdraw.
+    pub choice: Choice,
     /// The voter's sequence number for this ballot, when the client sends one: it
     /// applies only if higher than the voter's last on this poll, so a late retry of an
     /// older choice never undoes a newer one. Without it the ballot always applies.
@@ -131,7 +135,7 @@ pub struct BallotResult {
     /// was not applied.
     pub superseded: bool,
     /// The voter's choice that stands after this ballot (`None`: no vote).
-    pub choice: Option<u32>,
+    pub choice: Choice,
 }
 
 /// Ballots on one poll, handled by one node, committed in one transaction (group
@@ -209,8 +213,8 @@ pub enum Creation {
 pub struct StoredVote {
     /// The voter's id: the export shows a pseudonym of it, never the id.
     pub voter: String,
-    /// The option chosen.
-    pub option: u32,
+    /// The option or options chosen.
+    pub choice: Choice,
     /// The node that handled the vote.
     pub node: String,
     /// When it was cast (its latest change).

@@ -30,26 +30,26 @@ const READERS: u32 = 4;
 
 impl Dialect for Sqlite {
     const SQL: Statements = Statements {
-        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results) \
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        insert_poll: "INSERT INTO polls (id, question, options, option_count, created_at, closes_at, mode, join_code, listed, results, max_choices) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         insert_tally_row: "INSERT INTO tallies (poll_id, option_idx, count) VALUES (?, ?, 0)",
-        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
+        select_poll: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results, max_choices \
             FROM polls WHERE id = ?",
         select_poll_by_code: "SELECT id FROM polls WHERE join_code = ?",
         select_counts: "SELECT count FROM tallies WHERE poll_id = ? ORDER BY option_idx",
-        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results \
+        select_open_page: "SELECT id, question, options, created_at, closes_at, closed_at, version, total, mode, join_code, listed, paused, results, max_choices \
             FROM polls WHERE listed = 1 AND closed_at IS NULL AND (closes_at IS NULL OR closes_at > ?) \
               AND (created_at < ? OR (created_at = ? AND id < ?)) \
             ORDER BY created_at DESC, id DESC LIMIT ?",
         // BEGIN IMMEDIATE already holds the database's write lock: no FOR UPDATE in SQLite.
-        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results \
+        lock_poll: "SELECT p.option_count, p.closed_at, p.closes_at, p.version, p.total, t.count, p.mode, p.paused, p.results, p.max_choices \
             FROM polls p JOIN tallies t ON t.poll_id = p.id WHERE p.id = ? ORDER BY t.option_idx",
         params: Params::Question,
-        select_previous: "SELECT voter_id, option_idx FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
+        select_previous: "SELECT voter_id, option_idx, choices FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
         delete_votes: "DELETE FROM votes WHERE poll_id = ? AND voter_id IN ({voters})",
-        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, node, voted_at) VALUES {rows} \
+        upsert_votes: "INSERT INTO votes (poll_id, voter_id, option_idx, choices, node, voted_at) VALUES {rows} \
             ON CONFLICT (poll_id, voter_id) DO UPDATE \
-            SET option_idx = excluded.option_idx, node = excluded.node, voted_at = excluded.voted_at",
+            SET option_idx = excluded.option_idx, choices = excluded.choices, node = excluded.node, voted_at = excluded.voted_at",
         // The rows exist (created with the poll): the insert always takes the update path,
         // `count + delta` in one statement.
         add_to_counts: "INSERT INTO tallies (poll_id, option_idx, count) VALUES {rows} \
@@ -71,7 +71,7 @@ impl Dialect for Sqlite {
         select_has_vote: "SELECT COUNT(*) FROM votes WHERE poll_id = ? AND voter_id = ?",
         reset_votes: "DELETE FROM votes WHERE poll_id = ?",
         select_audit: "SELECT node, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY node ORDER BY COUNT(*) DESC, node",
-        select_vote_page: "SELECT voter_id, option_idx, node, voted_at FROM votes \
+        select_vote_page: "SELECT voter_id, option_idx, choices, node, voted_at FROM votes \
             WHERE poll_id = ? AND voter_id > ? ORDER BY voter_id LIMIT ?",
         select_address_voter: "SELECT voter_id FROM address_voters WHERE poll_id = ? AND address = ?",
         insert_address_voter: "INSERT INTO address_voters (poll_id, address, voter_id) VALUES (?, ?, ?)",
@@ -244,6 +244,7 @@ mod tests {
             listed: true,
             paused: false,
             results: Default::default(),
+            max_choices: 1,
         };
         store.create_poll(&poll, None).await.unwrap();
 
@@ -259,7 +260,7 @@ mod tests {
             now: Utc::now(),
             ballots: vec![Ballot {
                 voter: "v1".into(),
-                option: Some(0),
+                choice: crate::store::Choice::One(0),
                 seq: None,
                 entry: None,
                 admission: Default::default(),

@@ -31,7 +31,9 @@ use votewire_proto::{NodeId, PollEventKind, PollId, PollStatus, RefusedVote, Res
 
 use crate::error::Refusal;
 use crate::fanout::{Fanout, PollNow, RECENT_MAX};
-use crate::store::{Ballot, BallotResult, PollState, Store, StoreError, VoteBatch, VoteOutcome};
+use crate::store::{
+    Ballot, BallotResult, Choice, PollState, Store, StoreError, VoteBatch, VoteOutcome,
+};
 use queues::{VoteQueues, Waiting};
 use timing::CommitTiming;
 use writers::Writers;
@@ -176,7 +178,7 @@ impl Votes {
             answers.push(w.answer);
             takers.push(w.recorded_by);
         }
-        let options: Vec<Option<u32>> = ballots.iter().map(|b| b.option).collect();
+        let choices: Vec<Choice> = ballots.iter().map(|b| b.choice).collect();
         let voters: Vec<String> = ballots.iter().map(|b| b.voter.clone()).collect();
         let batch = VoteBatch {
             poll: poll.clone(),
@@ -199,12 +201,12 @@ impl Votes {
                 return;
             }
         };
-        let (changed, changed_by): (Vec<Option<u32>>, Vec<Option<NodeId>>) = options
+        let (changed, changed_by): (Vec<Choice>, Vec<Option<NodeId>>) = choices
             .iter()
             .zip(takers)
             .zip(&outcome.results)
             .filter(|(_, result)| result.as_ref().is_ok_and(|r| r.changed))
-            .map(|((option, taker), _)| (*option, taker))
+            .map(|((choice, taker), _)| (*choice, taker))
             .unzip();
         let voters = match outcome.visibility {
             ResultsVisibility::AfterVote => standing_voters(&voters, &outcome.results),
@@ -227,9 +229,11 @@ impl Votes {
         if !changed.is_empty() {
             let listed = changed.len().min(RECENT_MAX);
             let from = changed.len() - listed;
+            let listed = &changed[from..];
             let kind = PollEventKind::Votes {
                 more: from as u64,
-                options: changed[from..].to_vec(),
+                options: listed.iter().map(|choice| choice.lowest()).collect(),
+                sets: sets_of(listed),
                 recorded_by: recorded_by(&self.node, &changed_by[from..]),
                 voters,
             };
@@ -279,6 +283,15 @@ fn standing_voters(voters: &[String], results: &[Result<BallotResult, StoreError
     standing.sort_unstable();
     standing.dedup();
     standing
+}
+
+/// Every option of each of `choices`, for [`PollEventKind::Votes::sets`]: empty when
+/// none chose more than one (a single-choice poll's votes travel as they always did).
+fn sets_of(choices: &[Choice]) -> Vec<Vec<u32>> {
+    if choices.iter().all(|choice| choice.options().len() <= 1) {
+        return Vec::new();
+    }
+    choices.iter().map(|choice| choice.options()).collect()
 }
 
 /// The poll as an event carries it, from a read of the store.

@@ -101,7 +101,7 @@ mod tests {
         let (answer, answered) = oneshot::channel();
         let ballot = Ballot {
             voter: voter.to_owned(),
-            option: Some(0),
+            choice: crate::store::Choice::One(0),
             seq: None,
             entry: None,
             admission: Default::default(),

@@ -9,6 +9,7 @@
 mod abuse_limits;
 mod admin;
 mod anti_entropy;
+mod choices;
 mod concurrency;
 mod connections;
 mod controls;

@@ -1,7 +1,7 @@
 //! Voting modes through a real node: an `invite` poll admits only holders of a code,
 //! each code one voter; a `per_address` poll admits one voter per client address.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use votewire_proto::{CreatedPoll, ErrorCode, InvitesMinted, VotingMode};
 use votewire_testkit::{TestApp, spawn_app};
 
@@ -12,15 +12,6 @@ async fn create(app: &TestApp, mode: &str) -> CreatedPoll {
     let response = app.post("/api/polls", &body).await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
-}
-
-async fn vote(app: &TestApp, poll: &str, voter: &str, body: Value) -> reqwest::Response {
-    let request = app
-        .http
-        .post(app.url(&format!("/api/polls/{poll}/votes")))
-        .header("authorization", format!("Voter {voter}"))
-        .json(&body);
-    app.send(request).await
 }
 
 async fn mint(app: &TestApp, poll: &str, owner: Option<&str>, count: u32) -> reqwest::Response {
@@ -47,7 +38,7 @@ async fn an_invite_poll_refuses_a_voter_without_a_code_and_accepts_each_code_onc
         app.new_voter().await,
     );
 
-    let uninvited = vote(&app, &poll, &alice, json!({ "option": 0 })).await;
+    let uninvited = app.vote_with(&poll, &alice, &json!({ "option": 0 })).await;
     expect_error(uninvited, 403, ErrorCode::InviteRequired).await;
     expect_error(
         mint(&app, &poll, None, 2).await,
@@ -67,36 +58,30 @@ async fn an_invite_poll_refuses_a_voter_without_a_code_and_accepts_each_code_onc
     assert_eq!(codes.len(), 2);
     assert_ne!(codes[0], codes[1]);
 
-    let first = vote(
-        &app,
-        &poll,
-        &alice,
-        json!({ "option": 0, "invite": codes[0] }),
-    )
-    .await;
+    let first = app
+        .vote_with(&poll, &alice, &json!({ "option": 0, "invite": codes[0] }))
+        .await;
     assert_eq!(first.status(), 200);
-    let reused = vote(
-        &app,
-        &poll,
-        &bob,
-        json!({ "option": 1, "invite": codes[0] }),
-    )
-    .await;
+    let reused = app
+        .vote_with(&poll, &bob, &json!({ "option": 1, "invite": codes[0] }))
+        .await;
     expect_error(reused, 403, ErrorCode::InviteInvalid).await;
-    let made_up = vote(
-        &app,
-        &poll,
-        &carol,
-        json!({ "option": 1, "invite": "zzzzzzzzzz" }),
-    )
-    .await;
+    let made_up = app
+        .vote_with(
+            &poll,
+            &carol,
+            &json!({ "option": 1, "invite": "zzzzzzzzzz" }),
+        )
+        .await;
     expect_error(made_up, 403, ErrorCode::InviteInvalid).await;
     // Codes are typed by people: case and surrounding spaces do not matter.
     let typed = format!(" {} ", codes[1].to_uppercase());
-    let second = vote(&app, &poll, &bob, json!({ "option": 1, "invite": typed })).await;
+    let second = app
+        .vote_with(&poll, &bob, &json!({ "option": 1, "invite": typed }))
+        .await;
     assert_eq!(second.status(), 200);
     // Once admitted, a voter changes its vote without the code.
-    let changed = vote(&app, &poll, &alice, json!({ "option": 1 })).await;
+    let changed = app.vote_with(&poll, &alice, &json!({ "option": 1 })).await;
     assert_eq!(changed.status(), 200);
     assert_eq!(app.recount(&poll, 2).await, vec![0, 2]);
 
@@ -112,15 +97,15 @@ async fn a_per_address_poll_admits_one_voter_per_address() {
     let poll = created.poll.id.to_string();
     let (first, second) = (app.new_voter().await, app.new_voter().await);
     assert_eq!(
-        vote(&app, &poll, &first, json!({ "option": 0 }))
+        app.vote_with(&poll, &first, &json!({ "option": 0 }))
             .await
             .status(),
         200
     );
-    let same_address = vote(&app, &poll, &second, json!({ "option": 1 })).await;
+    let same_address = app.vote_with(&poll, &second, &json!({ "option": 1 })).await;
     expect_error(same_address, 403, ErrorCode::AddressAlreadyVoted).await;
     assert_eq!(
-        vote(&app, &poll, &first, json!({ "option": 1 }))
+        app.vote_with(&poll, &first, &json!({ "option": 1 }))
             .await
             .status(),
         200

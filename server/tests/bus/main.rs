@@ -166,6 +166,7 @@ pub fn event(node: &NodeId, poll: &PollId, version: u64) -> PollEvent {
         kind: PollEventKind::Votes {
             options: vec![Some(0)],
             more: 0,
+            sets: Vec::new(),
             recorded_by: Vec::new(),
             voters: Vec::new(),
         },

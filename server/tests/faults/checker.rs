@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 use votewire_proto::Tally;
+use votewire_server::store::Choice;
 
 use crate::api::{Api, Counts, Voter, show};
 use crate::cluster::{Cluster, Db};
@@ -25,7 +26,7 @@ pub struct Stored {
     pub tally: Tally,
     /// (voter_id, option_idx) of every `votes` row.
     pub votes: Vec<(String, i64)>,
-    /// `COUNT(*)` of `votes` by option.
+    /// Votes per option, counted from the `votes` rows (each option of a set once).
     pub recount: Vec<u64>,
 }
 
@@ -87,9 +88,9 @@ pub async fn read_primary(cluster: &Cluster, poll: &str, options: usize) -> Stor
     );
     let grouped = fetch_all!(
         &mut *c,
-        (i64, i64),
-        "SELECT option_idx, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY option_idx",
-        "SELECT option_idx, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY option_idx",
+        (i64, Option<i64>, i64),
+        "SELECT option_idx, choices, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY option_idx, choices",
+        "SELECT option_idx, choices, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY option_idx, choices",
         poll
     );
     let votes = fetch_all!(
@@ -110,12 +111,15 @@ pub async fn read_primary(cluster: &Cluster, poll: &str, options: usize) -> Stor
             .unwrap_or_else(|| panic!("a tallies row for option {option} of {options}"));
         *slot = count as u64;
     }
+    // A multiple-choice vote counts once for each option of its set.
     let mut recount = vec![0u64; options];
-    for (option, count) in grouped {
-        let slot = recount
-            .get_mut(option as usize)
-            .unwrap_or_else(|| panic!("votes for option {option} of {options}"));
-        *slot = count as u64;
+    for (option, bits, count) in grouped {
+        for chosen in Choice::from_row(option, bits).options() {
+            let slot = recount
+                .get_mut(chosen as usize)
+                .unwrap_or_else(|| panic!("votes for option {chosen} of {options}"));
+            *slot += count as u64;
+        }
     }
     Stored {
         tally: Tally {

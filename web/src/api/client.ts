@@ -69,8 +69,11 @@ export const api = {
   join: (code: string) => request<PollView>("GET", `/api/join/${encodeURIComponent(code)}`),
   /** Issues this browser a voter, in its HttpOnly cookie. */
   issueVoter: () => request<VoterIssued>("POST", "/api/voters"),
-  vote: (id: string, option: number, seq: number, invite?: string) =>
-    request<VoteResponse | VoteAccepted>("POST", `${poll(id)}/votes`, invite ? { option, seq, invite } : { option, seq }),
+  /** Votes for one option, or for a set of them on a multiple-choice poll. */
+  vote: (id: string, choice: readonly number[], seq: number, invite?: string) => {
+    const chosen = choice.length === 1 ? { option: choice[0] } : { options: [...choice] };
+    return request<VoteResponse | VoteAccepted>("POST", `${poll(id)}/votes`, invite ? { ...chosen, seq, invite } : { ...chosen, seq });
+  },
   /** Mints single-use invite codes of an `invite` poll, as its owner. */
   mintInvites: (id: string, count: number, ownerToken: string) =>
     request<InvitesMinted>("POST", `${poll(id)}/invites`, { count }, { auth: `Bearer ${ownerToken}` }),

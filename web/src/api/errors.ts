@@ -23,6 +23,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   too_many_connections: "The server is busy; try again in a moment.",
   rate_limited: "Slow down a little and try again.",
   poll_paused: "Vote again when the presenter resumes voting.",
+  too_many_choices: "Take one of your options out before you add another.",
   invalid_owner_token: "Only the browser that created the poll can close it.",
   owner_token_required: "Only the browser that created the poll can close it.",
 };

@@ -21,7 +21,7 @@ function randomKey(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open", listed: true, results: "live" };
+const EMPTY: Draft = { question: "", options: ["", ""], closing: "never", customClose: "", mode: "open", listed: true, results: "live", maxChoices: 1 };
 
 export function CreatePollForm() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -161,6 +161,18 @@ export function CreatePollForm() {
       >
         {MODE_CHOICES.map(([value, label]) => (
           <option key={value} value={value}>{label}</option>
+        ))}
+      </select>
+      <label className="field-label" htmlFor="create-choices">Each voter chooses</label>
+      <select
+        id="create-choices"
+        className="input"
+        value={draft.maxChoices}
+        onChange={(e) => update({ maxChoices: Number(e.target.value) })}
+        {...invalid("choices")}
+      >
+        {Array.from({ length: draft.options.length }, (_, i) => i + 1).map((n) => (
+          <option key={n} value={n}>{n === 1 ? "One option" : `Up to ${n} options`}</option>
         ))}
       </select>
       <label className="field-label" htmlFor="create-results">Who sees the results</label>

@@ -7,7 +7,8 @@ import "./TallyBars.css";
 type Props = {
   options: string[];
   tally: Tally;
-  myVote: number | null;
+  /** The options of this browser's vote (none: no vote). */
+  myVote: readonly number[];
   /** Voting is possible (open poll, not presenting). Without it the bars are read-only. */
   onVote?: (option: number) => void;
   /** The option whose vote is on its way, if any. */
@@ -28,7 +29,7 @@ export function TallyBars({ options, tally, myVote, onVote, pending = null, size
       {options.map((label, option) => {
         const count = tally.counts[option] ?? 0;
         const share = percent(count, tally.total);
-        const mine = myVote === option;
+        const mine = myVote.includes(option);
         const style = { "--share": `${tally.total ? count / tally.total : 0}` } as CSSProperties;
         // The bar's name is its content, read in the order it is shown ("tea, your vote,
         // 40%, 2 votes"): the words only a screen reader needs are visually hidden.

@@ -11,6 +11,12 @@ type Props = {
   hidden?: boolean;
 };
 
+/** The options a vote chose, in words: "tea" or "tea, mate". */
+function chosenText(entry: FeedEntry, options: string[]): string {
+  const chosen = entry.options && entry.options.length > 0 ? entry.options : [entry.option ?? 0];
+  return chosen.map((option) => options[option] ?? `option ${option + 1}`).join(", ");
+}
+
 /** The latest votes as they arrive, each with the node that handled it. */
 export function VoteFeed({ feed, options, hidden = false }: Props) {
   const now = useNow(1_000);
@@ -26,7 +32,7 @@ export function VoteFeed({ feed, options, hidden = false }: Props) {
         <li key={entry.key} className="feed-item" data-node={entry.node} style={nodeStyle(entry.node)}>
           <span className="node-swatch" aria-hidden="true" />
           <span className="feed-what">
-            {entry.option === null ? <em>vote withdrawn</em> : (options[entry.option] ?? `option ${entry.option + 1}`)}
+            {entry.option === null ? <em>vote withdrawn</em> : chosenText(entry, options)}
             {entry.more > 0 && <span className="muted"> +{entry.more} more</span>}
           </span>
           <span className="feed-node">

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type Choice, ChoiceQueue } from "./choiceQueue";
+import { ChoiceQueue } from "./choiceQueue";
+
+/** An option, or `null` to withdraw: the queue takes any kind of choice. */
+type Choice = number | null;
 
 /** A `send` whose answers the test releases one at a time. */
 function controlledSend() {
@@ -22,14 +25,14 @@ function controlledSend() {
 describe("ChoiceQueue", () => {
   it("sends a choice at once when nothing is on its way", () => {
     const { sent, send } = controlledSend();
-    new ChoiceQueue(send).choose(2);
+    new ChoiceQueue<Choice>(send).choose(2);
     expect(sent).toEqual([2]);
   });
 
   it("sends only the latest choice made while another was on its way, after it", async () => {
     const { sent, send, answerNext } = controlledSend();
     const pending: (Choice | undefined)[] = [];
-    const queue = new ChoiceQueue(send, (choice) => pending.push(choice));
+    const queue = new ChoiceQueue<Choice>(send, (choice) => pending.push(choice));
     queue.choose(1);
     queue.choose(0);
     queue.choose(null);
@@ -46,7 +49,7 @@ describe("ChoiceQueue", () => {
     const sent: Choice[] = [];
     let secondSent: () => void = () => {};
     const second = new Promise<void>((resolve) => (secondSent = resolve));
-    const queue = new ChoiceQueue(async (choice) => {
+    const queue = new ChoiceQueue<Choice>(async (choice) => {
       sent.push(choice);
       if (sent.length === 1) throw new Error("refused");
       secondSent();

@@ -6,12 +6,12 @@
 // another is in flight waits, and when that one is answered only the latest waiting
 // choice is sent.
 
-/** An option to vote for, or `null` to withdraw the vote. */
-export type Choice = number | null;
+/** The options to vote for (one, or several on a multiple-choice poll); none withdraws. */
+export type Choice = readonly number[];
 
-export class ChoiceQueue {
+export class ChoiceQueue<C = Choice> {
   private inFlight = false;
-  private waiting: { choice: Choice } | null = null;
+  private waiting: { choice: C } | null = null;
 
   /**
    * @param send sends one choice and settles when it is answered (it reports its own
@@ -20,12 +20,12 @@ export class ChoiceQueue {
    *   nothing is on its way.
    */
   constructor(
-    private readonly send: (choice: Choice) => Promise<void>,
-    private readonly onPending: (choice: Choice | undefined) => void = () => {},
+    private readonly send: (choice: C) => Promise<void>,
+    private readonly onPending: (choice: C | undefined) => void = () => {},
   ) {}
 
   /** Sends `choice` now, or after the choice on its way, replacing any choice waiting. */
-  choose(choice: Choice): void {
+  choose(choice: C): void {
     this.onPending(choice);
     if (this.inFlight) {
       this.waiting = { choice };
@@ -34,7 +34,7 @@ export class ChoiceQueue {
     void this.run(choice);
   }
 
-  private async run(choice: Choice): Promise<void> {
+  private async run(choice: C): Promise<void> {
     this.inFlight = true;
     try {
       await this.send(choice);

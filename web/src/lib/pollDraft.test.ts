@@ -10,6 +10,7 @@ const draft = (over: Partial<Draft>): Draft => ({
   mode: "open",
   listed: true,
   results: "live",
+  maxChoices: 1,
   ...over,
 });
 
@@ -36,6 +37,13 @@ describe("draftToRequest", () => {
     expect(draftToRequest(draft({ results: "after_vote" }), now)).toEqual({
       body: { question: "Tea or coffee?", options: ["tea", "coffee"], results: "after_vote" },
     });
+  });
+
+  it("sends how many options a voter may choose when it is more than one, and no more than there are", () => {
+    expect(draftToRequest(draft({ maxChoices: 2 }), now)).toEqual({
+      body: { question: "Tea or coffee?", options: ["tea", "coffee"], max_choices: 2 },
+    });
+    expect(draftToRequest(draft({ maxChoices: 3 }), now)).toMatchObject({ field: "choices" });
   });
 
   it("turns a preset into a closing time", () => {

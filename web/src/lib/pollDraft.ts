@@ -29,6 +29,8 @@ export type Draft = {
   listed: boolean;
   /** Who sees the counts. */
   results: ResultsVisibility;
+  /** How many options each voter may choose (1: a single-choice poll). */
+  maxChoices: number;
 };
 
 /** Who may vote, as the create form offers it. */
@@ -58,6 +60,10 @@ export function draftToRequest(draft: Draft, now: number): { body: CreatePoll } 
   if (draft.mode !== "open") body.mode = draft.mode;
   if (!draft.listed) body.listed = false;
   if (draft.results !== "live") body.results = draft.results;
+  if (draft.maxChoices > options.length) {
+    return { problem: `Voters cannot choose ${draft.maxChoices} of ${options.length} options.`, field: "choices" };
+  }
+  if (draft.maxChoices > 1) body.max_choices = draft.maxChoices;
   if (draft.closing === "custom") {
     const at = Date.parse(draft.customClose); // datetime-local: the browser's time zone.
     if (Number.isNaN(at)) return { problem: "Choose when the poll closes.", field: "closes" };

@@ -26,12 +26,13 @@ function write(key: string, value: string | null): void {
 export const remembered = {
   ownerToken: (poll: string) => read(ownerKey(poll)),
   setOwnerToken: (poll: string, token: string) => write(ownerKey(poll), token),
-  myVote(poll: string): number | null {
-    const value = Number.parseInt(read(voteKey(poll)) ?? "", 10);
-    return Number.isInteger(value) && value >= 0 ? value : null;
+  /** The options this browser's vote chose (one, or several), in index order. */
+  myVote(poll: string): number[] {
+    const options = (read(voteKey(poll)) ?? "").split(",").map((text) => Number.parseInt(text, 10));
+    return options.every((value) => Number.isInteger(value) && value >= 0) ? options : [];
   },
-  setMyVote: (poll: string, option: number | null) =>
-    write(voteKey(poll), option === null ? null : String(option)),
+  setMyVote: (poll: string, options: readonly number[]) =>
+    write(voteKey(poll), options.length === 0 ? null : options.join(",")),
   /** Whether this browser was issued a voter (its cookie is HttpOnly: unreadable here). */
   hasVoter: () => read(voterKey) === "yes",
   setHasVoter: (has: boolean) => write(voterKey, has ? "yes" : null),

@@ -23,6 +23,7 @@ const view = (status: PollStatus, t: Tally): PollView => {
     join_code: "K7P2QX",
     listed: true,
     results: "live",
+    max_choices: 1,
   };
   return { poll, tally: t };
 };
@@ -68,19 +69,19 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 describe("poll actions", () => {
   it("a vote offers the answer's tally and returns the answer", async () => {
     const answer = {
-      vote: { poll: "p1", option: 1, seq: 1000, superseded: false, choice: 1, version: 4, node: "n1" },
+      vote: { poll: "p1", option: 1, options: [1], seq: 1000, superseded: false, choice: 1, choices: [1], version: 4, node: "n1" },
       tally: tally(4, [1, 3]),
     };
     const client = fakeApi({ vote: () => Promise.resolve(answer) });
     const store = fakeStore();
-    await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 1)).resolves.toBe(answer);
-    expect(client.vote).toHaveBeenCalledWith("p1", 1, 1000, undefined);
+    await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", [1])).resolves.toBe(answer);
+    expect(client.vote).toHaveBeenCalledWith("p1", [1], 1000, undefined);
     expect(client.issueVoter).not.toHaveBeenCalled();
     expect(store.offers).toEqual([["p1", { tally: tally(4, [1, 3]) }]]);
   });
 
   it("a withdrawal offers the answer's tally and returns the answer", async () => {
-    const answer = { poll: "p1", withdrawn: true, superseded: false, choice: null, node: "n2", tally: tally(5, [1, 2]) };
+    const answer = { poll: "p1", withdrawn: true, superseded: false, choice: null, choices: [], node: "n2", tally: tally(5, [1, 2]) };
     const client = fakeApi({ withdraw: () => Promise.resolve(answer) });
     const store = fakeStore();
     await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).withdraw("p1")).resolves.toBe(answer);
@@ -137,7 +138,7 @@ describe("poll actions", () => {
     const closed = view("closed", tally(7, [3, 2]));
 
     it.each([
-      ["vote", (actions: ReturnType<typeof createPollActions>) => actions.vote("p1", 0)],
+      ["vote", (actions: ReturnType<typeof createPollActions>) => actions.vote("p1", [0])],
       ["withdrawal", (actions: ReturnType<typeof createPollActions>) => actions.withdraw("p1")],
     ])("passes the refusal on and offers the re-fetched poll's tally and status (%s)", async (_, act) => {
       const error = refusal("poll_closed");
@@ -160,7 +161,7 @@ describe("poll actions", () => {
         getPoll: () => new Promise<PollView>((resolve) => (answer = resolve)),
       });
       const store = fakeStore();
-      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
+      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", [0])).rejects.toBeInstanceOf(ApiError);
       expect(store.offers).toEqual([]);
       answer(closed);
       await settle();
@@ -173,7 +174,7 @@ describe("poll actions", () => {
         getPoll: () => Promise.reject(new ApiError(0, "network", "offline")),
       });
       const store = fakeStore();
-      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", 0)).rejects.toBeInstanceOf(ApiError);
+      await expect(createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000)).vote("p1", [0])).rejects.toBeInstanceOf(ApiError);
       await settle();
       expect(client.getPoll).toHaveBeenCalledOnce();
       expect(store.offers).toEqual([]);
@@ -191,7 +192,7 @@ describe("poll actions", () => {
     const client = fakeApi({ vote: () => Promise.reject(error), withdraw: () => Promise.reject(error) });
     const store = fakeStore();
     const actions = createPollActions(client, store, fakeVoter(), clockOf(1000, 2000, 3000));
-    await expect(action === "vote" ? actions.vote("p1", 0) : actions.withdraw("p1")).rejects.toBe(error);
+    await expect(action === "vote" ? actions.vote("p1", [0]) : actions.withdraw("p1")).rejects.toBe(error);
     await settle();
     expect(client.getPoll).not.toHaveBeenCalled();
     expect(store.offers).toEqual([]);
@@ -211,7 +212,7 @@ describe("poll actions", () => {
 
   describe("the voter and the seq", () => {
     const answer = {
-      vote: { poll: "p1", option: 0, seq: 5, superseded: false, choice: 0, version: 1, node: "n1" },
+      vote: { poll: "p1", option: 0, options: [0], seq: 5, superseded: false, choice: 0, choices: [0], version: 1, node: "n1" },
       tally: tally(1, [1, 0]),
     };
 
@@ -222,7 +223,7 @@ describe("poll actions", () => {
         vote: () => (calls.push("vote"), Promise.resolve(answer)),
       });
       const voter = fakeVoter(false);
-      await createPollActions(client, fakeStore(), voter, clockOf(5)).vote("p1", 0);
+      await createPollActions(client, fakeStore(), voter, clockOf(5)).vote("p1", [0]);
       expect(calls).toEqual(["issue", "vote"]);
       expect(voter.has).toBe(true);
     });
@@ -233,11 +234,11 @@ describe("poll actions", () => {
         const refused = new ApiError(401, code, "who are you?");
         const vote = vi.fn().mockRejectedValueOnce(refused).mockResolvedValueOnce(answer);
         const client = fakeApi({ vote });
-        await createPollActions(client, fakeStore(), fakeVoter(), clockOf(7)).vote("p1", 0);
+        await createPollActions(client, fakeStore(), fakeVoter(), clockOf(7)).vote("p1", [0]);
         expect(client.issueVoter).toHaveBeenCalledOnce();
         expect(vote.mock.calls).toEqual([
-          ["p1", 0, 7, undefined],
-          ["p1", 0, 7, undefined],
+          ["p1", [0], 7, undefined],
+          ["p1", [0], 7, undefined],
         ]);
       },
     );
@@ -246,20 +247,20 @@ describe("poll actions", () => {
       const refused = new ApiError(401, "voter_required", "who are you?");
       const client = fakeApi({ vote: () => Promise.reject(refused) });
       const actions = createPollActions(client, fakeStore(), fakeVoter(), clockOf(7));
-      await expect(actions.vote("p1", 0)).rejects.toBe(refused);
+      await expect(actions.vote("p1", [0])).rejects.toBe(refused);
       expect(client.vote).toHaveBeenCalledTimes(2);
     });
 
     it("an invite code from the link goes with the vote", async () => {
       const client = fakeApi({ vote: () => Promise.resolve(answer) });
-      await createPollActions(client, fakeStore(), fakeVoter(), clockOf(9)).vote("p1", 0, "abc234defg");
-      expect(client.vote).toHaveBeenCalledWith("p1", 0, 9, "abc234defg");
+      await createPollActions(client, fakeStore(), fakeVoter(), clockOf(9)).vote("p1", [0], "abc234defg");
+      expect(client.vote).toHaveBeenCalledWith("p1", [0], 9, "abc234defg");
     });
 
     it("seqs keep rising when the clock stands still or goes back", async () => {
       const client = fakeApi({ vote: () => Promise.resolve(answer) });
       const actions = createPollActions(client, fakeStore(), fakeVoter(), clockOf(50, 50, 20, 60));
-      for (const option of [0, 1, 0, 1]) await actions.vote("p1", option);
+      for (const option of [0, 1, 0, 1]) await actions.vote("p1", [option]);
       expect(vi.mocked(client.vote).mock.calls.map((call) => call[2])).toEqual([50, 51, 52, 60]);
     });
   });
@@ -267,14 +268,14 @@ describe("poll actions", () => {
 
 describe("a server that takes votes through its ingest stream", () => {
   it("answers 202 with a receipt: nothing is offered to the live state, the receipt is passed on", async () => {
-    const receipt = { stream_id: "1-0", poll: "p1", option: 1, seq: 5, node: "node-2" };
+    const receipt = { stream_id: "1-0", poll: "p1", option: 1, options: [1], seq: 5, node: "node-2" };
     const client = fakeApi({
       vote: () => Promise.resolve(receipt),
-      withdraw: () => Promise.resolve({ ...receipt, option: null, seq: 6 }),
+      withdraw: () => Promise.resolve({ ...receipt, option: null, options: [], seq: 6 }),
     });
     const store = fakeStore();
     const actions = createPollActions(client, store, fakeVoter(), clockOf(5, 6));
-    const voted = await actions.vote("p1", 1);
+    const voted = await actions.vote("p1", [1]);
     expect(isAccepted(voted)).toBe(true);
     expect(voted).toEqual(receipt);
     const withdrawn = await actions.withdraw("p1");
@@ -284,7 +285,7 @@ describe("a server that takes votes through its ingest stream", () => {
 
   it("tells a committed answer from an accepted one", () => {
     const committed = {
-      vote: { poll: "p1", option: 0, seq: 1, superseded: false, choice: 0, version: 3, node: "n" },
+      vote: { poll: "p1", option: 0, options: [0], seq: 1, superseded: false, choice: 0, choices: [0], version: 3, node: "n" },
       tally: tally(3, [1, 0]),
     };
     expect(isAccepted(committed)).toBe(false);

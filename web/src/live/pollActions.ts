@@ -28,9 +28,9 @@ export type VoterMemory = { hasVoter(): boolean; setHasVoter(has: boolean): void
 export type PollStore = { offer(poll: string, report: PollReport): void };
 
 export type PollActions = {
-  /** Votes for `option` (with the invite code of an `invite` poll's link, if any);
-   * rejects with the API's refusal, which the page shows. */
-  vote(poll: string, option: number, invite?: string): Promise<VoteResponse | VoteAccepted>;
+  /** Votes for `choice`, one option or a set (with the invite code of an `invite`
+   * poll's link, if any); rejects with the API's refusal, which the page shows. */
+  vote(poll: string, choice: readonly number[], invite?: string): Promise<VoteResponse | VoteAccepted>;
   /** Withdraws this voter's vote; rejects with the API's refusal. */
   withdraw(poll: string): Promise<WithdrawResponse | VoteAccepted>;
   /** Closes the poll as its owner; rejects with the API's refusal. */
@@ -92,11 +92,11 @@ export function createPollActions(
   };
 
   return {
-    async vote(poll, option, invite) {
+    async vote(poll, choice, invite) {
       let answer: VoteResponse | VoteAccepted;
       try {
         const seq = nextSeq();
-        answer = await asVoter(() => client.vote(poll, option, seq, invite));
+        answer = await asVoter(() => client.vote(poll, choice, seq, invite));
       } catch (error) {
         return refused(poll, error);
       }

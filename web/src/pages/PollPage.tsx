@@ -26,8 +26,10 @@ import "./PollPage.css";
 
 export function PollPage({ id }: { id: string }) {
   const { poll, loadError, state } = usePoll(id);
-  const [myVote, setMyVote] = useState(() => remembered.myVote(id));
+  const [myVote, setMyVote] = useState<readonly number[]>(() => remembered.myVote(id));
   const [pending, setPending] = useState<Choice | undefined>(undefined);
+  // The option last pressed, shown busy while a choice is on its way.
+  const [pressed, setPressed] = useState<number | null>(null);
   const [receipt, setReceipt] = useState("");
   // A vote the server accepted (202) and has not counted yet: shown as counting until a
   // tally newer than the one on screen when it was accepted arrives, or the server says
@@ -38,15 +40,15 @@ export function PollPage({ id }: { id: string }) {
   // the poll (or this voter withdrew elsewhere). Versions only rise: it is not old news.
   const total = state?.tally.total;
   useEffect(() => {
-    if (total === 0 && pending === undefined && remembered.myVote(id) !== null) {
-      setMyVote(null);
-      remembered.setMyVote(id, null);
+    if (total === 0 && pending === undefined && remembered.myVote(id).length > 0) {
+      setMyVote([]);
+      remembered.setMyVote(id, []);
     }
   }, [id, total, pending]);
   // The voter's choices go out one at a time, the latest winning; the queue outlives
   // renders, so it calls the latest render's `send` through this ref.
   const send = useRef<(choice: Choice) => Promise<void>>(async () => {});
-  const [choices] = useState(() => new ChoiceQueue((choice) => send.current(choice), setPending));
+  const [choices] = useState(() => new ChoiceQueue<Choice>((choice) => send.current(choice), setPending));
   useTitle(poll?.question ?? "Poll");
 
   if (loadError) return <LoadFailure message={loadError} />;
@@ -58,9 +60,29 @@ export function PollPage({ id }: { id: string }) {
   const results = state.results ?? poll.results;
   const notice = resultsNotice(results, hidesCounts(state.tally), ownerToken !== null);
 
-  const remember = (option: number | null) => {
-    setMyVote(option);
-    remembered.setMyVote(id, option);
+  const remember = (options: readonly number[]) => {
+    setMyVote(options);
+    remembered.setMyVote(id, options);
+  };
+  const named = (options: readonly number[]) => options.map((option) => `“${poll.options[option]}”`).join(" and ");
+  const most = poll.max_choices;
+
+  // A press chooses that option; on a multiple-choice poll it adds the option to the
+  // voter's set or takes it out (the set waiting to go out, if any, is the one to change).
+  const press = (option: number) => {
+    if (most === 1) {
+      setPressed(option);
+      choices.choose([option]);
+      return;
+    }
+    const current = pending ?? myVote;
+    const next = current.includes(option) ? current.filter((o) => o !== option) : [...current, option].sort((a, b) => a - b);
+    if (next.length > most) {
+      showToast("info", `Choose at most ${most} options: press one of yours to take it out first.`);
+      return;
+    }
+    setPressed(option);
+    choices.choose(next);
   };
 
   // The actions show their answers' tallies themselves (and re-fetch a poll that closed
@@ -74,23 +96,23 @@ export function PollPage({ id }: { id: string }) {
     return `${shown.words}${state.tally.version > shown.after ? " and counted." : ": counting…"}`;
   };
 
-  const vote = async (option: number) => {
+  const vote = async (choice: Choice) => {
     try {
-      const answer = await pollActions.vote(id, option, inviteCode());
+      const answer = await pollActions.vote(id, choice, inviteCode());
       if (isAccepted(answer)) {
-        remember(option);
-        accepted(`Your vote for “${poll.options[option]}” was accepted by node ${answer.node}`, answer.stream_id);
+        remember(choice);
+        accepted(`Your vote for ${named(choice)} was accepted by node ${answer.node}`, answer.stream_id);
         return;
       }
       setCounting(null);
       // A newer choice of this voter (another tab) may have been applied already: what
-      // stands is the answer's `choice`.
-      remember(answer.vote.choice);
-      const stands = answer.vote.choice === null ? "no vote" : `“${poll.options[answer.vote.choice]}”`;
+      // stands is the answer's `choices`.
+      remember(answer.vote.choices);
+      const stands = answer.vote.choices.length === 0 ? "no vote" : named(answer.vote.choices);
       setReceipt(
         answer.vote.superseded
           ? `A newer choice of yours was already counted: ${stands} stands (node ${answer.vote.node}).`
-          : `Your vote for “${poll.options[answer.vote.option]}” was counted by node ${answer.vote.node}.`,
+          : `Your vote for ${named(answer.vote.options)} was counted by node ${answer.vote.node}.`,
       );
     } catch (error) {
       showToast("error", describeError(error));
@@ -101,12 +123,12 @@ export function PollPage({ id }: { id: string }) {
     try {
       const answer = await pollActions.withdraw(id);
       if (isAccepted(answer)) {
-        remember(null);
+        remember([]);
         accepted(`Your withdrawal was accepted by node ${answer.node}`, answer.stream_id);
         return;
       }
       setCounting(null);
-      remember(answer.choice);
+      remember(answer.choices);
       setReceipt(answer.withdrawn ? `Your vote was withdrawn (node ${answer.node}).` : "You had no vote to withdraw.");
     } catch (error) {
       showToast("error", describeError(error));
@@ -122,7 +144,7 @@ export function PollPage({ id }: { id: string }) {
     }
   };
 
-  send.current = (choice) => (choice === null ? withdraw() : vote(choice));
+  send.current = (choice) => (choice.length === 0 ? withdraw() : vote(choice));
 
   return (
     <div className="poll-layout">
@@ -138,7 +160,9 @@ export function PollPage({ id }: { id: string }) {
             ? "Voting has ended. These are the final results."
             : paused
               ? "Voting is paused by the presenter. It takes votes again when it resumes."
-              : "Choose an option to vote. You can change your mind until the poll closes."}
+              : most > 1
+                ? `Choose up to ${most} options: press one to add it, press it again to take it out. You can change your mind until the poll closes.`
+                : "Choose an option to vote. You can change your mind until the poll closes."}
         </p>
         {notice && (
           <p className="results-notice" data-testid="results-notice">{notice}</p>
@@ -147,15 +171,15 @@ export function PollPage({ id }: { id: string }) {
           options={poll.options}
           tally={state.tally}
           myVote={myVote}
-          pending={typeof pending === "number" ? pending : null}
-          onVote={closed || paused ? undefined : (option) => choices.choose(option)}
+          pending={pending !== undefined ? pressed : null}
+          onVote={closed || paused ? undefined : press}
         />
         <p className="poll-total" data-testid="total" data-version={state.tally.version} aria-live="polite">
           {tallySummary(poll.options, state.tally, closed)}
         </p>
         <div className="poll-actions">
-          {myVote !== null && !closed && !paused && (
-            <button type="button" className="button ghost" onClick={() => choices.choose(null)}>
+          {myVote.length > 0 && !closed && !paused && (
+            <button type="button" className="button ghost" onClick={() => choices.choose([])}>
               Withdraw my vote
             </button>
           )}

@@ -43,7 +43,7 @@ export function PresenterPage({ id }: { id: string }) {
           </span>
         </div>
         <h1 id="present-question" tabIndex={-1} className="presenter-question">{poll.question}</h1>
-        <TallyBars options={poll.options} tally={state.tally} myVote={null} size="large" />
+        <TallyBars options={poll.options} tally={state.tally} myVote={[]} size="large" />
         <p className="presenter-total" aria-live="polite" data-testid="total" data-version={state.tally.version}>
           <span className="presenter-total-number">{formatCount(state.tally.total)}</span>
           <span className="visually-hidden">{tallySummary(poll.options, state.tally, closed)}</span>

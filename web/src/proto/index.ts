@@ -20,7 +20,7 @@ export type NodeId = string;
  * Why a request or message was refused. Serialized in `snake_case`.
  */
 
-export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_poll_id" | "invalid_join_code" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "poll_paused" | "option_out_of_range" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
+export type ErrorCode = "malformed_json" | "invalid_body" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "invalid_question" | "invalid_options" | "invalid_closes_at" | "invalid_max_choices" | "invalid_poll_id" | "invalid_join_code" | "invalid_idempotency_key" | "idempotency_key_reused" | "poll_not_found" | "poll_closed" | "poll_paused" | "option_out_of_range" | "too_many_choices" | "voter_required" | "invalid_voter_token" | "malformed_authorization" | "malformed_cookie" | "wrong_authorization_scheme" | "owner_token_required" | "invalid_owner_token" | "invite_required" | "invite_invalid" | "address_already_voted" | "not_invite_only" | "not_found" | "method_not_allowed" | "forbidden_origin" | "too_many_connections" | "malformed_message" | "unknown_message_type" | "message_too_large" | "too_many_subscriptions" | "rate_limited" | "database_unavailable" | "draining" | "ingest_backlog_full" | "ingest_unavailable" | "internal";
 
 /**
  * The code and words of an error.
@@ -65,7 +65,8 @@ version: number,
  */
 counts: Array<number>, 
 /**
- * The sum of `counts`: the number of voters with a vote in this poll.
+ * The number of voters with a vote in this poll: the sum of `counts`, except on a
+ * multiple-choice poll, where a vote counts for each option of its set.
  */
 total: number, };
 
@@ -140,7 +141,12 @@ listed: boolean,
 /**
  * Who sees the counts.
  */
-results: ResultsVisibility, };
+results: ResultsVisibility, 
+/**
+ * How many options a voter may choose: 1 (single choice), or more for a
+ * multiple-choice poll, whose ballots are sets (`options` in a vote).
+ */
+max_choices: number, };
 
 /**
  * `POST /api/polls`: the body that creates a poll.
@@ -170,7 +176,12 @@ listed?: boolean,
 /**
  * Who sees the counts; `live` when absent.
  */
-results?: ResultsVisibility, };
+results?: ResultsVisibility, 
+/**
+ * How many options a voter may choose, 1 to the number of options (1 when absent).
+ * A multiple-choice poll (more than 1) has at most 63 options.
+ */
+max_choices?: number, };
 
 /**
  * `POST /api/polls/{id}/results`: the owner changes who sees the counts (revealing
@@ -294,14 +305,20 @@ tally: Tally,
 nodes: Array<NodeVotes>, };
 
 /**
- * `POST /api/polls/{id}/votes`: the option chosen, by index.
+ * `POST /api/polls/{id}/votes`: the option chosen, by index, or the options chosen on
+ * a multiple-choice poll. Exactly one of `option` and `options`.
  */
 
 export type CastVote = { 
 /**
  * The index of the chosen option in `poll.options`.
  */
-option: number, 
+option?: number, 
+/**
+ * The indexes of the chosen options, at most the poll's `max_choices`, none twice:
+ * the voter's whole choice, which replaces the one before.
+ */
+options?: Array<number>, 
 /**
  * The voter's sequence number for this choice, higher for every later choice (a
  * client may use its clock in milliseconds). The vote applies only if it is
@@ -326,9 +343,13 @@ export type VoteReceipt = {
  */
 poll: PollId, 
 /**
- * The option this vote asked for.
+ * The option this vote asked for (the first of them, for a set).
  */
 option: number, 
+/**
+ * Every option this vote asked for, in index order.
+ */
+options: Array<number>, 
 /**
  * The `seq` this vote carried.
  */
@@ -340,9 +361,13 @@ seq: number | null,
 superseded: boolean, 
 /**
  * The voter's choice that stands after this vote (`null`: none, withdrawn by a
- * newer request).
+ * newer request); the first of `choices`.
  */
 choice: number | null, 
+/**
+ * Every option of the voter's choice that stands, in index order.
+ */
+choices: Array<number>, 
 /**
  * The poll's version once this vote is counted. A repeated vote changes nothing
  * and answers the current version.
@@ -386,9 +411,13 @@ stream_id: string,
  */
 poll: PollId, 
 /**
- * The option asked for; `null` for a withdrawal.
+ * The option asked for (the first, for a set); `null` for a withdrawal.
  */
 option: number | null, 
+/**
+ * Every option asked for, in index order; empty for a withdrawal.
+ */
+options: Array<number>, 
 /**
  * The `seq` the request carried.
  */
@@ -418,9 +447,14 @@ withdrawn: boolean,
  */
 superseded: boolean, 
 /**
- * The voter's choice that stands after this request (`null`: no vote).
+ * The voter's choice that stands after this request (`null`: no vote); the first
+ * of `choices`.
  */
 choice: number | null, 
+/**
+ * Every option of the voter's choice that stands, in index order.
+ */
+choices: Array<number>, 
 /**
  * The node that handled the request.
  */
@@ -589,9 +623,13 @@ poll: PollId, } | { "type": "watch_cluster" } | { "type": "unwatch_cluster" };
 
 export type RecentVote = { 
 /**
- * The option voted for; absent when the vote was withdrawn.
+ * The option voted for (the first, for a set); absent when the vote was withdrawn.
  */
 option: number | null, 
+/**
+ * Every option voted for, when the vote chose more than one.
+ */
+options?: Array<number>, 
 /**
  * The node that handled the vote.
  */

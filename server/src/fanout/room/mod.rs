@@ -274,6 +274,7 @@ impl Room {
                 state.status = Some(event.status);
                 if let PollEventKind::Votes {
                     options,
+                    sets,
                     more,
                     recorded_by,
                     voters,
@@ -289,6 +290,7 @@ impl Room {
                         let seq = state.votes_seen;
                         let vote = RecentVote {
                             option: *option,
+                            options: sets.get(i).cloned().unwrap_or_default(),
                             node: recorded_by.get(i).unwrap_or(&event.node).clone(),
                             at: event.at,
                         };

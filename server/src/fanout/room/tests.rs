@@ -41,6 +41,7 @@ fn vote(version: u64, option: u32) -> PollEvent {
         kind: PollEventKind::Votes {
             options: vec![Some(option)],
             more: 0,
+            sets: Vec::new(),
             recorded_by: Vec::new(),
             voters: Vec::new(),
         },
@@ -183,6 +184,7 @@ fn an_after_vote_room_shows_the_counts_to_its_owner_and_to_voters_once_they_vote
         kind: PollEventKind::Votes {
             options: vec![Some(0)],
             more: 0,
+            sets: Vec::new(),
             recorded_by: Vec::new(),
             voters: voters.iter().map(|v| v.to_string()).collect(),
         },

@@ -18,7 +18,7 @@ use crate::abuse::{NewPoll, Within};
 use crate::error::Refusal;
 use crate::settings::{Limits, MIN_OPTIONS};
 use crate::state::AppState;
-use crate::store::{Creation, ListCursor, PollRecord, PollState, StoreError};
+use crate::store::{Creation, ListCursor, MAX_SET_OPTIONS, PollRecord, PollState, StoreError};
 use crate::token::{new_join_code, new_poll_id};
 
 /// Join codes drawn for one poll before giving up: with a million polls, a draw is
@@ -58,6 +58,7 @@ pub(super) struct ValidPoll {
     pub(super) mode: VotingMode,
     pub(super) listed: bool,
     pub(super) results: ResultsVisibility,
+    pub(super) max_choices: u32,
 }
 
 /// Checks a new poll against the limits, at the server's `now`.
@@ -122,6 +123,18 @@ pub(super) fn validate(
             "closes_at must be in the future, before the year 10000",
         ));
     }
+    let max_choices = body.max_choices.unwrap_or(1);
+    let set_options_fit = max_choices == 1 || options.len() as u32 <= MAX_SET_OPTIONS;
+    if max_choices == 0 || max_choices as usize > options.len() || !set_options_fit {
+        return Err(Refusal::new(
+            ErrorCode::InvalidMaxChoices,
+            format!(
+                "max_choices must be 1 to the number of options ({}), and a poll that takes \
+                 more than one has at most {MAX_SET_OPTIONS} options",
+                options.len()
+            ),
+        ));
+    }
     Ok(ValidPoll {
         question,
         options,
@@ -129,6 +142,7 @@ pub(super) fn validate(
         mode: body.mode.unwrap_or_default(),
         listed: body.listed.unwrap_or(true),
         results: body.results.unwrap_or_default(),
+        max_choices,
     })
 }
 
@@ -164,6 +178,7 @@ async fn create_poll(
         listed: valid.listed,
         paused: false,
         results: valid.results,
+        max_choices: valid.max_choices,
     };
     let mut draws = 1;
     let created = loop {

@@ -14,6 +14,7 @@ fn body(question: &str, options: &[&str]) -> CreatePoll {
         mode: None,
         listed: None,
         results: None,
+        max_choices: None,
     }
 }
 
@@ -113,6 +114,7 @@ fn cursors_round_trip_and_garbage_is_refused() {
         listed: true,
         paused: false,
         results: Default::default(),
+        max_choices: 1,
     };
     let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
     assert_eq!(

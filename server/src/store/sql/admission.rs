@@ -42,7 +42,7 @@ where
         let mut admitted: HashMap<&str, bool> = HashMap::new();
         let mut refusals = Vec::with_capacity(ballots.len());
         for ballot in ballots {
-            if mode == VotingMode::Open || ballot.option.is_none() {
+            if mode == VotingMode::Open || !ballot.choice.is_some() {
                 refusals.push(None);
                 continue;
             }

@@ -74,6 +74,7 @@ where
             .bind(poll.join_code.as_deref())
             .bind(i64::from(poll.listed))
             .bind(poll.results.as_str())
+            .bind(i64::from(poll.max_choices))
             .execute(&mut **tx)
             .await
             .map_err(|e| match e {

@@ -147,7 +147,7 @@ pub(crate) fn is_read_only<DB: Dialect>(e: &sqlx::Error) -> bool {
 /// everywhere, so one set of Rust types decodes them all.
 pub(crate) struct Statements {
     /// Inserts a poll: `(id, question, options, option_count, created_at, closes_at, mode,
-    /// join_code, listed, results)`.
+    /// join_code, listed, results, max_choices)`.
     pub(crate) insert_poll: &'static str,
     /// Inserts one option's tally row at 0: `(poll, option)`.
     pub(crate) insert_tally_row: &'static str,
@@ -160,16 +160,16 @@ pub(crate) struct Statements {
     /// A page of open listed polls, newest first: `(now, before, before, before_id, limit)`.
     pub(crate) select_open_page: &'static str,
     /// The poll's gate and tally, one row per option: `(option_count, closed_at,
-    /// closes_at, version, total, count, mode, paused, results)`, locking the poll's and
-    /// its tally's rows for the rest of the transaction.
+    /// closes_at, version, total, count, mode, paused, results, max_choices)`, locking the
+    /// poll's and its tally's rows for the rest of the transaction.
     pub(crate) lock_poll: &'static str,
     /// How the batch templates below write parameters.
     pub(crate) params: Params,
-    /// The choices of a list of voters (`{voters}`), as `(voter, option)` rows.
+    /// The choices of a list of voters (`{voters}`), as `(voter, option, choices)` rows.
     pub(crate) select_previous: &'static str,
     /// Deletes the votes of a list of voters (`{voters}`).
     pub(crate) delete_votes: &'static str,
-    /// Inserts or updates `{rows}` of `(poll, voter, option, node, at)`.
+    /// Inserts or updates `{rows}` of `(poll, voter, option, choices, node, at)`.
     pub(crate) upsert_votes: &'static str,
     /// Adds `{rows}` of `(poll, option, delta)` to the tally, atomically.
     pub(crate) add_to_counts: &'static str,
@@ -202,7 +202,7 @@ pub(crate) struct Statements {
     /// A poll's current votes counted per node: `(node, votes)` rows.
     pub(crate) select_audit: &'static str,
     /// A page of a poll's votes after a voter id, by voter id (the primary key's order):
-    /// `(poll, after, limit)` -> `(voter, option, node, voted_at)`.
+    /// `(poll, after, limit)` -> `(voter, option, choices, node, voted_at)`.
     pub(crate) select_vote_page: &'static str,
     /// The voter admitted from an address: `(voter)` by `(poll, address)`.
     pub(crate) select_address_voter: &'static str,

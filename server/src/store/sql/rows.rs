@@ -6,10 +6,12 @@ use votewire_proto::{PollId, ResultsVisibility, Tally, VotingMode};
 
 use super::batch::{Batched, padded_chunks};
 use super::{Dialect, SqlStore, store_error};
-use crate::store::{PollRecord, PollState, PollVersion, StoreError, StoredVote, from_millis};
+use crate::store::{
+    Choice, PollRecord, PollState, PollVersion, StoreError, StoredVote, from_millis,
+};
 
 /// A poll row: id, question, options (JSON), created_at, closes_at, closed_at, version,
-/// total, mode, join_code, listed, paused, results.
+/// total, mode, join_code, listed, paused, results, max_choices.
 pub(super) type PollRow = (
     String,
     String,
@@ -24,6 +26,7 @@ pub(super) type PollRow = (
     i64,
     i64,
     String,
+    i64,
 );
 
 /// Turns a stored row into a record, its version and its total.
@@ -42,6 +45,7 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         listed,
         paused,
         results,
+        max_choices,
     ) = row;
     let id = PollId::parse(id).map_err(|e| StoreError::Other(format!("stored poll id: {e}")))?;
     let options: Vec<String> = serde_json::from_str(&options)
@@ -58,6 +62,7 @@ pub(super) fn record(row: PollRow) -> Result<(PollRecord, i64, i64), StoreError>
         listed: listed != 0,
         paused: paused != 0,
         results: results_visibility(&results)?,
+        max_choices: max_choices as u32,
     };
     Ok((poll, version, total))
 }
@@ -91,18 +96,19 @@ where
         after: &str,
         limit: u32,
     ) -> Result<Vec<StoredVote>, StoreError> {
-        let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(DB::SQL.select_vote_page)
-            .bind(id.as_str())
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(self.readers())
-            .await
-            .map_err(store_error::<DB>)?;
+        let rows: Vec<(String, i64, Option<i64>, String, i64)> =
+            sqlx::query_as(DB::SQL.select_vote_page)
+                .bind(id.as_str())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(self.readers())
+                .await
+                .map_err(store_error::<DB>)?;
         Ok(rows
             .into_iter()
-            .map(|(voter, option, node, at)| StoredVote {
+            .map(|(voter, option, bits, node, at)| StoredVote {
                 voter,
-                option: option as u32,
+                choice: Choice::from_row(option, bits),
                 node,
                 at: from_millis(at),
             })

@@ -23,17 +23,17 @@ use std::collections::HashMap;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use votewire_proto::Tally;
 
-use super::batch::{Batched, Previous, Sequence, padded_chunks, plan};
+use super::batch::{Batched, Previous, Sequence, Shape, padded_chunks, plan};
 use super::rows::{results_visibility, voting_mode};
 use super::{Dialect, SqlStore};
-use crate::store::{Ballot, BallotResult, BatchOutcome, StoreError, VoteBatch, to_millis};
+use crate::store::{Ballot, BallotResult, BatchOutcome, Choice, StoreError, VoteBatch, to_millis};
 
 /// `ballot_seqs.seq` of a voter who sent an ingest entry but no `seq` yet (the column
 /// predates entries and is not nullable; a client's seq is never negative).
 const NO_SEQ: i64 = -1;
 
 /// One row per option: `(option_count, closed_at, closes_at, version, total, count,
-/// mode, paused, results)`.
+/// mode, paused, results, max_choices)`.
 type GateRow = (
     i64,
     Option<i64>,
@@ -44,6 +44,7 @@ type GateRow = (
     String,
     i64,
     String,
+    i64,
 );
 
 /// The bounds of the `Store` impl in `mod.rs` (see "The bounds" there).
@@ -68,13 +69,27 @@ where
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| self.write_error(e))?;
-        let Some((option_count, closed_at, closes_at, version, total, _, mode, paused, results)) =
-            gate.first()
-        else {
+        let Some(first) = gate.first() else {
             return Err(StoreError::PollNotFound);
         };
+        let (
+            option_count,
+            closed_at,
+            closes_at,
+            version,
+            total,
+            _,
+            mode,
+            paused,
+            results,
+            max_choices,
+        ) = first;
         let visibility = results_visibility(results)?;
-        let (option_count, version, total) = (*option_count, *version, *total);
+        let (version, total) = (*version, *total);
+        let shape = Shape {
+            options: *option_count as u32,
+            max_choices: *max_choices as u32,
+        };
         let now = to_millis(batch.now);
         if closed_at.is_some() || closes_at.is_some_and(|at| at <= now) {
             return Err(StoreError::PollClosed);
@@ -105,10 +120,12 @@ where
         let mut voters: Vec<&str> = admitted.iter().map(|b| b.voter.as_str()).collect();
         voters.sort_unstable();
         voters.dedup();
-        let choices: HashMap<String, i64> = self
+        let rows: Vec<(String, i64, Option<i64>)> = self
             .select_by_voter(&mut tx, Batched::SelectPrevious, id, &voters)
-            .await?
+            .await?;
+        let choices: HashMap<String, Choice> = rows
             .into_iter()
+            .map(|(voter, option, bits)| (voter, Choice::from_row(option, bits)))
             .collect();
         let seqs = if admitted
             .iter()
@@ -127,7 +144,7 @@ where
             HashMap::new()
         };
         let previous = Previous { choices, seqs };
-        let mut plan = plan(option_count, &previous, &admitted);
+        let mut plan = plan(shape, &previous, &admitted);
         plan.results = with_refusals(plan.results, refusals);
         if plan.changes == 0 && plan.seqs.is_empty() {
             // Repeats, superseded ballots and refusals only: nothing to write.
@@ -164,11 +181,13 @@ where
         }
         for chunk in padded_chunks(&plan.upserts) {
             let mut query = sqlx::query(self.batch_sql.get(Batched::Upsert, chunk.len()));
-            for (voter, option) in chunk {
+            for (voter, choice) in chunk {
+                let (option, bits) = choice.to_row().expect("an upsert holds a vote");
                 query = query
                     .bind(id)
                     .bind(voter.as_str())
-                    .bind(*option)
+                    .bind(option)
+                    .bind(bits)
                     .bind(batch.node.as_str())
                     .bind(now);
             }

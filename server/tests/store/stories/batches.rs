@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use votewire_proto::NodeId;
-use votewire_server::store::{Ballot, Store, StoreError, VoteBatch};
+use votewire_server::store::{Ballot, Choice, Store, StoreError, VoteBatch};
 use votewire_testkit::votes::{VoteCommand, VoteOne};
 use votewire_testkit::{Kind, TestDatabase};
 
@@ -54,7 +54,7 @@ pub(super) async fn concurrent_votes_from_two_nodes_equal_a_recount(kind: Kind) 
 }
 
 /// Retries a vote the database refused as a deadlock victim: a vote is idempotent.
-async fn vote_until_done(store: &dyn Store, command: VoteCommand) {
+pub(super) async fn vote_until_done(store: &dyn Store, command: VoteCommand) {
     for _ in 0..5 {
         match store.vote(command.clone()).await {
             Ok(_) => return,
@@ -68,7 +68,7 @@ async fn vote_until_done(store: &dyn Store, command: VoteCommand) {
 fn ballot(voter: &str, option: Option<u32>) -> Ballot {
     Ballot {
         voter: voter.to_owned(),
-        option,
+        choice: option.map_or(Choice::None, Choice::One),
         seq: None,
         entry: None,
         admission: Default::default(),

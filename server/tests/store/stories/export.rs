@@ -25,7 +25,10 @@ pub(crate) async fn a_polls_votes_read_in_pages_list_each_standing_vote_once(kin
         assert!(page.len() <= 2);
         let Some(last) = page.last() else { break };
         after = last.voter.clone();
-        read.extend(page.into_iter().map(|v| (v.voter, v.option, v.node)));
+        read.extend(
+            page.into_iter()
+                .map(|v| (v.voter, v.choice.lowest().unwrap(), v.node)),
+        );
     }
     let expected = [
         ("v1", 1, "n2"),

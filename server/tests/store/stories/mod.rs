@@ -2,6 +2,7 @@
 //! in `batches.rs`.
 
 mod batches;
+mod choices;
 mod codes;
 mod export;
 mod modes;
@@ -13,7 +14,7 @@ mod retries;
 
 use chrono::{DateTime, Duration, Utc};
 use votewire_proto::{NodeId, PollId, PollStatus};
-use votewire_server::store::{ListCursor, PollRecord, StoreError};
+use votewire_server::store::{Choice, ListCursor, PollRecord, StoreError};
 
 use votewire_testkit::votes::{VoteCommand, VoteOne};
 use votewire_testkit::{Kind, TestDatabase};
@@ -22,6 +23,10 @@ use batches::{
     a_batch_applies_its_ballots_in_order_in_one_commit, a_batch_on_a_closed_poll_is_refused_whole,
     concurrent_votes_from_two_nodes_equal_a_recount,
     nodes_starting_together_migrate_without_racing,
+};
+use choices::{
+    a_multiple_choice_poll_counts_each_option_of_each_set_and_equals_a_recount,
+    concurrent_sets_from_two_nodes_equal_a_recount,
 };
 use codes::a_join_code_names_one_poll_and_an_unlisted_poll_stays_off_the_list;
 use export::a_polls_votes_read_in_pages_list_each_standing_vote_once;
@@ -53,6 +58,7 @@ pub(crate) fn poll(id: &str, options: usize, closes_at: Option<DateTime<Utc>>) -
         listed: true,
         paused: false,
         results: Default::default(),
+        max_choices: 1,
     }
 }
 
@@ -60,7 +66,7 @@ pub(crate) fn vote(poll: &PollRecord, voter: &str, option: Option<u32>, node: &s
     VoteCommand {
         poll: poll.id.clone(),
         voter: voter.to_owned(),
-        option,
+        choice: option.map_or(Choice::None, Choice::One),
         seq: None,
         entry: None,
         admission: Default::default(),
@@ -328,6 +334,14 @@ macro_rules! stories_for {
             }
 
             #[tokio::test]
+            async fn a_multiple_choice_poll_counts_each_option_of_each_set_and_equals_a_recount() {
+                super::a_multiple_choice_poll_counts_each_option_of_each_set_and_equals_a_recount(
+                    $kind,
+                )
+                .await
+            }
+
+            #[tokio::test]
             async fn open_polls_list_newest_first_in_pages() {
                 super::open_polls_list_newest_first_in_pages($kind).await
             }
@@ -340,6 +354,11 @@ macro_rules! stories_for {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_votes_from_two_nodes_equal_a_recount() {
                 super::concurrent_votes_from_two_nodes_equal_a_recount($kind).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn concurrent_sets_from_two_nodes_equal_a_recount() {
+                super::concurrent_sets_from_two_nodes_equal_a_recount($kind).await
             }
 
             #[tokio::test]

@@ -20,7 +20,7 @@ async fn did(store: &dyn Store, command: VoteCommand) -> Did {
         .await
         .expect("the ballot commits")
         .ballot;
-    (b.changed, b.superseded, b.choice)
+    (b.changed, b.superseded, b.choice.lowest())
 }
 
 /// `voter`'s ballot for `option` (`None`: withdraw) with sequence number `seq`.

@@ -21,15 +21,15 @@ use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use votewire_proto::Tally;
 
-use crate::store::{Ballot, BallotResult, StoreError};
+use crate::store::{Ballot, BallotResult, Choice, StoreError};
 
 /// What a batch writes, and what each of its ballots did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Plan {
     /// Per ballot, in order: what it did, or why it was refused.
     pub(crate) results: Vec<Result<BallotResult, StoreError>>,
-    /// Voters whose row must now hold this option (inserted or updated).
-    pub(crate) upserts: Vec<(String, i64)>,
+    /// Voters whose row must now hold this choice (inserted or updated).
+    pub(crate) upserts: Vec<(String, Choice)>,
     /// Voters whose row must go (withdrawn).
     pub(crate) deletes: Vec<String>,
     /// Voters whose last `seq` or `entry` rose, with both as they now stand.
@@ -62,8 +62,8 @@ impl Plan {
 /// What the database holds for the voters of a batch, read under the poll's lock.
 #[derive(Debug, Default)]
 pub(crate) struct Previous {
-    /// Voter -> option, for the voters that have a vote.
-    pub(crate) choices: HashMap<String, i64>,
+    /// Voter -> choice, for the voters that have a vote.
+    pub(crate) choices: HashMap<String, Choice>,
     /// Voter -> the last `seq` applied and `entry` handled, for the voters that sent
     /// either.
     pub(crate) seqs: HashMap<String, Sequence>,
@@ -80,30 +80,39 @@ pub(crate) struct Sequence {
 /// One voter's state while the ballots apply.
 #[derive(Clone, Copy)]
 struct Current {
-    choice: Option<i64>,
+    choice: Choice,
     sequence: Sequence,
 }
 
+/// The shape of the poll a batch votes in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    /// Its number of options.
+    pub(crate) options: u32,
+    /// How many of them a voter may choose.
+    pub(crate) max_choices: u32,
+}
+
 /// Applies `ballots` in order to what the database holds (`previous`), on a poll of
-/// `option_count` options.
-pub(crate) fn plan(option_count: i64, previous: &Previous, ballots: &[Ballot]) -> Plan {
+/// this `shape`.
+pub(crate) fn plan(shape: Shape, previous: &Previous, ballots: &[Ballot]) -> Plan {
     let mut current: HashMap<&str, Current> = HashMap::new();
     let mut touched: Vec<&str> = Vec::new();
     let mut plan = Plan {
-        deltas: vec![0; option_count.max(0) as usize],
+        deltas: vec![0; shape.options as usize],
         ..Plan::default()
     };
     for ballot in ballots {
-        let wanted = ballot.option.map(i64::from);
-        if wanted.is_some_and(|o| o >= option_count) {
-            plan.results.push(Err(StoreError::OptionOutOfRange {
-                options: option_count as u32,
-            }));
-            continue;
-        }
+        let wanted = match ballot.choice.for_poll(shape.options, shape.max_choices) {
+            Ok(wanted) => wanted,
+            Err(refused) => {
+                plan.results.push(Err(refused));
+                continue;
+            }
+        };
         let voter = ballot.voter.as_str();
         let now = current.entry(voter).or_insert_with(|| Current {
-            choice: previous.choices.get(voter).copied(),
+            choice: previous.choices.get(voter).copied().unwrap_or_default(),
             sequence: previous.seqs.get(voter).copied().unwrap_or_default(),
         });
         let seq = ballot.seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
@@ -129,7 +138,7 @@ pub(crate) fn plan(option_count: i64, previous: &Previous, ballots: &[Ballot]) -
         plan.results.push(Ok(BallotResult {
             changed,
             superseded,
-            choice: now.choice.map(|c| c as u32),
+            choice: now.choice,
         }));
     }
     for voter in touched {
@@ -137,20 +146,21 @@ pub(crate) fn plan(option_count: i64, previous: &Previous, ballots: &[Ballot]) -
         if now.sequence != previous.seqs.get(voter).copied().unwrap_or_default() {
             plan.seqs.push((voter.to_owned(), now.sequence));
         }
-        let before = previous.choices.get(voter).copied();
+        let before = previous.choices.get(voter).copied().unwrap_or_default();
         let after = now.choice;
         if before == after {
             continue; // unchanged, or changed and changed back within the batch
         }
-        if let Some(old) = before {
+        for old in before.options() {
             plan.deltas[old as usize] -= 1;
         }
-        match after {
-            Some(new) => {
-                plan.deltas[new as usize] += 1;
-                plan.upserts.push((voter.to_owned(), new));
-            }
-            None => plan.deletes.push(voter.to_owned()),
+        for new in after.options() {
+            plan.deltas[new as usize] += 1;
+        }
+        if after.is_some() {
+            plan.upserts.push((voter.to_owned(), after));
+        } else {
+            plan.deletes.push(voter.to_owned());
         }
         plan.total_delta += i64::from(after.is_some()) - i64::from(before.is_some());
     }
@@ -172,12 +182,12 @@ pub(crate) enum Params {
 /// The batch statements, whose length depends on the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Batched {
-    /// `(voter, option)` of a list of voters who have a vote.
+    /// `(voter, option, choices)` of a list of voters who have a vote.
     SelectPrevious,
     /// Deletes the votes of a list of voters.
     Delete,
-    /// Inserts or updates rows of `(poll, voter, option, node, at)`; a repeated row is
-    /// harmless.
+    /// Inserts or updates rows of `(poll, voter, option, choices, node, at)`; a repeated
+    /// row is harmless.
     Upsert,
     /// Adds rows of `(poll, option, delta)` to the counts; no option twice.
     AddToCounts,
@@ -230,7 +240,7 @@ impl BatchSql {
                         template.replace("{polls}", &placeholders(self.params, 1, n, 1))
                     }
                     Batched::Upsert => {
-                        template.replace("{rows}", &placeholders(self.params, 1, n, 5))
+                        template.replace("{rows}", &placeholders(self.params, 1, n, 6))
                     }
                     Batched::AddToCounts => {
                         template.replace("{rows}", &placeholders(self.params, 1, n, 3))

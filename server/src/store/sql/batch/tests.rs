@@ -1,10 +1,22 @@
 //! The plan and the padded statements, case by case.
 use super::*;
 
+/// A single-choice poll of `options` options.
+fn single(options: u32) -> Shape {
+    Shape {
+        options,
+        max_choices: 1,
+    }
+}
+
+fn one(option: Option<u32>) -> Choice {
+    option.map_or(Choice::None, Choice::One)
+}
+
 fn ballot(voter: &str, option: Option<u32>) -> Ballot {
     Ballot {
         voter: voter.to_owned(),
-        option,
+        choice: one(option),
         seq: None,
         entry: None,
         admission: Default::default(),
@@ -37,7 +49,7 @@ fn did(changed: bool, choice: Option<u32>) -> Result<BallotResult, StoreError> {
     Ok(BallotResult {
         changed,
         superseded: false,
-        choice,
+        choice: one(choice),
     })
 }
 
@@ -45,14 +57,17 @@ fn superseded(choice: Option<u32>) -> Result<BallotResult, StoreError> {
     Ok(BallotResult {
         changed: false,
         superseded: true,
-        choice,
+        choice: one(choice),
     })
 }
 
 #[test]
 fn ballots_apply_in_order_and_only_the_net_change_is_written() {
     let previous = Previous {
-        choices: HashMap::from([("old".to_owned(), 0), ("leaver".to_owned(), 1)]),
+        choices: HashMap::from([
+            ("old".to_owned(), Choice::One(0)),
+            ("leaver".to_owned(), Choice::One(1)),
+        ]),
         seqs: HashMap::new(),
     };
     let ballots = [
@@ -67,7 +82,7 @@ fn ballots_apply_in_order_and_only_the_net_change_is_written() {
         ballot("back", Some(0)), // votes and withdraws again: nothing to write
         ballot("back", None),
     ];
-    let plan = plan(3, &previous, &ballots);
+    let plan = plan(single(3), &previous, &ballots);
     assert_eq!(
         plan.results,
         vec![
@@ -87,9 +102,9 @@ fn ballots_apply_in_order_and_only_the_net_change_is_written() {
     assert_eq!(
         plan.upserts,
         vec![
-            ("new".to_owned(), 2),
-            ("old".to_owned(), 1),
-            ("twice".to_owned(), 1)
+            ("new".to_owned(), Choice::One(2)),
+            ("old".to_owned(), Choice::One(1)),
+            ("twice".to_owned(), Choice::One(1))
         ]
     );
     assert_eq!(plan.deletes, vec!["leaver".to_owned()]);
@@ -102,7 +117,10 @@ fn ballots_apply_in_order_and_only_the_net_change_is_written() {
 #[test]
 fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_stands() {
     let previous = Previous {
-        choices: HashMap::from([("late".to_owned(), 1), ("withdrew".to_owned(), 0)]),
+        choices: HashMap::from([
+            ("late".to_owned(), Choice::One(1)),
+            ("withdrew".to_owned(), Choice::One(0)),
+        ]),
         seqs: HashMap::from([("late".to_owned(), at_seq(7))]),
     };
     let ballots = [
@@ -116,7 +134,7 @@ fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_sta
         numbered("same", Some(2), 9),     // no vote before: counts, seq stored
         ballot("unnumbered", Some(1)),
     ];
-    let plan = plan(3, &previous, &ballots);
+    let plan = plan(single(3), &previous, &ballots);
     assert_eq!(
         plan.results,
         vec![
@@ -149,10 +167,10 @@ fn a_ballot_with_a_seq_no_higher_than_the_last_applies_nothing_and_says_what_sta
 #[test]
 fn a_higher_seq_that_repeats_the_choice_still_raises_the_stored_seq() {
     let previous = Previous {
-        choices: HashMap::from([("v".to_owned(), 1)]),
+        choices: HashMap::from([("v".to_owned(), Choice::One(1))]),
         seqs: HashMap::from([("v".to_owned(), at_seq(2))]),
     };
-    let plan = plan(2, &previous, &[numbered("v", Some(1), 6)]);
+    let plan = plan(single(2), &previous, &[numbered("v", Some(1), 6)]);
     assert_eq!(plan.results, vec![did(false, Some(1))]);
     assert_eq!(
         (plan.changes, plan.seqs.clone()),
@@ -164,7 +182,7 @@ fn a_higher_seq_that_repeats_the_choice_still_raises_the_stored_seq() {
 #[test]
 fn without_a_seq_the_stream_orders_a_voters_ballots_and_an_entry_applies_once() {
     let previous = Previous {
-        choices: HashMap::from([("again".to_owned(), 2)]),
+        choices: HashMap::from([("again".to_owned(), Choice::One(2))]),
         seqs: HashMap::from([(
             "again".to_owned(),
             Sequence {
@@ -180,7 +198,7 @@ fn without_a_seq_the_stream_orders_a_voters_ballots_and_an_entry_applies_once() 
         entered("abc", Some(2), 30), // a second worker committed C first
         entered("abc", Some(1), 20), // then B, claimed late: C stands
     ];
-    let plan = plan(3, &previous, &ballots);
+    let plan = plan(single(3), &previous, &ballots);
     assert_eq!(
         plan.results,
         vec![
@@ -196,7 +214,7 @@ fn without_a_seq_the_stream_orders_a_voters_ballots_and_an_entry_applies_once() 
         entry: 30,
     };
     assert_eq!(plan.seqs, vec![("abc".to_owned(), stored)]);
-    assert_eq!(plan.upserts, vec![("abc".to_owned(), 2)]);
+    assert_eq!(plan.upserts, vec![("abc".to_owned(), Choice::One(2))]);
 }
 
 #[test]
@@ -219,7 +237,7 @@ fn a_seq_orders_ballots_whatever_their_entries_and_entries_are_kept_beside_it() 
         // A script's ballot without a seq, older than an entry handled: too late.
         entered("v", Some(2), 55),
     ];
-    let plan = plan(3, &previous, &ballots);
+    let plan = plan(single(3), &previous, &ballots);
     assert_eq!(
         plan.results,
         vec![did(true, Some(1)), superseded(Some(1)), superseded(Some(1))]
@@ -257,7 +275,7 @@ fn placeholders_follow_the_backend() {
     );
     assert_eq!(
         sql.get(Batched::Upsert, 1).as_str(),
-        "VALUES ($1, $2, $3, $4, $5)"
+        "VALUES ($1, $2, $3, $4, $5, $6)"
     );
     assert_eq!(
         sql.get(Batched::AddToCounts, 2).as_str(),
@@ -282,4 +300,58 @@ fn chunks_are_padded_to_powers_of_two() {
         chunks[1][37..].iter().all(|item| **item == first),
         "padded with the first"
     );
+}
+
+#[test]
+fn a_multiple_choice_ballot_moves_each_option_of_its_set() {
+    let shape = Shape {
+        options: 4,
+        max_choices: 2,
+    };
+    let previous = Previous {
+        choices: HashMap::from([
+            ("mover".to_owned(), Choice::Set(0b0011)),
+            ("leaver".to_owned(), Choice::Set(0b1000)),
+        ]),
+        seqs: HashMap::new(),
+    };
+    let ballots = [
+        Ballot {
+            choice: Choice::Set(0b0110),
+            ..ballot("mover", None)
+        },
+        ballot("leaver", None),
+        Ballot {
+            choice: Choice::Set(0b1001),
+            ..ballot("new", None)
+        },
+        ballot("single", Some(2)), // one option of a multiple-choice poll: a set of one
+        Ballot {
+            choice: Choice::Set(0b0111),
+            ..ballot("greedy", None)
+        },
+    ];
+    let plan = plan(shape, &previous, &ballots);
+    assert_eq!(plan.results[4], Err(StoreError::TooManyChoices { max: 2 }));
+    assert_eq!(
+        plan.results[3],
+        Ok(BallotResult {
+            changed: true,
+            superseded: false,
+            choice: Choice::Set(0b0100),
+        })
+    );
+    // mover: {0,1} -> {1,2}; leaver: -{3}; new: +{0,3}; single: +{2}.
+    assert_eq!(plan.deltas, vec![0, 0, 2, 0]);
+    assert_eq!(plan.total_delta, 1, "new and single in, leaver out");
+    assert_eq!(plan.changes, 4);
+    assert_eq!(
+        plan.upserts,
+        vec![
+            ("mover".to_owned(), Choice::Set(0b0110)),
+            ("new".to_owned(), Choice::Set(0b1001)),
+            ("single".to_owned(), Choice::Set(0b0100)),
+        ]
+    );
+    assert_eq!(plan.deletes, vec!["leaver".to_owned()]);
 }
