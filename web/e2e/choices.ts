@@ -43,7 +43,7 @@ export function describeMultipleChoice(setup: () => { browser: Browser; targets:
       await waitCounts([owner, person], [1, 0, 0]);
       await voteButton(person, "mate").click();
       await waitCounts([owner, person], [1, 0, 1]);
-      await person.getByTestId("total").filter({ hasText: "1 vote." }).waitFor();
+      await person.getByTestId("total").filter({ hasText: "1 voter." }).waitFor();
       await owner.locator('[data-testid="feed"] li').first().filter({ hasText: "tea, mate" }).waitFor();
       expect(await person.locator('[data-testid="bars"] button[aria-pressed="true"]').count()).toBe(2);
     });
@@ -55,7 +55,7 @@ export function describeMultipleChoice(setup: () => { browser: Browser; targets:
       await waitCounts([owner, person], [0, 0, 1]);
       await voteButton(person, "coffee").click();
       await waitCounts([owner, person], [0, 1, 1]);
-      await person.getByTestId("total").filter({ hasText: "1 vote." }).waitFor();
+      await person.getByTestId("total").filter({ hasText: "1 voter." }).waitFor();
     });
   });
 }

@@ -12,6 +12,11 @@ export function votes(n: number): string {
   return `${count.format(n)} ${n === 1 ? "vote" : "votes"}`;
 }
 
+/** "1 voter", "12 voters": a multiple-choice poll's total counts people, not options. */
+export function voters(n: number): string {
+  return `${count.format(n)} ${n === 1 ? "voter" : "voters"}`;
+}
+
 export const formatCount = (n: number) => count.format(n);
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [

@@ -11,6 +11,10 @@ describe("tallySummary", () => {
     expect(tallySummary(["tea", "coffee"], t([1, 0]), true)).toBe("Final: 1 vote. tea won with 100%.");
   });
 
+  it("counts voters on a multiple-choice poll, whose counts add up to more", () => {
+    expect(tallySummary(["tea", "coffee"], t([2, 1]), false, true)).toBe("3 voters. tea leads with 67%.");
+  });
+
   it("says only the total of a tally whose counts are hidden", () => {
     const hidden = { version: 4, counts: [], total: 3 };
     expect(tallySummary(["tea", "coffee"], hidden, false)).toBe("3 votes. The results are hidden.");

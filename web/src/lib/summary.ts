@@ -1,9 +1,12 @@
 import type { Tally } from "../proto";
-import { percent, votes } from "./format";
+import { percent, voters, votes } from "./format";
 
-/** One sentence for the tally, read out by screen readers as it changes. */
-export function tallySummary(options: string[], tally: Tally, closed: boolean): string {
-  const total = votes(tally.total);
+/**
+ * One sentence for the tally, read out by screen readers as it changes. On a
+ * multiple-choice poll (`several`) the total counts voters, each of whom chose several.
+ */
+export function tallySummary(options: string[], tally: Tally, closed: boolean, several = false): string {
+  const total = several ? voters(tally.total) : votes(tally.total);
   if (tally.total === 0) return closed ? "Closed with no votes." : "No votes yet.";
   if (tally.counts.length === 0) return `${closed ? "Final: " : ""}${total}. The results are hidden.`;
   const top = Math.max(...tally.counts);

@@ -175,7 +175,7 @@ export function PollPage({ id }: { id: string }) {
           onVote={closed || paused ? undefined : press}
         />
         <p className="poll-total" data-testid="total" data-version={state.tally.version} aria-live="polite">
-          {tallySummary(poll.options, state.tally, closed)}
+          {tallySummary(poll.options, state.tally, closed, most > 1)}
         </p>
         <div className="poll-actions">
           {myVote.length > 0 && !closed && !paused && (

@@ -24,6 +24,9 @@ export function PresenterPage({ id }: { id: string }) {
   const closed = state.status === "closed";
   const paused = state.status === "paused";
   const ownerToken = remembered.ownerToken(id);
+  // A multiple-choice poll's total counts people, each of whom chose several options.
+  const several = poll.max_choices > 1;
+  const noun = several ? "voter" : "vote";
   const url = `${location.origin}${pollPath(id)}`;
   const fullscreen = () => {
     if (document.fullscreenElement) void document.exitFullscreen();
@@ -46,8 +49,8 @@ export function PresenterPage({ id }: { id: string }) {
         <TallyBars options={poll.options} tally={state.tally} myVote={[]} size="large" />
         <p className="presenter-total" aria-live="polite" data-testid="total" data-version={state.tally.version}>
           <span className="presenter-total-number">{formatCount(state.tally.total)}</span>
-          <span className="visually-hidden">{tallySummary(poll.options, state.tally, closed)}</span>
-          <span aria-hidden="true"> {state.tally.total === 1 ? "vote" : "votes"}{closed ? " · final" : ""}</span>
+          <span className="visually-hidden">{tallySummary(poll.options, state.tally, closed, several)}</span>
+          <span aria-hidden="true"> {noun}{state.tally.total === 1 ? "" : "s"}{closed ? " · final" : ""}</span>
         </p>
       </section>
       <aside className="glass presenter-join" aria-label="How to vote">
