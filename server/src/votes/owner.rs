@@ -10,7 +10,7 @@ use votewire_proto::{PollEventKind, PollId, PollStatus, ResultsVisibility};
 
 use super::{Votes, poll_now};
 use crate::fanout::PollNow;
-use crate::store::{PollState, StoreError};
+use crate::store::{PollState, Store, StoreError};
 
 impl Votes {
     /// Closes a poll and tells its watchers.
@@ -35,20 +35,16 @@ impl Votes {
     /// Opens a poll its owner closed again, before its closing time, and tells the
     /// watchers: the reopen raises the version, so it is newer than the close.
     pub(crate) async fn reopen(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
-        self.in_task("reopen", move |votes| async move {
-            let state = votes.store.reopen(&poll, Utc::now()).await?;
-            votes.publish_change(poll, &state).await;
-            Ok(state)
+        self.change("reopen", poll, move |store, poll| async move {
+            store.reopen(&poll, Utc::now()).await
         })
         .await
     }
 
     /// Takes every vote out of an open poll and tells its watchers.
     pub(crate) async fn reset(self: &Arc<Self>, poll: PollId) -> Result<PollState, StoreError> {
-        self.in_task("reset", move |votes| async move {
-            let state = votes.store.reset(&poll, Utc::now()).await?;
-            votes.publish_change(poll, &state).await;
-            Ok(state)
+        self.change("reset", poll, move |store, poll| async move {
+            store.reset(&poll, Utc::now()).await
         })
         .await
     }
@@ -59,10 +55,8 @@ impl Votes {
         poll: PollId,
         paused: bool,
     ) -> Result<PollState, StoreError> {
-        self.in_task("pause", move |votes| async move {
-            let state = votes.store.pause(&poll, paused, Utc::now()).await?;
-            votes.publish_change(poll, &state).await;
-            Ok(state)
+        self.change("pause", poll, move |store, poll| async move {
+            store.pause(&poll, paused, Utc::now()).await
         })
         .await
     }
@@ -74,8 +68,25 @@ impl Votes {
         poll: PollId,
         results: ResultsVisibility,
     ) -> Result<PollState, StoreError> {
-        self.in_task("results", move |votes| async move {
-            let state = votes.store.set_results(&poll, results).await?;
+        self.change("results", poll, move |store, poll| async move {
+            store.set_results(&poll, results).await
+        })
+        .await
+    }
+
+    /// An owner's change that raises the version (`write`, given the store and the
+    /// poll), in a task of its own, then told to every node's watchers.
+    async fn change<F>(
+        self: &Arc<Self>,
+        what: &'static str,
+        poll: PollId,
+        write: impl FnOnce(Arc<dyn Store>, PollId) -> F + Send + 'static,
+    ) -> Result<PollState, StoreError>
+    where
+        F: Future<Output = Result<PollState, StoreError>> + Send + 'static,
+    {
+        self.in_task(what, move |votes| async move {
+            let state = write(votes.store.clone(), poll.clone()).await?;
             votes.publish_change(poll, &state).await;
             Ok(state)
         })
@@ -106,7 +117,7 @@ impl Votes {
 
     /// Tells every node's watchers of an owner's change (pause, resume, reset, who
     /// sees the results): the poll at its new version.
-    pub(super) async fn publish_change(&self, poll: PollId, state: &PollState) {
+    async fn publish_change(&self, poll: PollId, state: &PollState) {
         self.fanout
             .publish(poll, poll_now(state), PollEventKind::Changed)
             .await;

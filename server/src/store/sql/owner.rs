@@ -4,7 +4,7 @@
 //! (docs/architecture.md).
 
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, Transaction, Type};
 use votewire_proto::{PollId, ResultsVisibility};
 
 use super::dialect::RowsAffected;
@@ -57,12 +57,7 @@ where
             .await
             .map_err(|e| self.write_error(e))?;
         // Reopened or open already (answered as it is); still closed: past its time.
-        let state = Self::read_state(&mut tx, id).await?;
-        tx.commit().await.map_err(|e| self.write_error(e))?;
-        match state.poll.closed_at(now) {
-            Some(_) => Err(StoreError::PollClosed),
-            None => Ok(state),
-        }
+        still_open(self.read_and_commit(tx, id).await?, now)
     }
 
     /// See [`crate::store::Store::reset`].
@@ -95,9 +90,7 @@ where
                 .await
                 .map_err(|e| self.write_error(e))?;
         }
-        let state = Self::read_state(&mut tx, id).await?;
-        tx.commit().await.map_err(|e| self.write_error(e))?;
-        Ok(state)
+        self.read_and_commit(tx, id).await
     }
 
     /// See [`crate::store::Store::pause`].
@@ -117,12 +110,7 @@ where
             .await
             .map_err(|e| self.write_error(e))?;
         // Changed or not (it was so already), the poll as it is now; closed refuses.
-        let state = Self::read_state(&mut tx, id).await?;
-        tx.commit().await.map_err(|e| self.write_error(e))?;
-        match state.poll.closed_at(now) {
-            Some(_) => Err(StoreError::PollClosed),
-            None => Ok(state),
-        }
+        still_open(self.read_and_commit(tx, id).await?, now)
     }
 
     /// See [`crate::store::Store::set_results`].
@@ -140,8 +128,26 @@ where
             .await
             .map_err(|e| self.write_error(e))?;
         // Changed or not (it was so already), the poll as it is now.
+        self.read_and_commit(tx, id).await
+    }
+
+    /// Reads the poll as the transaction leaves it, then commits: what an owner's
+    /// change answers.
+    async fn read_and_commit(
+        &self,
+        mut tx: Transaction<'static, DB>,
+        id: &PollId,
+    ) -> Result<PollState, StoreError> {
         let state = Self::read_state(&mut tx, id).await?;
         tx.commit().await.map_err(|e| self.write_error(e))?;
         Ok(state)
+    }
+}
+
+/// `state` when its poll is still open at `now`; a closed poll refuses the change.
+fn still_open(state: PollState, now: DateTime<Utc>) -> Result<PollState, StoreError> {
+    match state.poll.closed_at(now) {
+        Some(_) => Err(StoreError::PollClosed),
+        None => Ok(state),
     }
 }
