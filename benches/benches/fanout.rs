@@ -55,7 +55,7 @@ fn room_flush(c: &mut Criterion) {
     for sockets in [100u64, 1_000, 10_000] {
         let stats = Arc::new(FanoutStats::default());
         let tick = Duration::from_millis(50);
-        let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000));
+        let pacer = Arc::new(Pacer::new(tick, tick));
         let hub = Hub::new(pacer, stats.clone());
         let poll = PollId::parse("abcdefghijkl").unwrap();
         let outboxes: Vec<Arc<Outbox>> = (0..sockets).map(|_| Outbox::new(stats.clone())).collect();

@@ -38,9 +38,9 @@ pub struct Settings {
     pub frame_ancestors: Vec<String>,
     /// The built web client.
     pub web_dir: PathBuf,
-    /// The coalescing tick of the fan-out, when the node sends few frames.
+    /// The shortest coalescing tick of the fan-out.
     pub tick: Duration,
-    /// The longest the tick stretches to keep within `limits.max_frames_per_sec`.
+    /// The longest the tick stretches to when updates are slow to reach the sockets.
     pub max_tick: Duration,
     /// How often the watched polls are checked against the database; zero: never.
     pub anti_entropy: Duration,
@@ -101,8 +101,6 @@ pub struct Limits {
     pub max_sockets: usize,
     /// Most votes of one poll committed together in one transaction.
     pub vote_batch_max: usize,
-    /// Frames per second a node aims to send at most; the tick stretches to keep it.
-    pub max_frames_per_sec: u32,
     /// Largest WebSocket message from a client.
     pub ws_max_message_bytes: usize,
     /// Bytes buffered per socket before writes wait for the client.

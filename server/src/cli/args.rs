@@ -128,17 +128,18 @@ pub(super) struct ServeArgs {
     )]
     pub(super) web_dir: PathBuf,
 
-    /// Coalescing tick in milliseconds: after a vote is pushed at once, further updates
-    /// of the same poll go out at most once per tick.
+    /// Shortest coalescing tick in milliseconds: after a change is pushed at once,
+    /// further updates of the same poll go out at most once per tick. A busy poll's
+    /// tick stretches to twice as long as its last update took to reach its sockets.
     #[arg(long, env = "VOTEWIRE_TICK_MS", default_value_t = 50, global = true)]
     pub(super) tick_ms: u64,
 
-    /// Longest coalescing tick in milliseconds: when the node sends more than
-    /// --max-frames-per-sec, the tick of every busy poll stretches up to this.
+    /// Longest coalescing tick in milliseconds: however slowly updates reach their
+    /// sockets, a busy poll's watchers get one at least this often.
     #[arg(
         long,
         env = "VOTEWIRE_MAX_TICK_MS",
-        default_value_t = 200,
+        default_value_t = 1000,
         global = true
     )]
     pub(super) max_tick_ms: u64,
@@ -241,16 +242,6 @@ pub(super) struct LimitArgs {
         global = true
     )]
     pub(super) vote_batch_max: usize,
-    /// Frames per second this node aims to send at most, summed over its sockets. Above
-    /// it the coalescing tick stretches (up to --max-tick-ms): watchers of a viral poll
-    /// get fewer, fresher frames instead of a node, proxy and clients swamped by them.
-    #[arg(
-        long,
-        env = "VOTEWIRE_MAX_FRAMES_PER_SEC",
-        default_value_t = 20_000,
-        global = true
-    )]
-    pub(super) max_frames_per_sec: u32,
     /// Largest WebSocket message (and frame) a client may send, in bytes.
     #[arg(long, env = "VOTEWIRE_WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024, global = true)]
     pub(super) ws_max_message_bytes: usize,

@@ -118,9 +118,6 @@ impl ServeArgs {
         if l.max_options < 2 {
             return Err("--max-options must be at least 2".into());
         }
-        if l.max_frames_per_sec == 0 {
-            return Err("--max-frames-per-sec must be at least 1".into());
-        }
         if !(1..=4096).contains(&l.vote_batch_max) {
             return Err("--vote-batch-max must be between 1 and 4096".into());
         }
@@ -189,7 +186,6 @@ impl ServeArgs {
                 max_options: l.max_options,
                 max_sockets: l.max_sockets,
                 vote_batch_max: l.vote_batch_max,
-                max_frames_per_sec: l.max_frames_per_sec,
                 ws_max_message_bytes: l.ws_max_message_bytes,
                 ws_write_buffer_bytes: l.ws_write_buffer_bytes,
                 ws_max_subscriptions: l.ws_max_subscriptions,

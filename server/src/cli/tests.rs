@@ -48,8 +48,6 @@ fn bad_settings_are_refused_with_the_flag_named() {
         .err()
         .unwrap();
     assert!(err.contains("--max-tick-ms"), "{err}");
-    let err = parse(&["--max-frames-per-sec", "0"]).err().unwrap();
-    assert!(err.contains("--max-frames-per-sec"), "{err}");
     let err = parse(&["--vote-batch-max", "0"]).err().unwrap();
     assert!(err.contains("--vote-batch-max"), "{err}");
     let err = parse(&["--replica", "redis://app:s3cret@x/db"])

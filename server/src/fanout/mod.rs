@@ -12,6 +12,7 @@
 //! seed, publish, refresh, ..) and keeps the hub and the bus to itself.
 
 mod bus;
+mod flight;
 mod hub;
 mod local;
 mod pace;
@@ -31,6 +32,7 @@ use tokio::sync::watch;
 use votewire_proto::{NodeId, NodeInfo, PollEvent, PollEventKind, PollId, PollStatus};
 
 pub use bus::{Bus, BusError};
+pub(crate) use flight::Probe;
 pub use hub::Hub;
 pub use local::{LocalBus, LocalNetwork};
 pub use pace::Pacer;

@@ -1,101 +1,61 @@
-//! The coalescing tick, stretched under load so the frames a node sends per second
-//! stay within a budget (`--max-frames-per-sec`).
+//! How long a busy room waits between flushes: the coalescing tick, from what the node
+//! measures rather than from a budget set by hand.
 //!
-//! A busy room sends each of its watchers one frame per tick, so a node sends about
-//! `busy watchers / tick` frames per second: with 5,000 sockets on a viral poll and a
-//! 50 ms tick, that is 100,000 frames a second through the node, the proxy and the
-//! clients' machines, most of them a few milliseconds apart and none of them needed.
-//! The pacer counts the watchers of the rooms that flushed lately (busy watchers) and
-//! sets the tick to `busy watchers / budget`, between `--tick-ms` and `--max-tick-ms`:
-//! a node under its budget keeps the short tick, a node over it stretches every busy
-//! room's tick alike. The leading edge is untouched: the first change after a quiet
-//! spell still goes out at once.
+//! The first change after a quiet spell goes out at once (the leading edge). While
+//! changes keep coming, a room flushes again [`PACE`] times as long after a flush as
+//! that flush took to land ([`super::flight`]: to reach its sockets' kernel buffers),
+//! and never sooner than `--tick-ms` nor later than `--max-tick-ms`. A flush that lands
+//! quickly keeps the short tick; one that lands slowly, because the room is large, the
+//! node is busy with other rooms or with votes, or the sockets downstream are full,
+//! stretches the room's tick in proportion, so each room's frames take at most a
+//! `1 / PACE` share of the time and the rest is left for the votes, the other rooms
+//! and whatever shares the machine. Every socket's lag stays within one tick and one
+//! flight.
 //!
-//! Counting watchers rather than measuring frames per second needs no feedback loop:
-//! the first flush of a viral room sets the right tick at once, and it does not wobble
-//! with how many flushes happened to fall in a measuring window. The rejected
-//! alternative, a tick per room from its own watchers, bounds each room but not the
-//! node: a hundred busy rooms would each stay within the budget.
+//! The rejected alternative, a frames-per-second budget per node (the tick stretched
+//! to `busy watchers / budget`), needed the budget set for each machine: the right one
+//! on a node of its own was four times too many for three nodes sharing two cores, and
+//! a wrong one either starved the votes or delayed every frame.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use tokio::time::Instant;
-use votewire_proto::PollId;
+/// A busy room waits this many times as long as its last flush took to land.
+const PACE: u32 = 2;
 
-/// The node's coalescing tick and the rooms that are busy.
+/// The node's bounds on the tick, and the last tick a room took.
 #[derive(Debug)]
 pub struct Pacer {
     base: Duration,
     max: Duration,
-    frames_per_sec: f64,
-    busy: Mutex<Busy>,
-    /// The tick the last [`Pacer::tick`] gave, for `/metrics`.
+    /// The last tick [`Pacer::tick`] gave, for `/metrics`.
     current_micros: AtomicU64,
 }
 
-/// Rooms that flushed within the horizon, by poll: their watchers and when they last
-/// flushed.
-#[derive(Debug, Default)]
-struct Busy {
-    rooms: HashMap<PollId, (usize, Instant)>,
-    watchers: usize,
-}
-
 impl Pacer {
-    /// A tick of at least `base` and at most `max`, aiming at `frames_per_sec`.
-    pub fn new(base: Duration, max: Duration, frames_per_sec: u32) -> Self {
+    /// A tick of at least `base` and at most `max`.
+    pub fn new(base: Duration, max: Duration) -> Self {
         Self {
             base,
             max: max.max(base),
-            frames_per_sec: f64::from(frames_per_sec.max(1)),
-            busy: Mutex::new(Busy::default()),
             current_micros: AtomicU64::new(base.as_micros() as u64),
         }
     }
 
-    /// The tick now (the last one a room asked for), stretched under load.
+    /// The tick a room took last.
     pub(crate) fn current_tick(&self) -> Duration {
         Duration::from_micros(self.current_micros.load(Relaxed))
     }
 
-    /// A room stays busy this long after its last flush: two of the longest ticks, so
-    /// a busy room never drops out between two of its flushes.
-    fn horizon(&self) -> Duration {
-        self.max * 2
+    /// The longest a room waits for a flush to land: the longest tick. A flush that
+    /// has not landed by then (its sockets do not read) counts as that slow.
+    pub(crate) fn longest(&self) -> Duration {
+        self.max
     }
 
-    /// Records that the room of `poll` flushed to some of its `watchers`.
-    pub(crate) fn flushed(&self, poll: &PollId, watchers: usize) {
-        let mut busy = self.busy.lock().expect("never poisoned");
-        let now = Instant::now();
-        let before = match busy.rooms.get_mut(poll) {
-            Some(room) => std::mem::replace(room, (watchers, now)).0,
-            None => {
-                busy.rooms.insert(poll.clone(), (watchers, now));
-                0
-            }
-        };
-        busy.watchers = busy.watchers + watchers - before;
-    }
-
-    /// How long a busy room waits before its next flush.
-    pub(crate) fn tick(&self) -> Duration {
-        let horizon = self.horizon();
-        let mut busy = self.busy.lock().expect("never poisoned");
-        let mut gone = 0;
-        busy.rooms.retain(|_, (watchers, at)| {
-            let keep = at.elapsed() < horizon;
-            if !keep {
-                gone += *watchers;
-            }
-            keep
-        });
-        busy.watchers -= gone;
-        let wanted = Duration::from_secs_f64(busy.watchers as f64 / self.frames_per_sec);
-        let tick = wanted.clamp(self.base, self.max);
+    /// The tick of a room whose flush to all its watchers took `flew` to land.
+    pub(crate) fn tick(&self, flew: Duration) -> Duration {
+        let tick = (flew * PACE).clamp(self.base, self.max);
         self.current_micros.store(tick.as_micros() as u64, Relaxed);
         tick
     }
@@ -105,30 +65,20 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn the_tick_stretches_with_the_busy_watchers_and_comes_back() {
-        let (base, max) = (Duration::from_millis(50), Duration::from_millis(200));
-        let pacer = Pacer::new(base, max, 10_000);
-        let poll = |id: &str| PollId::parse(id).unwrap();
-        assert_eq!(pacer.tick(), base, "nothing busy");
-        pacer.flushed(&poll("a"), 300);
-        assert_eq!(pacer.tick(), base, "300 watchers: 6,000 frames/s at 50 ms");
-        // A viral room: 1,000 watchers need a 100 ms tick to stay within 10,000/s.
-        pacer.flushed(&poll("b"), 1_000);
+    #[test]
+    fn the_tick_follows_how_long_flushes_take_to_land_within_its_bounds() {
+        let ms = Duration::from_millis;
+        let pacer = Pacer::new(ms(50), ms(200));
+        assert_eq!(pacer.current_tick(), ms(50), "before any flush");
+        assert_eq!(pacer.tick(ms(3)), ms(50), "a quick flight keeps the base");
+        assert_eq!(pacer.tick(ms(40)), ms(80), "a slow one stretches the tick");
+        assert_eq!(pacer.current_tick(), ms(80));
+        assert_eq!(pacer.tick(ms(150)), ms(200), "the longest tick holds");
+        assert_eq!(pacer.tick(ms(1)), ms(50), "and it comes back at once");
         assert_eq!(
-            pacer.tick(),
-            Duration::from_millis(130),
-            "1,300 / 10,000 per s"
+            Pacer::new(ms(50), ms(10)).tick(ms(1)),
+            ms(50),
+            "max >= base"
         );
-        assert_eq!(pacer.current_tick(), Duration::from_millis(130));
-        // The same room flushing again counts once.
-        pacer.flushed(&poll("b"), 1_000);
-        assert_eq!(pacer.tick(), Duration::from_millis(130));
-        // More than the longest tick allows: the cap holds.
-        pacer.flushed(&poll("c"), 5_000);
-        assert_eq!(pacer.tick(), max);
-        // Quiet for longer than the horizon: back to the base tick.
-        tokio::time::advance(max * 2).await;
-        assert_eq!(pacer.tick(), base);
     }
 }

@@ -18,6 +18,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
 use votewire_proto::PollId;
 
+use super::flight::{Probe, Ticket};
 use super::stats::FanoutStats;
 
 /// Notices an outbox holds at most; later ones are dropped (a voter whose socket does
@@ -32,6 +33,17 @@ pub struct Pending {
     pub version: Option<u64>,
     /// The encoded message.
     pub frame: Utf8Bytes,
+    /// The flush's ticket, dropped with the frame once it was written (or replaced):
+    /// see [`super::flight`]. Notices have none.
+    pub(crate) ticket: Option<Ticket>,
+    /// When set, the writer pings after the frame and drops this with the pong.
+    pub(crate) probe: Option<Probe>,
+}
+
+/// A frame's place in its flush's flight: its ticket, and a probe on a few.
+pub(crate) struct Flown {
+    pub(crate) ticket: Ticket,
+    pub(crate) probe: Option<Probe>,
 }
 
 /// One socket's pending frames and the bell that wakes its writer.
@@ -81,6 +93,8 @@ impl Outbox {
                 poll: poll.clone(),
                 version: None,
                 frame,
+                ticket: None,
+                probe: None,
             });
             self.stats.outbox_frames.fetch_add(1, Relaxed);
         }
@@ -88,8 +102,8 @@ impl Outbox {
     }
 
     /// Queues `frame` (a tally at `version`) for `poll`, replacing an untaken frame of
-    /// the same poll.
-    pub(crate) fn push(&self, poll: &PollId, version: u64, frame: Utf8Bytes) {
+    /// the same poll (whose ticket and probe then count as delivered).
+    pub(crate) fn push(&self, poll: &PollId, version: u64, frame: Utf8Bytes, flown: Flown) {
         {
             let mut pending = self.pending.lock().expect("outbox lock is never poisoned");
             match pending
@@ -99,6 +113,8 @@ impl Outbox {
                 Some(slot) => {
                     slot.version = Some(version);
                     slot.frame = frame;
+                    slot.ticket = Some(flown.ticket);
+                    slot.probe = flown.probe;
                     self.stats.updates_skipped.fetch_add(1, Relaxed);
                 }
                 None => {
@@ -106,6 +122,8 @@ impl Outbox {
                         poll: poll.clone(),
                         version: Some(version),
                         frame,
+                        ticket: Some(flown.ticket),
+                        probe: flown.probe,
                     });
                     self.stats.outbox_frames.fetch_add(1, Relaxed);
                     self.stats
@@ -168,19 +186,38 @@ impl Drop for Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fanout::flight::Flight;
 
     fn poll(id: &str) -> PollId {
         PollId::parse(id).unwrap()
+    }
+
+    fn ticket() -> Flown {
+        flown(&Flight::new(1))
+    }
+
+    fn flown(flight: &Arc<Flight>) -> Flown {
+        Flown {
+            ticket: flight.ticket(),
+            probe: None,
+        }
     }
 
     #[test]
     fn a_newer_frame_replaces_the_untaken_one_and_counts_as_skipped() {
         let stats = Arc::new(FanoutStats::default());
         let outbox = Outbox::new(stats.clone());
+        let flight = Flight::new(1000);
         for i in 0..1000 {
-            outbox.push(&poll("a"), i, Utf8Bytes::from(format!("v{i}")));
+            outbox.push(
+                &poll("a"),
+                i,
+                Utf8Bytes::from(format!("v{i}")),
+                flown(&flight),
+            );
         }
-        outbox.push(&poll("b"), 1, Utf8Bytes::from("b1"));
+        assert_eq!(flight.left(), 1, "a replaced frame is done with");
+        outbox.push(&poll("b"), 1, Utf8Bytes::from("b1"), ticket());
         assert_eq!(outbox.len(), 2);
         assert_eq!(stats.outbox_frames.load(Relaxed), 2);
         assert_eq!(stats.updates_skipped.load(Relaxed), 999);
@@ -198,11 +235,11 @@ mod tests {
         let stats = Arc::new(FanoutStats::default());
         let outbox = Outbox::of_voter(stats.clone(), Some("v1".into()));
         assert!(outbox.is_of("v1") && !outbox.is_of("v2"));
-        outbox.push(&poll("a"), 1, Utf8Bytes::from("t1"));
+        outbox.push(&poll("a"), 1, Utf8Bytes::from("t1"), ticket());
         for i in 0..NOTICES_MAX + 3 {
             outbox.notify(&poll("a"), Utf8Bytes::from(format!("n{i}")));
         }
-        outbox.push(&poll("a"), 2, Utf8Bytes::from("t2"));
+        outbox.push(&poll("a"), 2, Utf8Bytes::from("t2"), ticket());
         let frames = outbox.take();
         assert_eq!(frames.len(), 1 + NOTICES_MAX);
         assert_eq!(
@@ -221,7 +258,7 @@ mod tests {
     fn dropping_an_outbox_releases_its_frames_from_the_gauge() {
         let stats = Arc::new(FanoutStats::default());
         let outbox = Outbox::new(stats.clone());
-        outbox.push(&poll("a"), 1, Utf8Bytes::from("x"));
+        outbox.push(&poll("a"), 1, Utf8Bytes::from("x"), ticket());
         drop(outbox);
         assert_eq!(stats.outbox_frames.load(Relaxed), 0);
     }

@@ -111,11 +111,7 @@ impl Node {
 
         let node = settings.node_id.clone();
         let stats = Arc::new(FanoutStats::default());
-        let pacer = Arc::new(Pacer::new(
-            settings.tick,
-            settings.max_tick,
-            settings.limits.max_frames_per_sec,
-        ));
+        let pacer = Arc::new(Pacer::new(settings.tick, settings.max_tick));
         let hub = Arc::new(Hub::new(pacer.clone(), stats.clone()));
         let bus: Arc<dyn Bus> = match &settings.redis_url {
             Some(url) => {

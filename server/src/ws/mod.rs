@@ -9,6 +9,7 @@
 //! the web client's backoff does.
 
 mod limits;
+mod probes;
 mod session;
 mod watching;
 

@@ -14,6 +14,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, Secret, ServerMessage};
 
 use super::limits::RateLimit;
+use super::probes::Probes;
 use super::watching::Watching;
 use crate::fanout::{Watcher, encode};
 use crate::presence::PRESENCE_INTERVAL;
@@ -45,6 +46,8 @@ struct Session<S> {
     /// The polls watched, each with the highest version this socket was sent.
     watching: Watching,
     rate: RateLimit,
+    /// Frames sent with a ping after them, until the pong says the client read them.
+    probes: Probes,
     last_heard: Instant,
     /// Set once the client sent `watch_cluster`: when the next telemetry goes out.
     /// Boxed: nearly every socket never asks, and an interval would weigh on each.
@@ -69,6 +72,7 @@ where
         },
         watching: Watching::default(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
+        probes: Probes::default(),
         last_heard: Instant::now(),
         cluster_feed: None,
         app: app.clone(),
@@ -196,6 +200,10 @@ where
             };
             if send {
                 self.send(Message::Text(pending.frame)).await?;
+                if let Some(probe) = pending.probe {
+                    let payload = self.probes.ping(probe);
+                    self.send(Message::Ping(payload)).await?;
+                }
             }
         }
         Ok(())
@@ -231,7 +239,11 @@ where
                     )
                     .await;
             }
-            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(()),
+            Message::Pong(payload) => {
+                self.probes.pong(&payload);
+                return Ok(());
+            }
+            Message::Ping(_) | Message::Close(_) => return Ok(()),
         };
         if !self.rate.allow(self.last_heard) {
             let rate = self.app.settings.limits.ws_messages_per_sec;

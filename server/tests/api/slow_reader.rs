@@ -18,11 +18,14 @@ const VOTERS_PER_TASK: usize = VOTERS / TASKS;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_socket_that_stops_reading_stays_bounded_and_ends_on_the_final_version() {
-    // A 1 ms tick makes the room flush as often as it can, to outrun the reader.
-    // and a small kernel send buffer, so the server notices the stalled reader early.
+    // A 1 ms tick, never stretched (the room would otherwise wait for its frames to
+    // reach the reader, up to the longest tick), makes the room flush as often as it
+    // can, to outrun the reader; and a small kernel send buffer, so the server notices
+    // the stalled reader early.
     let app = Arc::new(
         spawn_app_with(|s| {
             s.tick = std::time::Duration::from_millis(1);
+            s.max_tick = s.tick;
             s.limits.socket_send_buffer_bytes = 16 * 1024;
             // Thousands of votes from one address: load, past the abuse limits.
             exempt_loopback(s);

@@ -66,10 +66,7 @@ impl Network {
         let id = NodeId::parse(name).unwrap();
         let stats = Arc::new(FanoutStats::default());
         let tick = Duration::from_millis(10);
-        let hub = Arc::new(Hub::new(
-            Arc::new(Pacer::new(tick, tick, 1_000_000)),
-            stats.clone(),
-        ));
+        let hub = Arc::new(Hub::new(Arc::new(Pacer::new(tick, tick)), stats.clone()));
         let bus: Arc<dyn Bus> = match self {
             Self::Local(network) => Arc::new(LocalBus::join(network.clone(), id.clone(), &hub)),
             Self::Redis { server, shutdown } => {

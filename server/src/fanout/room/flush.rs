@@ -22,7 +22,8 @@ use tokio::time::Instant;
 use votewire_proto::{PollId, PollStatus, ServerMessage};
 
 use super::{Room, RoomState, SLICES};
-use crate::fanout::slot::Outbox;
+use crate::fanout::flight::{Flight, PROBES};
+use crate::fanout::slot::{Flown, Outbox};
 
 /// Rooms with at least this many watchers send their slices in turn.
 const STAGGER_FROM: usize = 256;
@@ -83,18 +84,18 @@ fn mark_sent(state: &mut RoomState, slice: usize) {
 
 impl Room {
     /// Sends what is due to every watcher. False when nothing was due. The room's
-    /// flusher calls it; it is public for the benchmarks.
+    /// flusher calls [`Room::flush_slices`]; this is for the benchmarks and tests.
     pub fn flush(&self) -> bool {
-        self.flush_slices(0..SLICES)
+        self.flush_slices(0..SLICES).is_some()
     }
 
     /// Sends what is due to the watchers of `slices`, one serialization per distinct
-    /// frame. False when nothing was due.
-    pub(super) fn flush_slices(&self, slices: impl Iterator<Item = usize>) -> bool {
+    /// frame: the flight of its frames, or `None` when nothing was due.
+    pub(super) fn flush_slices(&self, slices: impl Iterator<Item = usize>) -> Option<Arc<Flight>> {
         let mut deliveries: Vec<(Utf8Bytes, Vec<Arc<Outbox>>)> = Vec::new();
         let mut oldest = None;
         // Every frame of one flush carries the room's latest tally.
-        let (watchers, version) = {
+        let version = {
             let mut state = self.lock();
             // Slices that were sent the same votes last get the same frame (one with the
             // counts, one without).
@@ -126,66 +127,86 @@ impl Room {
                 }
                 mark_sent(&mut state, index);
             }
-            let version = state.tally.as_ref().map_or(0, |t| t.version);
-            (state.watchers, version)
+            state.tally.as_ref().map_or(0, |t| t.version)
         };
         if deliveries.is_empty() {
-            return false;
+            return None;
         }
-        let mut sent = 0;
-        for (frame, outboxes) in &deliveries {
-            for outbox in outboxes {
-                outbox.push(&self.poll, version, frame.clone());
-            }
-            sent += outboxes.len();
+        let sent: usize = deliveries.iter().map(|(_, outboxes)| outboxes.len()).sum();
+        let flight = Flight::new(sent);
+        // The probes go to watchers spread over the flush, a different few each time.
+        let stride = (sent / PROBES).max(1);
+        let probed = self.flushes.fetch_add(1, Relaxed) as usize % stride;
+        let watchers = deliveries
+            .iter()
+            .flat_map(|(frame, outboxes)| outboxes.iter().map(move |o| (frame, o)));
+        for (i, (frame, outbox)) in watchers.enumerate() {
+            let probe = (i % stride == probed && i / stride < PROBES).then(|| flight.probe());
+            let flown = Flown {
+                ticket: flight.ticket(),
+                probe,
+            };
+            outbox.push(&self.poll, version, frame.clone(), flown);
         }
         self.stats.updates_sent.fetch_add(sent as u64, Relaxed);
-        self.pacer.flushed(&self.poll, watchers);
         if let Some(since) = oldest {
             self.stats.latency.observe(since.elapsed());
         }
-        true
+        Some(flight)
     }
 
-    /// The room's flusher: leading edge at once, then at most one frame per watcher per
-    /// tick (the pacer's, stretched under load) while changes keep coming. Ends when
-    /// `stop` fires.
+    /// The room's flusher: the leading edge at once, then, while changes keep coming, a
+    /// flush every tick, the tick following how long the flushes take to land
+    /// ([`Pacer::tick`](crate::fanout::Pacer::tick)). A large room sends one slice every tick / [`SLICES`]. Ends
+    /// when `stop` fires.
     pub(in crate::fanout) async fn run_flusher(self: Arc<Self>, stop: Arc<Notify>) {
+        let stopped = stop.notified();
+        let mut stopped = std::pin::pin!(stopped);
         loop {
             let deadline = self.close_deadline();
             tokio::select! {
-                _ = stop.notified() => return,
+                _ = &mut stopped => return,
                 _ = self.wake.notified() => {}
                 _ = sleep_until_utc(deadline) => self.close_by_time(),
             }
-            if !self.flush() {
+            let mut turn = Instant::now();
+            let Some(flight) = self.flush_slices(0..SLICES) else {
                 continue;
-            }
-            // Rounds of the slices in turn; a whole round with nothing due ends the burst.
-            let mut next = 0;
-            let mut idle = 0;
+            };
+            let mut flew = tokio::select! {
+                _ = &mut stopped => return,
+                flew = flight.landing(self.pacer.longest()) => flew,
+            };
+            // Turns until a whole round with nothing due ends the burst.
+            let (mut next, mut idle) = (0, 0);
             loop {
-                let tick = self.pacer.tick();
+                let tick = self.pacer.tick(flew);
                 let staggered = self.watchers() >= STAGGER_FROM;
-                let wait = if staggered {
-                    tick / SLICES as u32
-                } else {
-                    tick
-                };
+                let slices = if staggered { SLICES } else { 1 };
                 tokio::select! {
-                    _ = stop.notified() => return,
-                    _ = tokio::time::sleep(wait) => {}
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep_until(turn + tick / slices as u32) => {}
                 }
-                let sent = if staggered {
+                turn = Instant::now();
+                let flight = if staggered {
                     next = (next + 1) % SLICES;
                     self.flush_slices(std::iter::once(next))
                 } else {
-                    self.flush()
+                    self.flush_slices(0..SLICES)
                 };
-                idle = if sent { 0 } else { idle + 1 };
-                if idle >= if staggered { SLICES } else { 1 } {
-                    break;
-                }
+                let Some(flight) = flight else {
+                    idle += 1;
+                    if idle >= slices {
+                        break;
+                    }
+                    continue;
+                };
+                idle = 0;
+                // One slice's flight, scaled to the whole room's.
+                flew = tokio::select! {
+                    _ = &mut stopped => return,
+                    flew = flight.landing(self.pacer.longest()) => flew * slices as u32,
+                };
             }
         }
     }

@@ -19,6 +19,7 @@ mod seats;
 mod tests;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -55,6 +56,8 @@ pub struct Room {
     bus_ready: watch::Sender<bool>,
     stats: Arc<FanoutStats>,
     pacer: Arc<Pacer>,
+    /// Flushes so far, to probe different watchers each time.
+    flushes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -176,6 +179,7 @@ impl Room {
             bus_ready: watch::Sender::new(false),
             stats,
             pacer,
+            flushes: AtomicU64::new(0),
         })
     }
 

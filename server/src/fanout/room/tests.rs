@@ -17,7 +17,7 @@ use crate::results::Reader;
 fn room() -> (Arc<Room>, Arc<FanoutStats>) {
     let stats = Arc::new(FanoutStats::default());
     let tick = Duration::from_millis(50);
-    let pacer = Arc::new(Pacer::new(tick, tick, 1_000_000));
+    let pacer = Arc::new(Pacer::new(tick, tick));
     let room = Room::new(PollId::parse("p").unwrap(), stats.clone(), pacer);
     (room, stats)
 }
@@ -91,7 +91,10 @@ fn each_slice_gets_the_votes_since_its_own_last_frame() {
     let outboxes = watch_every_slice(&room, &stats);
     seeded(&room, 0);
     room.deliver(&vote(1, 0));
-    assert!(room.flush_slices(std::iter::once(0)), "slice 0 alone");
+    assert!(
+        room.flush_slices(std::iter::once(0)).is_some(),
+        "slice 0 alone"
+    );
     room.deliver(&vote(2, 1));
     assert!(room.flush());
     let recent_of = |messages: Vec<ServerMessage>| -> Vec<Vec<Option<u32>>> {
@@ -273,4 +276,45 @@ fn only_a_newer_state_reopens_a_closed_poll() {
         );
     }
     assert_eq!(room.state().unwrap().status, PollStatus::Open);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quiet_room_sends_at_once_and_a_busy_one_waits_twice_its_flight() {
+    let ms = Duration::from_millis;
+    let stats = Arc::new(FanoutStats::default());
+    let pacer = Arc::new(Pacer::new(ms(50), ms(1000)));
+    let room = Room::new(PollId::parse("p").unwrap(), stats.clone(), pacer.clone());
+    let outbox = Outbox::new(stats.clone());
+    room.add_watcher(0, outbox.clone(), Reader::Anyone);
+    seeded(&room, 0);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(room.clone().run_flusher(stop.clone()));
+    let versions = |outbox: &Outbox| -> Vec<u64> {
+        received(outbox)
+            .iter()
+            .map(|m| m.tally().unwrap().version)
+            .collect()
+    };
+
+    let start = tokio::time::Instant::now();
+    room.deliver(&vote(1, 0));
+    room.deliver(&vote(2, 1));
+    tokio::time::sleep_until(start + ms(1)).await;
+    room.deliver(&vote(3, 0));
+    // The client reads the first frame (and answers its probe) 30 ms after it was sent:
+    // the next flush waits twice that.
+    tokio::time::sleep_until(start + ms(30)).await;
+    assert_eq!(versions(&outbox), [2], "the leading edge, at once");
+    tokio::time::sleep_until(start + ms(59)).await;
+    assert!(outbox.is_empty(), "not before twice the flight");
+    tokio::time::sleep_until(start + ms(61)).await;
+    assert_eq!(pacer.current_tick(), ms(60));
+    assert_eq!(versions(&outbox), [3]);
+
+    // Quiet again: the next change goes out at once.
+    tokio::time::sleep_until(start + ms(2000)).await;
+    room.deliver(&vote(4, 1));
+    tokio::time::sleep_until(start + ms(2001)).await;
+    assert_eq!(versions(&outbox), [4]);
+    stop.notify_one();
 }

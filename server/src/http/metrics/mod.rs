@@ -176,7 +176,7 @@ fn render(r: &Readings<'_>) -> String {
     render_replicas(&mut out, r);
     out.gauge_f64(
         "votewire_fanout_tick_seconds",
-        "The coalescing tick now: --tick-ms, stretched up to --max-tick-ms when the node sends more than --max-frames-per-sec.",
+        "The coalescing tick a busy poll took last: twice as long as its last update took to reach its sockets, between --tick-ms and --max-tick-ms.",
         r.tick.as_secs_f64(),
     );
     out.histogram(
