@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # The benchmarks behind BENCHMARKS.md: the criterion micro-benchmarks, then every loadgen
-# scenario of the performance targets, each run several times, against a local cluster
-# (3 nodes, nginx, Redis, MariaDB primary + 2 replicas; then the same with --ingest stream
-# and two workers) and a single SQLite node that
-# this script starts on ports of its own and always stops. Writes BENCHMARKS.md and the
-# plots in benches/results/.
+# scenario of the performance targets, each run several times, against
+#   - one SQLite node, direct, beside the in-memory reference server (bin/reference.rs)
+#     at the same fan-out points, run after run, so their ratio is measured in one run;
+#   - a local cluster (3 nodes, nginx, Redis, MariaDB primary + 2 replicas; then the
+#     same with --ingest stream and two workers);
+#   - the Socket.IO reference stack (benches/socketio/: 3 Express + Socket.IO + Redis
+#     adapter nodes behind nginx, on this machine's MariaDB and Redis) for the writes.
+# Every node runs with the shipped defaults, plus only --rate-limit-exempt for loadgen's
+# address. This script starts everything on ports of its own and always stops it.
+# Writes BENCHMARKS.md and the plots in benches/results/.
 #
-#   benches/bench.sh            everything (about 15 minutes on 2 cores)
+#   benches/bench.sh            everything (about 40 minutes on 2 cores)
 #   benches/bench.sh --quick    one short run of each scenario, small sizes, debug
 #                               binaries: a check that the pipeline works, for CI (the
 #                               report goes to target/bench/, not BENCHMARKS.md)
 #
 # Settings (environment):
 #   VOTEWIRE_BENCH_RUNS         runs per scenario (3); the report gives their median
-#   VOTEWIRE_BENCH_NODE_ARGS    extra arguments for the cluster's nodes
-#                               ("--max-frames-per-sec 8000", see BENCHMARKS.md)
 #   VOTEWIRE_BENCH_PORT         first of the ports used (28080: nginx; nodes +1..+3;
-#                               Redis +100; MariaDB +200..+202; the SQLite node +10)
+#                               Redis +100; MariaDB +200..+202; the SQLite node +10;
+#                               the reference server +20; the Socket.IO stack +220..+223)
+# The PID helpers print "--pid N --pid M": their output is split into arguments on purpose.
+# shellcheck disable=SC2046
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
@@ -39,7 +45,6 @@ case "$RUNS" in '' | *[!0-9]* | 0)
     ;;
 esac
 PORT=${VOTEWIRE_BENCH_PORT:-28080}
-NODE_ARGS=${VOTEWIRE_BENCH_NODE_ARGS:---max-frames-per-sec 8000}
 # loadgen is one address (loopback) playing thousands of voters and sockets: every node
 # the benchmarks start lifts its abuse limits from loopback, and only from there.
 EXEMPT=(--rate-limit-exempt 127.0.0.0/8)
@@ -56,15 +61,27 @@ CLUSTER_DIR=$(mktemp -d)
 chmod 755 "$CLUSTER_DIR" # the databases run as their own users
 SOLO_DIR=$(mktemp -d)
 SOLO_PID=
+REFERENCE_PID=
+SOCKETIO_DIR=$(mktemp -d)
+export SOCKETIO_DIR SOCKETIO_PORT=$((PORT + 220))
 export VOTEWIRE_CLUSTER_DIR=$CLUSTER_DIR VOTEWIRE_BIN=$VOTEWIRE \
     VOTEWIRE_CLUSTER_HTTP_PORT=$PORT VOTEWIRE_CLUSTER_NODE_PORT=$((PORT + 1)) \
     VOTEWIRE_CLUSTER_REDIS_PORT=$((PORT + 100)) VOTEWIRE_CLUSTER_MARIADB_PORT=$((PORT + 200)) \
-    VOTEWIRE_CLUSTER_NODE_ARGS="$NODE_ARGS ${EXEMPT[*]}"
+    VOTEWIRE_CLUSTER_NODE_ARGS="${EXEMPT[*]}"
+
+# stop PID: stops a process this script started, if there is one.
+stop() {
+    [ -n "$1" ] || return 0
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
 
 cleanup() {
-    [ -n "$SOLO_PID" ] && kill "$SOLO_PID" 2>/dev/null && wait "$SOLO_PID" 2>/dev/null
+    stop "$SOLO_PID"
+    stop "$REFERENCE_PID"
+    benches/socketio/stack.sh down >/dev/null 2>&1 || true
     cluster/cluster.sh down --purge >/dev/null 2>&1 || true
-    rm -rf "$CLUSTER_DIR" "$SOLO_DIR"
+    rm -rf "$CLUSTER_DIR" "$SOLO_DIR" "$SOCKETIO_DIR"
 }
 trap cleanup EXIT
 
@@ -142,15 +159,28 @@ run() {
     for i in $(seq 1 "$RUNS"); do run_once "$name" "$i" "$@"; done
 }
 
+# wait_ready URL: until URL answers (a node's /readyz, the reference's poll).
+wait_ready() {
+    local _
+    for _ in $(seq 1 100); do
+        curl -fsS -m 1 "$1" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench.sh: $1 did not answer" >&2
+    exit 1
+}
+
 mkdir -p "$OUT"
 rm -f "$RESULTS" "$OUT"/*.svg
 
-say "cargo build ($PROFILE: votewire, loadgen)"
+say "cargo build ($PROFILE: votewire, loadgen, reference)"
+BINS=(-p votewire-server -p votewire-benches --bin votewire --bin loadgen --bin reference)
 if [ "$QUICK" = 1 ]; then
-    cargo build --locked -q -p votewire-server -p votewire-benches --bin votewire --bin loadgen
+    cargo build --locked -q "${BINS[@]}"
 else
-    cargo build --release --locked -q -p votewire-server -p votewire-benches --bin votewire --bin loadgen
+    cargo build --release --locked -q "${BINS[@]}"
 fi
+REFERENCE=$REPO/target/$PROFILE/reference
 
 if [ "$QUICK" = 0 ]; then
     say "criterion micro-benchmarks"
@@ -158,22 +188,65 @@ if [ "$QUICK" = 0 ]; then
         --warm-up-time 1 --measurement-time 3 >&2
 fi
 
-say "local cluster on 127.0.0.1:$PORT (nodes: $NODE_ARGS)"
+# The fan-out points: sockets x votes/s. Quick: small sizes, a check of the pipeline.
+if [ "$QUICK" = 1 ]; then
+    POINTS=("100 200" "200 10" "200 100")
+    QUIET="200" DURATION=2 RUNS_OF_POINTS=1
+else
+    POINTS=("1000 2000" "5000 10" "5000 1000")
+    QUIET="5000" DURATION=15 RUNS_OF_POINTS=$RUNS
+fi
+
+say "one SQLite node on 127.0.0.1:$((PORT + 10)) and the reference server on 127.0.0.1:$((PORT + 20))"
+SOLO_URL=http://127.0.0.1:$((PORT + 10))
+REFERENCE_URL=http://127.0.0.1:$((PORT + 20))
+"$VOTEWIRE" serve --listen "127.0.0.1:$((PORT + 10))" --data-dir "$SOLO_DIR" --node-id solo "${EXEMPT[@]}" \
+    >"$OUT/solo.log" 2>&1 &
+SOLO_PID=$!
+"$REFERENCE" --listen "127.0.0.1:$((PORT + 20))" >"$OUT/reference.log" 2>&1 &
+REFERENCE_PID=$!
+wait_ready "$SOLO_URL/readyz"
+wait_ready "$REFERENCE_URL/api/polls/reference"
+# Run after run, the reference then votewire at each point: both meet the machine alike.
+for i in $(seq 1 "$RUNS_OF_POINTS"); do
+    for point in "${POINTS[@]}"; do
+        read -r sockets rate <<<"$point"
+        run_once "reference-fanout-${sockets}x$rate" "$i" "$REFERENCE_URL" --pid "$REFERENCE_PID" \
+            fanout --sockets "$sockets" --rate "$rate" --duration "$DURATION"
+        run_once "solo-fanout-${sockets}x$rate" "$i" "$SOLO_URL" --pid "$SOLO_PID" \
+            fanout --sockets "$sockets" --rate "$rate" --duration "$DURATION"
+    done
+    # One vote every half second on a quiet poll: how long one frame takes to reach
+    # every socket, what the low-load point is set against.
+    run_once "solo-quiet-$QUIET" "$i" "$SOLO_URL" --pid "$SOLO_PID" \
+        fanout --sockets "$QUIET" --rate 2 --duration "$((DURATION < 10 ? DURATION : 10))"
+done
+stop "$SOLO_PID"
+stop "$REFERENCE_PID"
+SOLO_PID='' REFERENCE_PID=''
+
+say "local cluster on 127.0.0.1:$PORT (nodes: ${EXEMPT[*]})"
 cluster/cluster.sh up --db mariadb >&2
 URL=http://127.0.0.1:$PORT
 REPLICAS=(--replica "mysql://root@127.0.0.1:$((PORT + 201))/votewire"
     --replica "mysql://root@127.0.0.1:$((PORT + 202))/votewire")
 
+for i in $(seq 1 "$RUNS_OF_POINTS"); do
+    for point in "${POINTS[@]}"; do
+        read -r sockets rate <<<"$point"
+        run_once "fanout-${sockets}x$rate" "$i" "$URL" $(node_pids) \
+            fanout --sockets "$sockets" --rate "$rate" --duration "$DURATION"
+    done
+    run_once "quiet-$QUIET" "$i" "$URL" $(node_pids) \
+        fanout --sockets "$QUIET" --rate 2 --duration "$((DURATION < 10 ? DURATION : 10))"
+done
 if [ "$QUICK" = 1 ]; then
-    run fanout-5000x1000 "$URL" $(node_pids) fanout --sockets 200 --rate 100 --duration 2
     run write-64 "$URL" $(node_pids) write --voters 16 --duration 2
     run ingest-direct-64 "$URL" $(node_pids) ingest --voters 16 --duration 2
     run replication-64 "$URL" replication --voters 16 --duration 2 "${REPLICAS[@]}"
     restart_nodes
     run_once idle-10000 1 "$URL" $(node_pids) idle --sockets 500 --hold 1
 else
-    run fanout-5000x1000 "$URL" $(node_pids) fanout --sockets 5000 --rate 1000 --duration 20
-    run fanout-1000x2000 "$URL" $(node_pids) fanout --sockets 1000 --rate 2000 --duration 20
     run write-64 "$URL" $(node_pids) write --voters 64 --duration 10
     run ingest-direct-64 "$URL" $(node_pids) ingest --voters 64 --duration 10
     run replication-64 "$URL" replication --voters 64 --duration 10 "${REPLICAS[@]}"
@@ -194,29 +267,26 @@ else
 fi
 cluster/cluster.sh down --purge >/dev/null
 
-say "one SQLite node on 127.0.0.1:$((PORT + 10))"
-"$VOTEWIRE" serve --listen "127.0.0.1:$((PORT + 10))" --data-dir "$SOLO_DIR" --node-id solo "${EXEMPT[@]}" \
-    >"$OUT/solo.log" 2>&1 &
-SOLO_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS -m 1 "http://127.0.0.1:$((PORT + 10))/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+say "the Socket.IO reference stack on 127.0.0.1:$SOCKETIO_PORT"
+SOCKETIO_URL=$(benches/socketio/stack.sh up)
+socketio_pids() {
+    local f
+    for f in "$SOCKETIO_DIR"/run/node*.pid; do printf -- '--pid %s ' "$(cat "$f")"; done
+}
 if [ "$QUICK" = 1 ]; then
-    run solo-fanout-1000x2000 "http://127.0.0.1:$((PORT + 10))" --pid "$SOLO_PID" \
-        fanout --sockets 100 --rate 200 --duration 2
+    run socketio-write-64 "$SOCKETIO_URL" $(socketio_pids) write --voters 16 --duration 2
 else
-    run solo-fanout-1000x2000 "http://127.0.0.1:$((PORT + 10))" --pid "$SOLO_PID" \
-        fanout --sockets 1000 --rate 2000 --duration 20
+    run socketio-write-64 "$SOCKETIO_URL" $(socketio_pids) write --voters 64 --duration 10
 fi
+benches/socketio/stack.sh down >/dev/null
 
 if [ "$QUICK" = 1 ]; then
-    python3 benches/report.py --check "$RESULTS" "$OUT/no-criterion" "$NODE_ARGS ${EXEMPT[*]}" "$RUNS" \
+    python3 benches/report.py --check "$RESULTS" "$OUT/no-criterion" "${EXEMPT[*]}" "$RUNS" \
         "$OUT/plots" >"$OUT/BENCHMARKS.quick.md"
     say "quick run done: $OUT/BENCHMARKS.quick.md"
     exit 0
 fi
 say "writing BENCHMARKS.md and benches/results/"
-python3 benches/report.py "$RESULTS" "$REPO/target/criterion" "$NODE_ARGS ${EXEMPT[*]}" "$RUNS" \
+python3 benches/report.py "$RESULTS" "$REPO/target/criterion" "${EXEMPT[*]}" "$RUNS" \
     "$REPO/benches/results" >"$REPO/BENCHMARKS.md"
 say "done: BENCHMARKS.md"

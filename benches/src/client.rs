@@ -6,12 +6,43 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::json;
-use votewire_proto::{CreatedPoll, ServerMessage, VoteResponse};
+use votewire_proto::{ServerMessage, Tally};
 
 use crate::ws_reader::WsReader;
 
 /// Why a call failed, in words.
 pub type Failure = String;
+
+/// The answers loadgen reads, only as far as it reads them: any server that speaks
+/// this much of the contract can be measured (the reference server in
+/// `bin/reference.rs` too).
+#[derive(Deserialize)]
+pub struct Created {
+    /// The poll created.
+    pub poll: Named,
+}
+
+/// A poll, by its id.
+#[derive(Deserialize)]
+pub struct Named {
+    /// The poll's id.
+    pub id: String,
+}
+
+#[derive(Deserialize)]
+struct Voted {
+    vote: Versioned,
+}
+
+#[derive(Deserialize)]
+struct Versioned {
+    version: u64,
+}
+
+#[derive(Deserialize)]
+struct Viewed {
+    tally: Tally,
+}
 
 /// The HTTP side of the contract.
 #[derive(Clone)]
@@ -35,7 +66,7 @@ impl Api {
     }
 
     /// Creates a poll with `options` options.
-    pub async fn create_poll(&self, options: usize) -> Result<CreatedPoll, Failure> {
+    pub async fn create_poll(&self, options: usize) -> Result<Created, Failure> {
         let options: Vec<String> = (0..options).map(|i| format!("option {i}")).collect();
         let body = json!({ "question": "loadgen", "options": options });
         let response = self
@@ -98,7 +129,7 @@ impl Api {
         let response = request.send().await.map_err(|e| e.to_string())?;
         match response.status().as_u16() {
             200 => {
-                let body: VoteResponse = response.json().await.map_err(|e| e.to_string())?;
+                let body: Voted = response.json().await.map_err(|e| e.to_string())?;
                 Ok((body.vote.version, started.elapsed()))
             }
             // `--ingest stream`: recorded, not yet counted; no version yet.
@@ -108,13 +139,13 @@ impl Api {
     }
 
     /// The poll's total and version, as the API reads them.
-    pub async fn tally(&self, poll: &str) -> Result<votewire_proto::Tally, Failure> {
+    pub async fn tally(&self, poll: &str) -> Result<Tally, Failure> {
         let response = self
             .http
             .get(format!("{}/api/polls/{poll}", self.base))
             .send()
             .await;
-        let view: votewire_proto::PollView = response
+        let view: Viewed = response
             .map_err(|e| e.to_string())?
             .json()
             .await

@@ -17,7 +17,7 @@ pub async fn idle(
     pids: &[u32],
 ) -> Result<Outcome, Failure> {
     let api = Api::new(url);
-    let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
+    let poll = api.create_poll(OPTIONS).await?.poll.id;
     let before = sample_all(pids);
     let connecting = Instant::now();
     let (opened, failed) = open_sockets(&api, &poll, sockets, parallel).await;

@@ -34,7 +34,7 @@ pub async fn ingest(
     pids: &[u32],
 ) -> Result<Outcome, Failure> {
     let api = Api::new(url);
-    let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
+    let poll = api.create_poll(OPTIONS).await?.poll.id;
     let (socket, _) = api.watch(&poll).await?;
     let (target, until) = watch::channel(None);
     let reader = tokio::spawn(totals_seen(socket, until));

@@ -154,7 +154,7 @@ pub async fn replication(
         let connected = Replica::connect(replica).await;
         connections.push(connected.map_err(|e| format!("replica {}: {e}", redacted(replica)))?);
     }
-    let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
+    let poll = api.create_poll(OPTIONS).await?.poll.id;
     let (newest_tx, newest_rx) = watch::channel(None);
     let mut pollers = JoinSet::new();
     for (i, (url, connection)) in replicas.iter().zip(connections).enumerate() {

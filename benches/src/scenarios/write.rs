@@ -17,7 +17,7 @@ pub async fn write(
     pids: &[u32],
 ) -> Result<Outcome, Failure> {
     let api = Api::new(url);
-    let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
+    let poll = api.create_poll(OPTIONS).await?.poll.id;
     let before = sample_all(pids);
     let voting = vote_in_closed_loop(&api, &poll, voters, duration, false).await;
     let after = sample_all(pids);

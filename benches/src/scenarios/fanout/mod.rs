@@ -44,7 +44,7 @@ pub async fn fanout(
     pids: &[u32],
 ) -> Result<Outcome, Failure> {
     let api = Api::new(url);
-    let poll = api.create_poll(OPTIONS).await?.poll.id.to_string();
+    let poll = api.create_poll(OPTIONS).await?.poll.id;
     let connecting = Instant::now();
     let (opened, failed_sockets) = open_sockets(&api, &poll, sockets, parallel).await;
     let connect_time = connecting.elapsed();
