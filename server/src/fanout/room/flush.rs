@@ -10,6 +10,9 @@
 //! steady stream instead of every watcher's frame at the same instant. Measured on a
 //! 2-core machine with 5,000 sockets behind nginx, those bursts were what made votes
 //! wait: requests queued behind thousands of frames in nginx and in the clients.
+//!
+//! The tick is the room's own: each flush returns the [`Flight`] of its frames, and the
+//! flusher waits for it to land before it sets the next turn ([`crate::fanout::pace`]).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -157,8 +160,8 @@ impl Room {
 
     /// The room's flusher: the leading edge at once, then, while changes keep coming, a
     /// flush every tick, the tick following how long the flushes take to land
-    /// ([`Pacer::tick`](crate::fanout::Pacer::tick)). A large room sends one slice every tick / [`SLICES`]. Ends
-    /// when `stop` fires.
+    /// ([`Pacer::tick`](crate::fanout::Pacer::tick)). A large room sends one slice
+    /// every tick / [`SLICES`]. Ends when `stop` fires.
     pub(in crate::fanout) async fn run_flusher(self: Arc<Self>, stop: Arc<Notify>) {
         let stopped = stop.notified();
         let mut stopped = std::pin::pin!(stopped);

@@ -318,3 +318,41 @@ async fn a_quiet_room_sends_at_once_and_a_busy_one_waits_twice_its_flight() {
     assert_eq!(versions(&outbox), [4]);
     stop.notify_one();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_that_stalls_does_not_slow_a_small_room() {
+    let ms = Duration::from_millis;
+    let stats = Arc::new(FanoutStats::default());
+    let pacer = Arc::new(Pacer::new(ms(50), ms(1000)));
+    let room = Room::new(PollId::parse("p").unwrap(), stats.clone(), pacer);
+    let outboxes: Vec<_> = (0..3).map(|_| Outbox::new(stats.clone())).collect();
+    for (socket, outbox) in outboxes.iter().enumerate() {
+        room.add_watcher(socket as u64, outbox.clone(), Reader::Anyone);
+    }
+    seeded(&room, 0);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(room.clone().run_flusher(stop.clone()));
+
+    let start = tokio::time::Instant::now();
+    room.deliver(&vote(1, 0));
+    tokio::time::sleep_until(start + ms(1)).await;
+    room.deliver(&vote(2, 0));
+    // Two of the three read their frame 30 ms in; the third never reads.
+    tokio::time::sleep_until(start + ms(30)).await;
+    for outbox in &outboxes[..2] {
+        assert_eq!(received(outbox).len(), 1);
+    }
+    tokio::time::sleep_until(start + ms(61)).await;
+    for outbox in &outboxes[..2] {
+        let versions: Vec<u64> = received(outbox)
+            .iter()
+            .map(|m| m.tally().unwrap().version)
+            .collect();
+        assert_eq!(
+            versions,
+            [2],
+            "paced by the two that read, not by the longest tick"
+        );
+    }
+    stop.notify_one();
+}
