@@ -2,7 +2,9 @@
 //!
 //! - [`slot`]: a socket's outbox, one pending frame per poll (slow readers skip).
 //! - [`room`]: one watched poll: its latest state, coalescing, one frame per flush.
-//! - [`pace`]: the coalescing tick, stretched when the node sends too many frames.
+//! - [`pace`]: the coalescing tick, stretched when a room's frames are slow to reach
+//!   its clients.
+//! - [`flight`]: a flush's frames on their way, and when they were read.
 //! - [`hub`]: this node's rooms.
 //! - [`bus`]: the trait that carries events between nodes: [`local`] in-process,
 //!   [`redis`] for a cluster.

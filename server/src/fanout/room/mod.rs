@@ -5,8 +5,8 @@
 //! shared by the watchers. Coalescing is leading edge, then tick: the first change
 //! after a quiet period goes out at once, later ones at most once per tick, so the cost
 //! of a burst follows the number of watchers, not votes x watchers (docs/architecture.md,
-//! invariant 4). The tick is the node's [`Pacer`]'s, which stretches it when the node
-//! sends more frames per second than its budget.
+//! invariant 4). The tick follows how long the room's flushes take to reach its
+//! clients ([`Pacer`], [`super::flight`]).
 //!
 //! Watchers are kept in slices, each with what it was last sent: a large room sends
 //! its slices in turn across the tick instead of all at once (see [`flush`]). Each
