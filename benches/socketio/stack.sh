@@ -22,10 +22,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 NODES=(node1 node2 node3)
 PARTS=("${NODES[@]}" nginx)
 
-die() {
-    echo "$NAME: $*" >&2
-    exit 1
-}
+# The local cluster's helpers: messages, PID and log files, starting, finding and
+# stopping the parts of a run folder.
+# shellcheck source=SCRIPTDIR/../../cluster/lib/common.sh
+. "$HERE/../../cluster/lib/common.sh"
 
 usage() {
     echo "usage: SOCKETIO_DIR=<run folder> $NAME up|down" >&2
@@ -61,85 +61,20 @@ fi
 # Physical path: it is compared with /proc/PID/cwd below.
 DIR=$(cd "$SOCKETIO_DIR" && pwd -P)
 
-pid_file() { echo "$DIR/run/$1.pid"; }
-log_file() { echo "$DIR/logs/$1.log"; }
 node_port() { echo $((PORT + ${1#node})); }
 
-# A process that exited but is not reaped yet (a zombie) counts as gone.
-alive() {
-    local state
-    kill -0 "$1" 2>/dev/null || return 1
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [ -n "$state" ] && [ "$state" != Z ]
-}
-
-# The PID of a part if it is running and really ours: every part is started in the run
-# folder, so a recycled PID (or the machine's own nginx) is never signalled.
-part_pid() {
-    local file pid comm
-    file=$(pid_file "$1")
-    [ -f "$file" ] || return 1
-    pid=$(<"$file")
-    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
-    alive "$pid" || return 1
-    [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$DIR" ] || return 1
-    comm=$(<"/proc/$pid/comm")
-    [ "$comm" = node ] || [ "$comm" = nginx ] || return 1
-    echo "$pid"
-}
-
-# Starts a part in the background, in the run folder and in its own session (so a Ctrl-C
-# or a harness killing our process group leaves the stack alone until `down`). setsid and
-# env exec in place, so $! is the server's own PID.
-start_bg() {
-    local part=$1
-    shift
-    echo "---- $(date '+%F %T') starting $part" >>"$(log_file "$part")"
-    (cd "$DIR" && exec setsid "$@") >>"$(log_file "$part")" 2>&1 </dev/null &
-    echo $! >"$(pid_file "$part")"
-}
-
-# Stops every running part: SIGTERM to all at once, then waits up to 10 s for each and
-# kills what is left.
-stop_all() {
-    local part pid pids=() names=() i deadline
-    for part in "${PARTS[@]}"; do
-        if pid=$(part_pid "$part"); then
-            kill -TERM "$pid" 2>/dev/null || true
-            pids+=("$pid")
-            names+=("$part")
-        fi
-        rm -f "$(pid_file "$part")"
-    done
-    deadline=$((SECONDS + 10))
-    for i in "${!pids[@]}"; do
-        while alive "${pids[$i]}"; do
-            if [ "$SECONDS" -ge "$deadline" ]; then
-                echo "$NAME: ${names[$i]} (PID ${pids[$i]}) still running after 10s: killing it" >&2
-                kill -KILL "${pids[$i]}" 2>/dev/null || true
-                break
-            fi
-            sleep 0.1
-        done
-    done
-}
+# Stops every running part: SIGTERM to all at once, then up to 10 s for each.
+stop_all() { stop_parts TERM 10 "${PARTS[@]}" >&2; }
 
 # A part failed during `up`: say so with the end of its log, stop what was started.
-fail_part() {
-    local part=$1 log
+abort_up() {
+    local part=$1
     shift
-    log=$(log_file "$part")
-    echo "$NAME: $part: $*" >&2
-    if [ -s "$log" ]; then
-        echo "--- last lines of $log:" >&2
-        tail -n 25 "$log" >&2
-        echo "---" >&2
-    fi
+    warn "$part: $*"
+    log_tail "$part"
     stop_all
     exit 1
 }
-
-port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
 render_nginx() {
     local conf servers='' i nofile user_line
@@ -238,9 +173,9 @@ wait_ready() {
     while :; do
         code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/api/polls/x" || true)
         [ "$code" = 404 ] && return 0
-        part_pid "$part" >/dev/null || fail_part "$part" "exited while starting (port $port)"
+        part_pid "$part" >/dev/null || abort_up "$part" "exited while starting (port $port)"
         if [ "$SECONDS" -ge "$DEADLINE" ]; then
-            fail_part "$part" "GET http://127.0.0.1:$port/api/polls/x did not answer 404 within ${TIMEOUT}s (last status: $code)"
+            abort_up "$part" "GET http://127.0.0.1:$port/api/polls/x did not answer 404 within ${TIMEOUT}s (last status: $code)"
         fi
         sleep 0.2
     done
@@ -266,7 +201,7 @@ up() {
 
     if [ ! -d "$HERE/node_modules" ]; then
         if ! (cd "$HERE" && npm ci --no-audit --no-fund) >>"$(log_file npm)" 2>&1; then
-            fail_part npm "npm ci failed in $HERE"
+            abort_up npm "npm ci failed in $HERE"
         fi
     fi
 
@@ -280,11 +215,16 @@ up() {
     trap 'stop_all; exit 130' INT TERM
     # Socket.IO holds one descriptor per socket: as many as the hard limit allows.
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    # In the environment, not on the command line, which start_bg writes to the log:
+    # the URLs may hold passwords.
+    export MYSQL_URL REDIS_URL
     for part in "${NODES[@]}"; do
-        start_bg "$part" env NODE_ENV=production PORT="$(node_port "$part")" NODE_ID="$part" \
-            MYSQL_URL="$MYSQL_URL" REDIS_URL="$REDIS_URL" node "$HERE/server.js"
+        # --run-dir is not read: it names the run folder on the command line, which is
+        # how part_pid knows the process as this stack's.
+        start_bg "$part" "" env NODE_ENV=production PORT="$(node_port "$part")" NODE_ID="$part" \
+            node "$HERE/server.js" --run-dir "$DIR"
     done
-    start_bg nginx "$nginx" -p "$DIR/nginx/" -c "$DIR/nginx/nginx.conf" -e "$(log_file nginx)" -g 'daemon off;'
+    start_bg nginx "" "$nginx" -p "$DIR/nginx/" -c "$DIR/nginx/nginx.conf" -e "$(log_file nginx)" -g 'daemon off;'
 
     DEADLINE=$((SECONDS + TIMEOUT))
     for part in "${NODES[@]}"; do
