@@ -129,6 +129,11 @@ impl Hub {
         }
     }
 
+    /// What this node's fan-out counts.
+    pub(crate) fn stats(&self) -> &FanoutStats {
+        &self.stats
+    }
+
     /// The room of `poll`, if this node has one.
     pub fn room(&self, poll: &PollId) -> Option<Arc<Room>> {
         self.rooms.get(poll).map(|entry| entry.room.clone())

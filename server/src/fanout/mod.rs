@@ -177,9 +177,12 @@ impl Fanout {
             self.stats.publish_errors.fetch_add(1, Relaxed);
             return;
         }
-        if let Err(e) = self.bus.publish(&event).await {
-            self.stats.publish_errors.fetch_add(1, Relaxed);
-            tracing::warn!(poll = %event.poll, error = %e, "bus publish failed");
+        match self.bus.publish(&event).await {
+            Ok(()) => self.stats.bus_published.count(&event.kind),
+            Err(e) => {
+                self.stats.publish_errors.fetch_add(1, Relaxed);
+                tracing::warn!(poll = %event.poll, error = %e, "bus publish failed");
+            }
         }
     }
 
@@ -212,8 +215,11 @@ impl Fanout {
                 continue;
             }
             let event = self.event(poll, state, PollEventKind::Watching { count });
-            if let Err(e) = self.bus.publish(&event).await {
-                tracing::debug!(poll = %event.poll, error = %e, "cannot share the audience");
+            match self.bus.publish(&event).await {
+                Ok(()) => self.stats.bus_published.count(&event.kind),
+                Err(e) => {
+                    tracing::debug!(poll = %event.poll, error = %e, "cannot share the audience")
+                }
             }
         }
     }

@@ -207,8 +207,11 @@ impl RedisBus {
         };
         match serde_json::from_str::<PollEvent>(&text) {
             // The node that committed an event delivered it to its sockets already.
-            Ok(event) if event.node == self.node => {}
-            Ok(event) => hub.deliver(&event),
+            Ok(event) if event.node == self.node => hub.stats().bus_received.count(&event.kind),
+            Ok(event) => {
+                hub.stats().bus_received.count(&event.kind);
+                hub.deliver(&event);
+            }
             Err(e) => {
                 tracing::warn!(channel = %message.channel, error = %e, "ignoring a malformed bus message")
             }

@@ -7,6 +7,8 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
+use votewire_proto::PollEventKind;
+
 use crate::metrics::Histogram;
 
 /// The fan-out's counters, shared by the hub, its rooms and the sockets' outboxes.
@@ -23,8 +25,34 @@ pub struct FanoutStats {
     pub(crate) outbox_peak: AtomicI64,
     /// Publishes to the bus that failed (the vote still counted).
     pub(crate) publish_errors: AtomicU64,
+    /// Events this node published to the bus: a tally event per committed batch,
+    /// whatever the number of votes in it, and its rooms' audience beats.
+    pub(crate) bus_published: BusTraffic,
+    /// Messages the bus handed this node, its own events included: Redis sends each
+    /// event to every node with a watcher of its poll (what docs/scale.md predicts).
+    pub(crate) bus_received: BusTraffic,
     /// From an event reaching the node's room to its frame being in every outbox.
     pub(crate) latency: Histogram,
+}
+
+/// Bus messages counted by what they carry.
+#[derive(Debug, Default)]
+pub(crate) struct BusTraffic {
+    /// Votes and closes: a new tally or status.
+    pub(crate) tally: AtomicU64,
+    /// Presence beats: how many sockets a node has on the poll.
+    pub(crate) audience: AtomicU64,
+}
+
+impl BusTraffic {
+    /// Counts one message of `kind`.
+    pub(crate) fn count(&self, kind: &PollEventKind) {
+        let counter = match kind {
+            PollEventKind::Watching { .. } => &self.audience,
+            _ => &self.tally,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
 }
 
 impl FanoutStats {

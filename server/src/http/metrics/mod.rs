@@ -125,6 +125,23 @@ fn render(r: &Readings<'_>) -> String {
         "Votes handled by this node, by result.",
         by_result.into(),
     );
+    let bus = [
+        (
+            "votewire_bus_published",
+            "Events this node published to the bus, by kind: tally (one per committed batch of votes) or audience.",
+            &r.fanout.bus_published,
+        ),
+        (
+            "votewire_bus_received",
+            "Messages the bus delivered to this node, its own included, by kind: tally or audience.",
+            &r.fanout.bus_received,
+        ),
+    ];
+    for (name, help, traffic) in bus {
+        let by_kind = [("tally", &traffic.tally), ("audience", &traffic.audience)]
+            .map(|(kind, count)| (label("kind", kind), count.load(Relaxed)));
+        out.counters(name, help, by_kind.into());
+    }
     // Counters are registered without `_total`: the format adds it.
     let counters = [
         (
