@@ -5,6 +5,7 @@
 #     at the same fan-out points, run after run, so their ratio is measured in one run;
 #   - a local cluster (3 nodes, nginx, Redis, MariaDB primary + 2 replicas; then the
 #     same with --ingest stream and two workers);
+#   - 12 nodes reached one by one: the scale model's predictions (docs/scale.md);
 #   - the Socket.IO reference stack (benches/socketio/: 3 Express + Socket.IO + Redis
 #     adapter nodes behind nginx, on this machine's MariaDB and Redis) for the writes.
 # Every node runs with the shipped defaults, plus only --rate-limit-exempt for loadgen's
@@ -20,7 +21,8 @@
 #   VOTEWIRE_BENCH_RUNS         runs per scenario (3); the report gives their median
 #   VOTEWIRE_BENCH_PORT         first of the ports used (28080: nginx; nodes +1..+3;
 #                               Redis +100; MariaDB +200..+202; the SQLite node +10;
-#                               the reference server +20; the Socket.IO stack +220..+223)
+#                               the reference server +20; the 12-node scale check's
+#                               admin ports +30..+41; the Socket.IO stack +220..+223)
 # The PID helpers print "--pid N --pid M": their output is split into arguments on purpose.
 # shellcheck disable=SC2046
 set -euo pipefail
@@ -119,14 +121,15 @@ run_with_primary_down() {
 }
 
 # Fresh node processes, so a memory figure is not flattered by memory an earlier
-# scenario left in the allocator.
+# scenario left in the allocator; and four nginx workers, since each worker holds at most
+# this machine's 20,000 descriptors, two per socket (the idle run's 20,000 sockets).
 restart_nodes() {
     local i
     for i in 1 2 3; do kill "$(cat "$CLUSTER_DIR/run/node-$i.pid")"; done
     for i in 1 2 3; do
         while kill -0 "$(cat "$CLUSTER_DIR/run/node-$i.pid")" 2>/dev/null; do sleep 0.1; done
     done
-    cluster/cluster.sh up >/dev/null
+    VOTEWIRE_CLUSTER_NGINX_WORKERS=4 cluster/cluster.sh up >/dev/null
 }
 
 # run_once NAME RUN TARGET-URL LOADGEN-ARGS...: one run, its result appended to RESULTS
@@ -135,7 +138,7 @@ run_once() {
     local name=$1 run=$2 url=$3 out plot=$OUT/$1-$2.svg
     shift 3
     local cmd=("$LOADGEN" --url "$url" "$@")
-    case " $* " in *" idle "*) plot='' ;; *) cmd+=(--plot "$plot") ;; esac
+    case " $* " in *" idle "* | *" spread "*) plot='' ;; *) cmd+=(--plot "$plot") ;; esac
     say "$name, run $run of $RUNS: loadgen ${cmd[*]:1}"
     if ! out=$("${cmd[@]}"); then
         echo "bench.sh: $name run $run failed" >&2
@@ -149,6 +152,23 @@ name, run, result, command, plot = sys.argv[1:]
 command = re.sub(r" --pid \d+| --plot \S+", "", command)
 print(json.dumps({"name": name, "run": int(run), "command": "loadgen " + command,
                   "result": json.loads(result), "plot": plot}))
+EOF
+}
+
+# run_costs [--quick]: one run of benches/costs.py on the cluster, its result appended to
+# RESULTS as the scenario `costs`.
+run_costs() {
+    local out
+    say "costs: a vote's and a frame's CPU, part by part (benches/costs.py $*)"
+    out=$(python3 benches/costs.py "$CLUSTER_DIR" "$LOADGEN" "$URL" "$@") || {
+        echo "bench.sh: costs.py failed" >&2
+        exit 1
+    }
+    python3 - "$out" "$*" >>"$RESULTS" <<'EOF'
+import json, sys
+result, flags = sys.argv[1:]
+command = ("python3 benches/costs.py CLUSTER_DIR target/release/loadgen URL " + flags).strip()
+print(json.dumps({"name": "costs", "run": 1, "command": command, "result": json.loads(result), "plot": ""}))
 EOF
 }
 
@@ -244,15 +264,17 @@ if [ "$QUICK" = 1 ]; then
     run write-64 "$URL" $(node_pids) write --voters 16 --duration 2
     run ingest-direct-64 "$URL" $(node_pids) ingest --voters 16 --duration 2
     run replication-64 "$URL" replication --voters 16 --duration 2 "${REPLICAS[@]}"
+    run_costs --quick
     restart_nodes
-    run_once idle-10000 1 "$URL" $(node_pids) idle --sockets 500 --hold 1
+    run_once idle-20000 1 "$URL" $(node_pids) idle --sockets 500 --processes 2 --hold 1
 else
     run write-64 "$URL" $(node_pids) write --voters 64 --duration 10
     run ingest-direct-64 "$URL" $(node_pids) ingest --voters 64 --duration 10
     run replication-64 "$URL" replication --voters 64 --duration 10 "${REPLICAS[@]}"
+    run_costs
     for i in $(seq 1 "$RUNS"); do
         restart_nodes
-        run_once idle-10000 "$i" "$URL" $(node_pids) idle --sockets 10000 --hold 5
+        run_once idle-20000 "$i" "$URL" $(node_pids) idle --sockets 20000 --processes 2 --hold 5
     done
 fi
 cluster/cluster.sh down --purge >/dev/null
@@ -265,6 +287,21 @@ else
     run ingest-stream-64 "$URL" $(cluster_pids) ingest --voters 64 --duration 10
     run_with_primary_down ingest-stream-db-down-64 10 20 "$URL" $(cluster_pids) ingest --voters 64 --duration 40
 fi
+cluster/cluster.sh down --purge >/dev/null
+
+say "the scale check: 12 nodes on one Redis, reached node by node (docs/scale.md)"
+SPREAD_ADMIN=$((PORT + 30))
+VOTEWIRE_CLUSTER_NODES=12 VOTEWIRE_CLUSTER_ADMIN_PORT=$SPREAD_ADMIN cluster/cluster.sh up --db mariadb >&2
+SPREAD=()
+for i in $(seq 1 12); do
+    SPREAD+=(--node "http://127.0.0.1:$((PORT + i))" --admin "http://127.0.0.1:$((SPREAD_ADMIN + i - 1))")
+done
+if [ "$QUICK" = 1 ]; then SPREAD+=(--polls 12 --votes 2); else SPREAD+=(--polls 48 --votes 3); fi
+# The password reaches loadgen in its environment, never on the command line the report shows.
+# shellcheck disable=SC1091 # cluster.sh writes the settings file
+REDIS_PASSWORD=$(. "$CLUSTER_DIR/settings" && echo "$REDIS_PASSWORD")
+LOADGEN_REDIS_URL="redis://:$REDIS_PASSWORD@127.0.0.1:$((PORT + 100))" \
+    run_once spread-12 1 "$URL" spread "${SPREAD[@]}" --watchers 3
 cluster/cluster.sh down --purge >/dev/null
 
 say "the Socket.IO reference stack on 127.0.0.1:$SOCKETIO_PORT"

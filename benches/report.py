@@ -66,10 +66,24 @@ TARGETS[QUIET] = fanout_targets()
 TARGETS.update({
     "write-64": write_targets(),
     "socketio-write-64": write_targets(),
-    "idle-10000": [
-        ("connect + subscribe 10,000", "connect_and_subscribe_s", None, None, "s"),
+    "idle-20000": [
+        ("connect + subscribe 20,000 (two loadgen processes)", "connect_and_subscribe_s", None, None, "s"),
         ("RSS per socket on the nodes", "rss_per_socket_kb", "<=", 3, "KB"),
         ("sockets failed", "sockets_failed", "==", 0, ""),
+    ],
+    "costs": [
+        (f"CPU per vote, {part}", f"per_vote_us.{part}", None, None, "µs")
+        for part in ("nodes", "nginx", "databases", "redis", "loadgen")
+    ] + [
+        (f"CPU per frame, {part}", f"per_frame_us.{part}", None, None, "µs")
+        for part in ("nodes", "nginx", "loadgen")
+    ],
+    "spread-12": [
+        ("subscriptions and messages as the scale model predicts", "predictions_hold", "==", True, ""),
+        ("Redis subscriptions, predicted", "subscriptions_predicted", None, None, ""),
+        ("Redis subscriptions, measured", "subscriptions_measured", None, None, ""),
+        ("Redis messages per vote, predicted", "messages_per_vote_predicted", None, None, ""),
+        ("Redis messages per vote, measured", "messages_per_vote_measured", None, None, ""),
     ],
     "replication-64": [
         ("time to visible on replicas p50", "time_to_visible.p50_ms", None, None, "ms"),
@@ -117,7 +131,9 @@ def _point_title(point):
 TITLES = {
     "write-64": "Cluster writes: 64 closed-loop voters, no sockets",
     "socketio-write-64": "Socket.IO reference stack writes: 64 closed-loop voters, no sockets",
-    "idle-10000": "Cluster idle sockets: 10,000 through nginx",
+    "idle-20000": "Cluster idle sockets: 20,000 through nginx (four workers), from two loadgen processes",
+    "costs": "Where the CPU goes: per vote and per frame, each part of the cluster (docs/scale.md)",
+    "spread-12": "Scale check: 12 nodes, each poll watched by 3 sockets on nodes drawn at random, votes one at a time (docs/scale.md)",
     "replication-64": "Replication: time until an acknowledged vote is visible on each replica",
     "ingest-direct-64": "Ingest, direct: 64 closed-loop voters and one socket, the nodes commit",
     "ingest-stream-64": "Ingest, stream: the same with --ingest stream, two workers commit",
@@ -164,6 +180,8 @@ def met(value, op, bound):
 
 
 def fmt(value, unit=""):
+    if isinstance(value, list):
+        return " ".join(fmt(v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

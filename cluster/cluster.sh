@@ -40,6 +40,13 @@
 #   VOTEWIRE_CLUSTER_INGEST       direct or stream when --ingest is not given (the
 #                                 running cluster's, else direct)
 #   VOTEWIRE_CLUSTER_TIMEOUT      seconds each part may take to become ready (60)
+#   VOTEWIRE_CLUSTER_NODES        how many votewire nodes (3; 1 to 16): the scale check
+#                                 runs 12. Their ports must not meet the admin or worker
+#                                 ports: with more than 10, set VOTEWIRE_CLUSTER_ADMIN_PORT
+#   VOTEWIRE_CLUSTER_NGINX_WORKERS nginx's worker_processes (auto: one per core); each
+#                                 worker holds at most the descriptor limit (2 per
+#                                 socket), so 20,000 sockets under a limit of 20,000
+#                                 need 3 or more
 #   VOTEWIRE_CLUSTER_NODE_ARGS    extra arguments for every node, e.g. "--tick-ms 20"
 #   VOTEWIRE_CLUSTER_WORKER_ARGS  extra arguments for every worker
 #   VOTEWIRE_CLUSTER_REDIS_PASSWORD  Redis's requirepass        (votewire-redis-secret)
@@ -61,7 +68,8 @@ POSTGRES_PORT=${VOTEWIRE_CLUSTER_POSTGRES_PORT:-15432}
 TIMEOUT=${VOTEWIRE_CLUSTER_TIMEOUT:-60}
 DRAIN_SECS=${VOTEWIRE_CLUSTER_DRAIN_SECS:-3}
 BIN=${VOTEWIRE_BIN:-$REPO/target/release/votewire}
-NODES=3
+NODES=${VOTEWIRE_CLUSTER_NODES:-3}
+NGINX_WORKERS=${VOTEWIRE_CLUSTER_NGINX_WORKERS:-auto}
 REPLICAS=2
 # Replication account on 127.0.0.1 only; the cluster is a local test bed, not a deployment.
 REPL_USER=repl

@@ -26,20 +26,30 @@ fn is_loopback(host: &str) -> bool {
 }
 
 fn parse(url: &str, flag: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url).map_err(|e| format!("{flag} {url}: {e}"))?;
+    let shown = redacted(url);
+    let parsed = Url::parse(url).map_err(|e| format!("{flag} {shown}: {e}"))?;
     match parsed.host_str() {
         Some(host) if is_loopback(host) => Ok(parsed),
         _ => Err(format!(
-            "{flag} {url}: loadgen only targets loopback (127.0.0.0/8, localhost, [::1])"
+            "{flag} {shown}: loadgen only targets loopback (127.0.0.0/8, localhost, [::1])"
         )),
     }
 }
 
-/// Checks a votewire URL (`--url`): plain HTTP to a loopback host.
-pub fn check_http(url: &str) -> Result<(), String> {
-    let parsed = parse(url, "--url")?;
+/// Checks a votewire URL (given as `flag`): plain HTTP to a loopback host.
+pub fn check_http(url: &str, flag: &str) -> Result<(), String> {
+    let parsed = parse(url, flag)?;
     if parsed.scheme() != "http" {
-        return Err(format!("--url {url}: only http:// URLs"));
+        return Err(format!("{flag} {url}: only http:// URLs"));
+    }
+    Ok(())
+}
+
+/// Checks a Redis URL (`--redis`): plain `redis://` to a loopback host.
+pub fn check_redis(url: &str) -> Result<(), String> {
+    let parsed = parse(url, "--redis")?;
+    if parsed.scheme() != "redis" {
+        return Err(format!("--redis {}: only redis:// URLs", redacted(url)));
     }
     Ok(())
 }
@@ -105,7 +115,7 @@ mod tests {
             "http://localhost:18081",
             "http://[::1]:8080",
         ] {
-            assert_eq!(check_http(ok), Ok(()), "{ok}");
+            assert_eq!(check_http(ok, "--url"), Ok(()), "{ok}");
         }
         for refused in [
             "http://127.0.0.1@example.com/",
@@ -114,7 +124,7 @@ mod tests {
             "https://127.0.0.1:8080",
             "127.0.0.1:8080",
         ] {
-            assert!(check_http(refused).is_err(), "{refused}");
+            assert!(check_http(refused, "--url").is_err(), "{refused}");
         }
     }
 
@@ -140,6 +150,19 @@ mod tests {
             "redis://127.0.0.1:16379",
         ] {
             assert!(check_database(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_redis_passes_and_its_password_stays_out_of_errors() {
+        assert_eq!(check_redis("redis://:pw@127.0.0.1:28180"), Ok(()));
+        for refused in [
+            "redis://:secret@10.0.0.1:6379",
+            "rediss://:secret@127.0.0.1:6379",
+            "http://:secret@127.0.0.1:6379",
+        ] {
+            let why = check_redis(refused).expect_err(refused);
+            assert!(!why.contains("secret"), "{why}");
         }
     }
 

@@ -13,6 +13,29 @@ all_parts() {
     demo_parts
 }
 
+# ranges_meet START1 COUNT1 START2 COUNT2: true when the two port ranges share a port.
+ranges_meet() { [ "$1" -lt $(($3 + $4)) ] && [ "$3" -lt $(($1 + $2)) ]; }
+
+# The node count, and port ranges that do not meet: two parts on one port would fight.
+check_layout() {
+    case "$NODES" in
+        '' | *[!0-9]*) die "VOTEWIRE_CLUSTER_NODES must be a number from 1 to 16, not '$NODES'" ;;
+    esac
+    [ "$NODES" -ge 1 ] && [ "$NODES" -le 16 ] ||
+        die "VOTEWIRE_CLUSTER_NODES must be a number from 1 to 16, not '$NODES'"
+    case "$NGINX_WORKERS" in
+        auto | [1-9] | 1[0-6]) ;;
+        *) die "VOTEWIRE_CLUSTER_NGINX_WORKERS must be auto or a number from 1 to 16, not '$NGINX_WORKERS'" ;;
+    esac
+    ranges_meet "$NODE_PORT" "$NODES" "$ADMIN_PORT" "$NODES" &&
+        die "$NODES nodes from port $NODE_PORT meet the admin ports from $ADMIN_PORT: set VOTEWIRE_CLUSTER_ADMIN_PORT"
+    ranges_meet "$NODE_PORT" "$NODES" "$WORKER_PORT" "$WORKERS" &&
+        die "$NODES nodes from port $NODE_PORT meet the worker ports from $WORKER_PORT: set VOTEWIRE_CLUSTER_WORKER_PORT"
+    ranges_meet "$ADMIN_PORT" "$NODES" "$WORKER_PORT" "$WORKERS" &&
+        die "the admin ports from $ADMIN_PORT meet the worker ports from $WORKER_PORT: set VOTEWIRE_CLUSTER_WORKER_PORT"
+    return 0
+}
+
 current_db() { cat "$DIR/db" 2>/dev/null || true; }
 
 running_db() {
@@ -79,6 +102,7 @@ cmd_up() {
         die "the cluster in $DIR takes votes with --ingest $running; run '$(self_cmd) down' before switching to $ingest"
     fi
 
+    check_layout
     ensure_tools "$db"
     mkdir -p "$DIR/run" "$DIR/logs"
     # The marker lets `down --purge` check it deletes a cluster folder and nothing else.

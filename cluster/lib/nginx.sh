@@ -8,11 +8,13 @@ render_nginx() {
     local target=$1 conf servers='' admin='' i
     conf=$(<"$REPO/nginx/nginx.conf.template")
     if [ "$target" = compose ]; then
-        for i in $(seq 1 "$NODES"); do
+        # compose.yaml runs three nodes, whatever this cluster runs.
+        for i in 1 2 3; do
             servers+="        server node$i:8080 max_fails=2 fail_timeout=5s;"$'\n'
             admin+="        server node$i:9090;"$'\n'
         done
         conf=${conf//@USER_LINE@/user nginx;}
+        conf=${conf//@WORKER_PROCESSES@/auto}
         conf=${conf//@RLIMIT_NOFILE@/65536}
         conf=${conf//@WORKER_CONNECTIONS@/32768}
         conf=${conf//@PID_FILE@//var/run/nginx.pid}
@@ -34,6 +36,7 @@ render_nginx() {
         else
             conf=${conf//@USER_LINE@/# (not root: workers run as $(id -un))}
         fi
+        conf=${conf//@WORKER_PROCESSES@/$NGINX_WORKERS}
         conf=${conf//@RLIMIT_NOFILE@/$nofile}
         conf=${conf//@WORKER_CONNECTIONS@/$((nofile - 512))}
         conf=${conf//@PID_FILE@/$DIR/nginx/nginx.pid}

@@ -82,20 +82,34 @@ enum Scenario {
         #[arg(long, default_value_t = 1.0)]
         poll_ms: f64,
     },
+    /// The scale model's predictions on a cluster reached node by node: each node's
+    /// Redis subscriptions cover only the polls its sockets watch, and Redis messages
+    /// per node per vote are as predicted (docs/scale.md). Fails when they are not.
+    Spread(scenarios::Spread),
     /// C sockets held open: connect time and memory per socket.
     Idle {
-        /// Sockets to open and subscribe.
+        /// Sockets to open and subscribe, in all.
         #[arg(long, default_value_t = 1000)]
         sockets: usize,
         /// Seconds to hold them.
         #[arg(long, default_value_t = 5.0)]
         hold: f64,
+        /// Processes sharing the sockets (this one and children): one process holds
+        /// at most 18,000, under the file limit of 20,000.
+        #[arg(long, default_value_t = 1)]
+        processes: usize,
+        /// A child's part: open the sockets on this poll, report, hold until stdin
+        /// closes (what `--processes` starts).
+        #[arg(long, hide = true, value_name = "POLL")]
+        part_of: Option<String>,
     },
 }
 
 /// The most a run may take, so a mistyped flag cannot hold a machine for hours.
 const MAX_SECONDS: f64 = 600.0;
-const MAX_SOCKETS: usize = 20_000;
+const MAX_SOCKETS: usize = 40_000;
+/// Sockets one process may hold: the file limit here is 20,000, with room for the rest.
+const MAX_SOCKETS_PER_PROCESS: usize = 18_000;
 const MAX_VOTERS: usize = 10_000;
 const MAX_REPLICAS: usize = 8;
 /// Fan-out keeps 8 bytes per frame per socket until the run ends, and a socket gets at
@@ -108,13 +122,14 @@ fn scenario_name(scenario: &Scenario) -> &'static str {
         Scenario::Write { .. } => "write",
         Scenario::Ingest { .. } => "ingest",
         Scenario::Replication { .. } => "replication",
+        Scenario::Spread(_) => "spread",
         Scenario::Idle { .. } => "idle",
     }
 }
 
 /// Refuses what loadgen must not do (leave loopback, run unbounded) before it starts.
 fn check(cli: &Cli) -> Result<(), String> {
-    loopback::check_http(&cli.url)?;
+    loopback::check_http(&cli.url, "--url")?;
     if let Some(path) = &cli.plot {
         let svg = path
             .extension()
@@ -133,8 +148,11 @@ fn check(cli: &Cli) -> Result<(), String> {
                 folder.display()
             ));
         }
-        if matches!(cli.scenario, Scenario::Idle { .. }) {
-            return Err("--plot: idle measures no latencies, there is nothing to plot".into());
+        if matches!(cli.scenario, Scenario::Idle { .. } | Scenario::Spread(_)) {
+            return Err(format!(
+                "--plot: {} measures no latencies, there is nothing to plot",
+                scenario_name(&cli.scenario)
+            ));
         }
     }
     let (seconds, sockets, rate, voters) = match &cli.scenario {
@@ -142,7 +160,14 @@ fn check(cli: &Cli) -> Result<(), String> {
             sockets,
             rate,
             duration,
-        } => (*duration, *sockets, *rate, 1),
+        } => {
+            if *sockets > MAX_SOCKETS_PER_PROCESS {
+                return Err(format!(
+                    "at most {MAX_SOCKETS_PER_PROCESS} sockets in fanout"
+                ));
+            }
+            (*duration, *sockets, *rate, 1)
+        }
         Scenario::Write { voters, duration } | Scenario::Ingest { voters, duration } => {
             (*duration, 0, 1.0, *voters)
         }
@@ -163,7 +188,26 @@ fn check(cli: &Cli) -> Result<(), String> {
             }
             (*duration, 0, 1.0, *voters)
         }
-        Scenario::Idle { sockets, hold } => (*hold, *sockets, 1.0, 1),
+        Scenario::Spread(run) => {
+            run.check()?;
+            (1.0, run.polls * run.watchers, 1.0, 1)
+        }
+        Scenario::Idle {
+            sockets,
+            hold,
+            processes,
+            ..
+        } => {
+            if !(1..=8).contains(processes) {
+                return Err("--processes must be between 1 and 8".into());
+            }
+            if sockets.div_ceil(*processes) > MAX_SOCKETS_PER_PROCESS {
+                return Err(format!(
+                    "at most {MAX_SOCKETS_PER_PROCESS} sockets per process: raise --processes"
+                ));
+            }
+            (*hold, *sockets, 1.0, 1)
+        }
     };
     if !(seconds > 0.0 && seconds <= MAX_SECONDS) {
         return Err(format!(
@@ -222,9 +266,34 @@ async fn main() -> ExitCode {
             let interval = secs(poll_ms / 1000.0);
             scenarios::replication(url, &replicas, voters, secs(duration), interval, pids).await
         }
-        Scenario::Idle { sockets, hold } => {
-            scenarios::idle(url, sockets, secs(hold), cli.parallel, pids).await
+        Scenario::Idle {
+            sockets,
+            part_of: Some(poll),
+            ..
+        } => {
+            return match scenarios::hold_for_parent(url, &poll, sockets, cli.parallel).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(why) => {
+                    eprintln!("loadgen (child): {why}");
+                    ExitCode::FAILURE
+                }
+            };
         }
+        Scenario::Idle {
+            sockets,
+            hold,
+            processes,
+            part_of: None,
+        } => {
+            let run = scenarios::Idle {
+                sockets,
+                hold: secs(hold),
+                parallel: cli.parallel,
+                processes,
+            };
+            scenarios::idle(url, run, pids).await
+        }
+        Scenario::Spread(run) => scenarios::spread(&run).await,
     };
     let outcome = match result {
         Ok(outcome) => outcome,

@@ -17,12 +17,14 @@ mod fanout;
 mod idle;
 mod ingest;
 mod replication;
+mod spread;
 mod write;
 
 pub use fanout::fanout;
-pub use idle::idle;
+pub use idle::{Idle, hold_for_parent, idle};
 pub use ingest::ingest;
 pub use replication::replication;
+pub use spread::{Spread, spread};
 pub use write::write;
 
 /// Options per poll: a realistic frame size.
