@@ -4,20 +4,24 @@
 //! The caller that runs a node owns its shutdown (mini-redis's `run(listener,
 //! shutdown)`): `main` fires it on a signal, a test when it is done.
 
-use tokio::sync::watch;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::Notify;
 
 /// The node's shutdown signal: cheap to clone, fired once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Shutdown {
-    fired: watch::Sender<bool>,
+    inner: Arc<Fired>,
 }
 
-impl Default for Shutdown {
-    fn default() -> Self {
-        Self {
-            fired: watch::Sender::new(false),
-        }
-    }
+/// A flag and the waiters to wake when it is set. A `Notify` rather than a `watch`:
+/// every socket's session waits on it, and its wait is the smaller future (an idle
+/// socket's memory is mostly its session's future).
+#[derive(Debug, Default)]
+struct Fired {
+    fired: AtomicBool,
+    waiters: Notify,
 }
 
 impl Shutdown {
@@ -28,19 +32,25 @@ impl Shutdown {
 
     /// Starts the shutdown: `/readyz` turns 503, sessions close, the server drains.
     pub fn fire(&self) {
-        self.fired.send_replace(true);
+        self.inner.fired.store(true, Ordering::SeqCst);
+        self.inner.waiters.notify_waiters();
     }
 
     /// True once the shutdown has started.
     pub fn is_draining(&self) -> bool {
-        *self.fired.borrow()
+        self.inner.fired.load(Ordering::SeqCst)
     }
 
     /// Resolves once the shutdown has started.
     pub async fn wait(&self) {
-        let mut rx = self.fired.subscribe();
-        // The sender is alive as long as `self` is.
-        let _ = rx.wait_for(|fired| *fired).await;
+        let notified = self.inner.waiters.notified();
+        let mut notified = std::pin::pin!(notified);
+        // Registered before the flag is read: a `fire` between the two still wakes it.
+        notified.as_mut().enable();
+        if self.is_draining() {
+            return;
+        }
+        notified.await;
     }
 }
 
@@ -66,4 +76,32 @@ pub fn os_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Shutdown;
+
+    #[tokio::test]
+    async fn a_wait_ends_when_any_clone_fires_and_one_begun_after_ends_at_once() {
+        let shutdown = Shutdown::new();
+        let waiting = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { shutdown.wait().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "nothing fired yet");
+        assert!(!shutdown.is_draining());
+        shutdown.clone().fire();
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("the waiter wakes on fire")
+            .expect("the waiter does not panic");
+        assert!(shutdown.is_draining());
+        tokio::time::timeout(Duration::from_secs(5), shutdown.wait())
+            .await
+            .expect("a wait after the fire ends at once");
+    }
 }

@@ -118,6 +118,9 @@ impl Outbox {
                     self.stats.updates_skipped.fetch_add(1, Relaxed);
                 }
                 None => {
+                    // Room for this one frame only: a first push would make room for
+                    // four, and an outbox mostly holds one.
+                    pending.reserve_exact(1);
                     pending.push(Pending {
                         poll: poll.clone(),
                         version: Some(version),

@@ -30,9 +30,10 @@ use crate::state::AppState;
 
 /// Bytes read from a socket at a time, and its read buffer. tungstenite reads into a
 /// 128 KiB buffer per socket by default: most of an idle socket's memory. Clients send
-/// a few small messages (a subscribe is under 100 bytes), so 512 bytes is plenty; a
-/// larger message still arrives, in more reads.
-const WS_READ_BUFFER_BYTES: usize = 512;
+/// a few small messages (a subscribe is under 100 bytes, one with an owner token under
+/// 200, a pong a dozen), so 128 bytes reads nearly all in one go; a larger message
+/// still arrives, in more reads.
+const WS_READ_BUFFER_BYTES: usize = 128;
 
 /// The WebSocket route.
 pub(crate) fn routes() -> Router<AppState> {
@@ -110,10 +111,7 @@ async fn upgrade(
         .ok()
         .flatten()
         .map(|voter| voter.id);
-    ws.on_upgrade(move |socket| async move {
-        let _address_place = address_place;
-        session::run(socket, app, place, voter).await;
-    })
+    ws.on_upgrade(move |socket| session::run(socket, app, place, address_place, voter))
 }
 
 /// Tells a socket over its address's limits why, then closes it with 1013; within

@@ -6,6 +6,8 @@
 //! [`Outbox`] (latest per poll); replies to the client's own messages (snapshot,
 //! error) are written directly, in order.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::task::Poll;
 use std::time::Instant;
 
@@ -16,6 +18,7 @@ use votewire_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, PollId, Secret,
 use super::limits::RateLimit;
 use super::probes::Probes;
 use super::watching::Watching;
+use crate::abuse::AddressGuard;
 use crate::fanout::{Watcher, encode};
 use crate::presence::PRESENCE_INTERVAL;
 use crate::sessions::SessionGuard;
@@ -54,35 +57,50 @@ struct Session<S> {
     cluster_feed: Option<Box<tokio::time::Interval>>,
 }
 
-/// Runs a session until the client leaves, the connection breaks, or the node shuts
-/// down; `place` (its admission) is released when it ends. `voter` is the voter whose
-/// cookie the socket carried: the notices meant for them reach this socket.
-pub(super) async fn run<S>(socket: S, app: AppState, place: SessionGuard, voter: Option<String>)
+/// Builds the session of `socket` and returns the future that runs it until the client
+/// leaves, the connection breaks, or the node shuts down. `place` (its admission) and
+/// `address` (its address's place) are released when it ends. `voter` is the voter
+/// whose cookie the socket carried: the notices meant for them reach this socket.
+///
+/// A plain function returning an `async move` block, not an `async fn`: an `async fn`
+/// keeps its arguments beside the session built from them, a second copy of the socket.
+/// This future is most of an idle socket's memory, so it holds the session once.
+pub(super) fn run<S>(
+    socket: S,
+    app: AppState,
+    place: SessionGuard,
+    address: Option<AddressGuard>,
+    voter: Option<String>,
+) -> impl Future<Output = ()> + Send
 where
     S: Stream<Item = Result<Message, axum::Error>>
         + Sink<Message, Error = axum::Error>
         + Unpin
         + Send,
 {
+    let outbox = app.fanout.outbox(voter);
     let mut session = Session {
         socket,
         watcher: Watcher {
             id: place.id,
-            outbox: app.fanout.outbox(voter),
+            outbox,
         },
         watching: Watching::default(),
         rate: RateLimit::per_second(app.settings.limits.ws_messages_per_sec),
         probes: Probes::default(),
         last_heard: Instant::now(),
         cluster_feed: None,
-        app: app.clone(),
+        app,
     };
-    let end = session.serve().await;
-    tracing::debug!(socket = place.id, ?end, "session ended");
-    for poll in session.watching.drain() {
-        app.watch.unsubscribe(&poll, &session.watcher).await;
+    async move {
+        let end = session.serve().await;
+        tracing::debug!(socket = place.id, ?end, "session ended");
+        for poll in session.watching.drain() {
+            session.app.watch.unsubscribe(&poll, &session.watcher).await;
+        }
+        drop(place);
+        drop(address);
     }
-    drop(place);
 }
 
 impl<S> Session<S>
@@ -112,7 +130,9 @@ where
                 // Boxed: a client message is rare, and its handling (a subscribe reads
                 // the database) would otherwise make every idle session's future as large.
                 message = self.socket.next() => Box::pin(self.receive(message)).await,
-                _ = self.watcher.outbox.ready() => self.flush_outbox().await,
+                // Boxed too: its frame and write would otherwise weigh on every idle
+                // session, and an allocation per flush is little beside the write.
+                _ = self.watcher.outbox.ready() => Box::pin(self.flush_outbox()).await,
                 () = next_telemetry(&mut self.cluster_feed) => Box::pin(self.send_cluster()).await,
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > idle_after {
@@ -126,6 +146,14 @@ where
                 break end;
             }
         };
+        // Boxed: once per session, and its timers would weigh on every idle one.
+        Box::pin(self.close(&end)).await;
+        end
+    }
+
+    /// Tells the client why the session ends, when there is someone to tell, within a
+    /// second.
+    async fn close(&mut self, end: &End) {
         let close = match end {
             End::Shutdown => Some((close_code::AWAY, "server shutting down")),
             End::Idle => Some((close_code::NORMAL, "idle timeout")),
@@ -149,29 +177,32 @@ where
             let write = self.socket.send(Message::Close(Some(frame)));
             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
         }
-        end
     }
 
     /// Writes one message, giving up after the write timeout or on shutdown.
     ///
     /// A write to a socket whose kernel buffer has room completes at once, which is
     /// nearly every write: only one that has to wait arms the timer and the shutdown
-    /// watch, instead of a timer registration and a watch subscription per frame.
+    /// watch, instead of a timer registration and a watch subscription per frame. That
+    /// wait is boxed, so its timer does not weigh on every idle session's future.
     async fn send(&mut self, message: Message) -> Result<(), End> {
-        let mut write = std::pin::pin!(self.socket.send(message));
-        let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+        let timeout = self.app.settings.limits.ws_write_timeout;
+        let shutdown = &self.app.shutdown;
+        let mut write = self.socket.send(message);
+        let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut write).poll(cx))).await;
         let result = match first {
             Poll::Ready(result) => result,
             Poll::Pending => {
-                let timeout = self.app.settings.limits.ws_write_timeout;
-                let shutdown = self.app.shutdown.clone();
-                tokio::select! {
-                    result = tokio::time::timeout(timeout, write) => match result {
-                        Ok(result) => result,
-                        Err(_) => return Err(End::WriteTimeout),
-                    },
-                    _ = shutdown.wait() => return Err(End::Shutdown),
-                }
+                Box::pin(async move {
+                    tokio::select! {
+                        result = tokio::time::timeout(timeout, write) => match result {
+                            Ok(result) => Ok(result),
+                            Err(_) => Err(End::WriteTimeout),
+                        },
+                        _ = shutdown.wait() => Err(End::Shutdown),
+                    }
+                })
+                .await?
             }
         };
         result.map_err(|_| End::Broken)

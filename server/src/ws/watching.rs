@@ -33,6 +33,9 @@ impl Watching {
     /// Starts watching `poll` (nothing sent yet); no-op when it is watched already.
     pub(super) fn add(&mut self, poll: &PollId) {
         if !self.contains(poll) {
+            // One at a time: a first push would make room for four, and most sockets
+            // watch one poll.
+            self.polls.reserve_exact(1);
             self.polls.push(Watched {
                 poll: poll.clone(),
                 shown: 0,
