@@ -22,7 +22,7 @@ struct Cli {
     #[arg(long, default_value_t = 256, global = true)]
     parallel: usize,
     /// Also draw the run's latency distributions (and for fanout, latency over time)
-    /// into this SVG file; not for idle.
+    /// into this SVG file; not for idle or spread.
     #[arg(long, global = true, value_name = "PATH.svg")]
     plot: Option<PathBuf>,
     #[command(subcommand)]
