@@ -32,9 +32,13 @@ pub(super) struct Audience {
 }
 
 impl Audience {
-    /// Notes `count` watchers on `node`.
+    /// Notes `count` watchers on `node`. A node not heard lately has just come to the
+    /// poll and missed this node's count: it is told at the next beat, not at the next
+    /// refresh (up to [`REFRESH`] later, while its watchers show too few).
     pub(super) fn heard(&mut self, node: &NodeId, count: u64, now: Instant) {
-        self.others.insert(node.clone(), (count, now));
+        if self.others.insert(node.clone(), (count, now)).is_none() {
+            self.told = None;
+        }
     }
 
     /// Adds `local` to the counts heard lately (forgetting the stale ones); true when
@@ -116,6 +120,30 @@ mod tests {
         audience.heard(&node("c"), 1, start + Duration::from_secs(40));
         assert!(audience.recount(2, start + Duration::from_secs(41)));
         assert_eq!(audience.shown, 3);
+    }
+
+    #[test]
+    fn a_node_new_to_the_poll_is_told_this_nodes_count_at_the_next_beat() {
+        let start = Instant::now();
+        let mut audience = Audience::default();
+        assert_eq!(audience.count_to_tell(1, start), Some(1));
+        assert_eq!(
+            audience.count_to_tell(1, start + Duration::from_secs(2)),
+            None
+        );
+        // b joins the poll after this node's first beat: it never heard the count.
+        audience.heard(&node("b"), 1, start + Duration::from_secs(3));
+        assert_eq!(
+            audience.count_to_tell(1, start + Duration::from_secs(4)),
+            Some(1),
+            "told again at once, not after REFRESH"
+        );
+        // b's next beats change nothing: it is known now.
+        audience.heard(&node("b"), 1, start + Duration::from_secs(5));
+        assert_eq!(
+            audience.count_to_tell(1, start + Duration::from_secs(6)),
+            None
+        );
     }
 
     #[test]
