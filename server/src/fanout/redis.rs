@@ -206,11 +206,12 @@ impl RedisBus {
             return;
         };
         match serde_json::from_str::<PollEvent>(&text) {
-            // The node that committed an event delivered it to its sockets already.
-            Ok(event) if event.node == self.node => hub.stats().bus_received.count(&event.kind),
             Ok(event) => {
                 hub.stats().bus_received.count(&event.kind);
-                hub.deliver(&event);
+                // The node that committed an event delivered it to its sockets already.
+                if event.node != self.node {
+                    hub.deliver(&event);
+                }
             }
             Err(e) => {
                 tracing::warn!(channel = %message.channel, error = %e, "ignoring a malformed bus message")
